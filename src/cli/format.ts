@@ -1,0 +1,63 @@
+import type { SupervisorStatus } from "../core/supervisor/status.js";
+import type { ConnectionStrings } from "../core/cluster/connection-strings.js";
+
+/** Plain-text tables for the CLI. */
+export function table(rows: string[][], header: string[]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+export function duration(fromIso: string | null, now = Date.now()): string {
+  if (!fromIso) return "-";
+  let s = Math.max(0, Math.floor((now - Date.parse(fromIso)) / 1000));
+  const d = Math.floor(s / 86400);
+  s -= d * 86400;
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  return d ? `${d}d ${h}h` : h ? `${h}h ${m}m` : m ? `${m}m ${s}s` : `${s}s`;
+}
+
+export function bytes(n: number | null): string {
+  if (n === null) return "-";
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+export function formatStatus(s: SupervisorStatus): string {
+  const rows = s.processes.map((p) => [
+    p.name,
+    p.up ? "up" : "down",
+    p.pid === null ? "-" : String(p.pid),
+    p.port === null ? "-" : String(p.port),
+    p.version ?? "-",
+    duration(p.startedAt),
+    p.name === "postgres" ? `${p.role ?? "-"} (${p.state ?? "?"})` : p.restarts ? `${p.restarts} restarts` : "",
+  ]);
+  return [
+    `tusk ${s.supervisor.version} — ${s.phase}: ${s.decision}`,
+    `state directory ${s.stateDir}; data ${bytes(s.dataSizeBytes)}; supervisor pid ${s.supervisor.pid}, up ${duration(s.supervisor.startedAt)}`,
+    "",
+    table(rows, ["PROCESS", "STATE", "PID", "PORT", "VERSION", "UPTIME", "NOTE"]),
+  ].join("\n");
+}
+
+export function formatConnectionStrings(c: ConnectionStrings): string {
+  return [
+    "Connection strings (passwords are in the state directory's secrets/, readable by root only):",
+    `  application, pooled (transaction mode, the default):  ${c.pooled}`,
+    `  application, pooled (session mode: LISTEN/NOTIFY, advisory locks, temp tables):  ${c.pooledSession}`,
+    `  application, direct to PostgreSQL:  ${c.direct}`,
+    `  migrations (owner role), direct:  ${c.migrations}`,
+    `  monitoring (read-only, pg_monitor):  ${c.monitoring}`,
+  ].join("\n");
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import { ExitCode, isTuskError } from "../core/errors.js";
+import { TUSK_VERSION } from "../core/state-dir.js";
+import { STATE_DIR_HELP } from "./context.js";
+import { registerConfig } from "./commands/config.js";
+import { registerDestroy } from "./commands/destroy.js";
+import { registerDown } from "./commands/down.js";
+import { registerPsql } from "./commands/psql.js";
+import { registerStatus } from "./commands/status.js";
+import { registerUp } from "./commands/up.js";
+
+/** The tusk command line: parses, calls the core, formats. Expected failures print without a stack. */
+const program = new Command()
+  .name("tusk")
+  .description("Self-hosted, production-grade PostgreSQL: pooler, HA, tuning — in one command.")
+  .version(TUSK_VERSION)
+  .option("--state-dir <dir>", STATE_DIR_HELP)
+  .showHelpAfterError("(run with --help for usage)")
+  .exitOverride();
+
+for (const register of [registerUp, registerDown, registerStatus, registerDestroy, registerPsql, registerConfig]) register(program);
+program.commands.forEach((c) => c.exitOverride());
+program.commands.flatMap((c) => c.commands).forEach((c) => c.exitOverride());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // --help and --version exit 0; anything else commander rejects is a usage error
+    process.exit(e.exitCode === 0 ? 0 : ExitCode.Usage);
+  }
+  if (isTuskError(e)) {
+    console.error(e.format());
+    process.exit(e.exitCode);
+  }
+  console.error("tusk: unexpected error (this is a bug):");
+  console.error(e);
+  process.exit(ExitCode.Internal);
+}

@@ -1,0 +1,47 @@
+/**
+ * Every port default, API route and well-known name in one place, imported by the supervisor, the
+ * CLI and the tests: no route string or default port is written twice.
+ */
+export const DEFAULT_STATE_DIR = "/var/lib/tusk";
+export const STATE_DIR_ENV = "TUSK_STATE_DIR";
+
+export const DEFAULT_PORTS = {
+  postgres: 5432,
+  pooler: 6432,
+  patroni: 8008,
+  etcd_client: 2379,
+  etcd_peer: 2380,
+  api: 8432,
+} as const;
+export type PortName = keyof typeof DEFAULT_PORTS;
+
+/** The supervisor's HTTP API (bound to loopback, bearer-token protected). */
+export const API_PREFIX = "/v1";
+export const ROUTES = {
+  health: `${API_PREFIX}/health`,
+  status: `${API_PREFIX}/status`,
+  shutdown: `${API_PREFIX}/shutdown`,
+  reconcile: `${API_PREFIX}/reconcile`,
+} as const;
+
+/** Patroni REST API paths used by the supervisor (Patroni docs, "REST API"). */
+export const PATRONI_ROUTES = {
+  node: "/patroni",
+  cluster: "/cluster",
+  config: "/config",
+  restart: "/restart",
+  reload: "/reload",
+} as const;
+
+/** Role names tusk creates. */
+export const ROLES = {
+  superuser: "postgres",
+  replication: "replicator",
+  owner: "app_owner",
+  app: "app",
+  monitor: "tusk_monitor",
+} as const;
+export type RoleKey = keyof typeof ROLES;
+
+/** Suffix of the PgBouncer entry that pools in session mode for the same database. */
+export const SESSION_ENTRY_SUFFIX = "_session";

@@ -1,0 +1,66 @@
+import { spawn, type SpawnOptions } from "node:child_process";
+import { createWriteStream } from "node:fs";
+
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  uid?: number;
+  gid?: number;
+  /** Append the command's output to this file as well as capturing it. */
+  logFile?: string;
+  /** Kill the command after this many milliseconds. */
+  timeoutMs?: number;
+  input?: string;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion, capturing its output; never throws for a non-zero exit. */
+export function run(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const spawnOptions: SpawnOptions = {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ["pipe", "pipe", "pipe"],
+    };
+    if (options.uid !== undefined) spawnOptions.uid = options.uid;
+    if (options.gid !== undefined) spawnOptions.gid = options.gid;
+    const child = spawn(cmd, [...args], spawnOptions);
+    const log = options.logFile ? createWriteStream(options.logFile, { flags: "a" }) : undefined;
+    log?.write(`\n$ ${cmd} ${args.join(" ")}\n`);
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      log?.write(chunk);
+    });
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      log?.write(chunk);
+    });
+    const timer = options.timeoutMs
+      ? setTimeout(() => child.kill("SIGKILL"), options.timeoutMs)
+      : undefined;
+    child.on("error", (err) => {
+      if (timer) clearTimeout(timer);
+      log?.end();
+      reject(err);
+    });
+    child.on("close", (code, signal) => {
+      if (timer) clearTimeout(timer);
+      log?.end();
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+    if (options.input !== undefined) child.stdin!.end(options.input);
+    else child.stdin!.end();
+  });
+}
+
+/** The last `n` non-empty lines of a text, for error messages. */
+export function tail(text: string, n = 15): string {
+  return text.split("\n").filter((l) => l.trim() !== "").slice(-n).join("\n");
+}

@@ -1,0 +1,53 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { TuskError } from "../errors.js";
+import { withStep, type Progress } from "../progress.js";
+import { aptInstall, missingPackages } from "./apt.js";
+import { BUILD_PACKAGES, PGBOUNCER, PGVECTOR, RUNTIME_PACKAGES, versionAtLeast, type SourceComponent } from "./components.js";
+import { buildPgbouncer, buildPgvector } from "./source-build.js";
+
+export interface InstallPlan {
+  packages: string[];
+  sources: SourceComponent[];
+}
+
+/** What is missing from this machine: Debian packages and source-built components. */
+export async function planInstall(): Promise<InstallPlan> {
+  const sources = [PGVECTOR, PGBOUNCER].filter((c) => {
+    const v = c.installedVersion();
+    return v === undefined || !versionAtLeast(v, c.minimumVersion);
+  });
+  const wanted: string[] = [...RUNTIME_PACKAGES];
+  if (sources.length > 0) wanted.push(...BUILD_PACKAGES);
+  return { packages: await missingPackages(wanted), sources };
+}
+
+export function describePlan(plan: InstallPlan): string {
+  const parts: string[] = [];
+  if (plan.packages.length) parts.push(`Debian packages: ${plan.packages.join(", ")}`);
+  for (const s of plan.sources) parts.push(`${s.sourcePackage} ≥ ${s.minimumVersion} (built from Debian ${s.suite}'s source package)`);
+  return parts.join("; ");
+}
+
+/**
+ * Installs whatever is missing. Safe to run again: a complete machine costs one dpkg query.
+ * Only root can install; anyone else is told what is missing.
+ */
+export async function ensureInstalled(progress: Progress, logFile: string, isRoot: boolean): Promise<InstallPlan> {
+  const plan = await planInstall();
+  if (plan.packages.length === 0 && plan.sources.length === 0) return plan;
+  if (!isRoot) {
+    throw new TuskError("NotRoot", `Missing: ${describePlan(plan)}, and only root can install them.`, {
+      hint: "Run tusk up as root (for example with sudo); it installs what is missing itself.",
+    });
+  }
+  mkdirSync(dirname(logFile), { recursive: true });
+  if (plan.packages.length) {
+    await withStep(progress, `Installing ${plan.packages.length} Debian packages`, (step) => aptInstall(plan.packages, step, logFile));
+  }
+  for (const component of plan.sources) {
+    const build = component === PGVECTOR ? buildPgvector : buildPgbouncer;
+    await withStep(progress, `Building ${component.sourcePackage} from Debian ${component.suite} source`, (step) => build(component, step, logFile));
+  }
+  return plan;
+}

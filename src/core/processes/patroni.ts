@@ -1,0 +1,73 @@
+import { PATRONI_BIN } from "../install/components.js";
+import { PATRONI_ROUTES } from "../endpoints.js";
+import type { TuskConfig } from "../config/config-file.js";
+import type { OsUser } from "../os-user.js";
+import type { StatePaths } from "../state-dir.js";
+import { getJson, httpRequest } from "./http-probe.js";
+import type { ProcessSpec } from "./managed-process.js";
+
+/**
+ * Patroni manages PostgreSQL: it runs initdb on first start, starts and restarts the postmaster,
+ * holds the leader lock in etcd. Ready when GET /patroni says state "running" and role primary.
+ * On SIGTERM Patroni shuts PostgreSQL down (fast, after a checkpoint) and exits; we allow it 60 s
+ * before SIGKILL, after which the supervisor stops a surviving postmaster itself.
+ */
+export function patroniSpec(paths: StatePaths, user: OsUser): ProcessSpec {
+  return {
+    name: "patroni",
+    command: PATRONI_BIN,
+    args: [paths.patroniConfig],
+    uid: user.uid,
+    gid: user.gid,
+    env: { PATH: "/usr/bin:/bin", HOME: user.home, LANG: "C.UTF-8", LC_ALL: "C.UTF-8", PYTHONUNBUFFERED: "1" },
+    cwd: paths.patroniDir,
+    logFile: paths.log("patroni"),
+    pidFile: paths.pidFile("patroni"),
+    stopSteps: [{ signal: "SIGTERM", waitMs: 60_000 }],
+  };
+}
+
+/** The fields of Patroni's GET /patroni that tusk reads. */
+export interface PatroniNodeStatus {
+  state?: string;
+  role?: string;
+  server_version?: number;
+  pending_restart?: boolean;
+  timeline?: number;
+  postmaster_start_time?: string;
+  patroni?: { version?: string };
+}
+
+export async function patroniNode(config: TuskConfig): Promise<PatroniNodeStatus | undefined> {
+  return (await getJson<PatroniNodeStatus>(`http://127.0.0.1:${config.ports.patroni}${PATRONI_ROUTES.node}`))?.json;
+}
+
+export function isPrimary(node: PatroniNodeStatus | undefined): boolean {
+  return node?.state === "running" && (node.role === "master" || node.role === "primary");
+}
+
+export interface PatroniAuth {
+  user: string;
+  password: string;
+}
+
+/** Sets cluster-wide PostgreSQL parameters in etcd through Patroni; null removes one. */
+export async function patchParameters(config: TuskConfig, auth: PatroniAuth, changes: Record<string, string | null>): Promise<void> {
+  const r = await httpRequest(`http://127.0.0.1:${config.ports.patroni}${PATRONI_ROUTES.config}`, {
+    method: "PATCH",
+    auth,
+    body: { postgresql: { parameters: changes } },
+    timeoutMs: 10_000,
+  });
+  if (r.status >= 300) throw new Error(`Patroni refused the configuration change (${r.status}): ${r.body}`);
+}
+
+export async function clusterParameters(config: TuskConfig): Promise<Record<string, unknown>> {
+  const r = await getJson<{ postgresql?: { parameters?: Record<string, unknown> } }>(`http://127.0.0.1:${config.ports.patroni}${PATRONI_ROUTES.config}`);
+  return r?.json.postgresql?.parameters ?? {};
+}
+
+export async function restartPostgres(config: TuskConfig, auth: PatroniAuth): Promise<void> {
+  const r = await httpRequest(`http://127.0.0.1:${config.ports.patroni}${PATRONI_ROUTES.restart}`, { method: "POST", auth, body: {}, timeoutMs: 120_000 });
+  if (r.status >= 300) throw new Error(`Patroni could not restart PostgreSQL (${r.status}): ${r.body}`);
+}

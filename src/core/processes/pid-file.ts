@@ -1,0 +1,88 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+
+/**
+ * PID files record the PID and the process's start time (field 22 of /proc/PID/stat), so a PID
+ * reused by an unrelated process after a reboot or crash is never signalled.
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may contain spaces; fields after the closing paren are fixed.
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return rest[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  const state = (() => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+    } catch {
+      return undefined;
+    }
+  })();
+  return state !== undefined && state !== "Z" && state !== "X";
+}
+
+export function writePidFile(path: string, pid: number): void {
+  writeFileSync(path, `${pid} ${processStartTime(pid) ?? "0"}\n`, { mode: 0o644 });
+}
+
+/** The PID recorded in `path` if that very process is still running. */
+export function livePidFromFile(path: string): number | undefined {
+  if (!existsSync(path)) return undefined;
+  const [pidText, start] = readFileSync(path, "utf8").trim().split(" ");
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  if (!isAlive(pid)) return undefined;
+  if (start && start !== "0" && processStartTime(pid) !== start) return undefined;
+  return pid;
+}
+
+export function removePidFile(path: string): void {
+  rmSync(path, { force: true });
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Waits up to `timeoutMs` for the process to exit. */
+export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return true;
+    await sleep(100);
+  }
+  return !isAlive(pid);
+}
+
+export interface StopStep {
+  signal: NodeJS.Signals;
+  waitMs: number;
+}
+
+/**
+ * Stops a process by escalating through signals on a clock: each signal gets its wait, then the next
+ * is sent. Returns the signal that ended it (or undefined if it was already gone).
+ */
+export async function stopEscalating(pid: number, steps: readonly StopStep[], onStep?: (s: StopStep) => void): Promise<NodeJS.Signals | undefined> {
+  if (!isAlive(pid)) return undefined;
+  for (const step of steps) {
+    onStep?.(step);
+    try {
+      process.kill(pid, step.signal);
+    } catch {
+      return step.signal; // already gone
+    }
+    if (await waitForExit(pid, step.waitMs)) return step.signal;
+  }
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    /* gone */
+  }
+  await waitForExit(pid, 5000);
+  return "SIGKILL";
+}

@@ -1,0 +1,40 @@
+/**
+ * How long operations report what they are doing. The core calls this interface; the CLI renders it
+ * on a terminal (with elapsed time), the supervisor writes it to its log, tests may collect it.
+ */
+export interface Progress {
+  /** Begins a step (optionally one that began earlier elsewhere, at `startedAt` ms); the handle ends it. */
+  step(label: string, startedAt?: number): ProgressStep;
+  /** A one-off line of information. */
+  info(message: string): void;
+}
+
+export interface ProgressStep {
+  /** Updates the step's current detail (e.g. "12/40 packages"). */
+  update(detail: string): void;
+  /** Ends the step; `endedAt` (ms) when it ended elsewhere earlier. */
+  done(note?: string, endedAt?: number): void;
+  fail(note?: string, endedAt?: number): void;
+}
+
+export const silentProgress: Progress = {
+  step: () => ({ update() {}, done() {}, fail() {} }),
+  info() {},
+};
+
+/** Runs `work` as one step: done on success, fail (and rethrow) on error. */
+export async function withStep<T>(
+  progress: Progress,
+  label: string,
+  work: (step: ProgressStep) => Promise<T>,
+): Promise<T> {
+  const step = progress.step(label);
+  try {
+    const result = await work(step);
+    step.done();
+    return result;
+  } catch (e) {
+    step.fail();
+    throw e;
+  }
+}

@@ -1,0 +1,71 @@
+import pg from "pg";
+import { ROLES } from "../endpoints.js";
+import type { TuskConfig } from "../config/config-file.js";
+import { ensureSecret, readSecret } from "../secrets.js";
+import type { StatePaths } from "../state-dir.js";
+import { sqlFile } from "./sql-template.js";
+
+/** A superuser connection over loopback TCP with the generated password. */
+export async function superuserClient(config: TuskConfig, paths: StatePaths, database = "postgres"): Promise<pg.Client> {
+  const client = new pg.Client({
+    host: "127.0.0.1",
+    port: config.ports.postgres,
+    user: ROLES.superuser,
+    password: readSecret(paths, "superuser"),
+    database,
+    application_name: "tusk",
+    connectionTimeoutMillis: 10_000,
+  });
+  await client.connect();
+  return client;
+}
+
+async function inDatabase<T>(config: TuskConfig, paths: StatePaths, database: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = await superuserClient(config, paths, database);
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Brings roles, the application database, extensions and privileges to the state tusk promises.
+ * Idempotent: run on every start, it converges rather than assumes.
+ */
+export async function provision(config: TuskConfig, paths: StatePaths): Promise<void> {
+  const vars = {
+    database: config.database,
+    owner: ROLES.owner,
+    app: ROLES.app,
+    monitor: ROLES.monitor,
+    owner_password: ensureSecret(paths, "owner"),
+    app_password: ensureSecret(paths, "app"),
+    monitor_password: ensureSecret(paths, "monitor"),
+  };
+  await inDatabase(config, paths, "postgres", async (c) => {
+    const existing = new Set((await c.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname = ANY($1)", [[ROLES.owner, ROLES.app, ROLES.monitor]])).rows.map((r) => r.rolname));
+    for (const role of [ROLES.owner, ROLES.app, ROLES.monitor]) {
+      if (!existing.has(role)) await c.query(`CREATE ROLE ${c.escapeIdentifier(role)}`);
+    }
+    await c.query(sqlFile("roles.sql", vars));
+  });
+  await inDatabase(config, paths, "template1", (c) => c.query(sqlFile("extensions.sql")));
+  await inDatabase(config, paths, "postgres", async (c) => {
+    const exists = (await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [config.database])).rowCount;
+    if (!exists) await c.query(`CREATE DATABASE ${c.escapeIdentifier(config.database)} OWNER ${c.escapeIdentifier(ROLES.owner)} TEMPLATE template1`);
+  });
+  await inDatabase(config, paths, config.database, async (c) => {
+    await c.query(sqlFile("extensions.sql"));
+    await c.query(sqlFile("cron.sql", vars));
+    await c.query(sqlFile("app-database.sql", vars));
+  });
+}
+
+/** The SCRAM verifiers PgBouncer needs, read from pg_authid. */
+export async function scramVerifiers(config: TuskConfig, paths: StatePaths): Promise<Record<string, string>> {
+  return inDatabase(config, paths, "postgres", async (c) => {
+    const r = await c.query<{ role_name: string; scram_verifier: string }>(sqlFile("scram-verifiers.sql"), [[ROLES.superuser, ROLES.owner, ROLES.app, ROLES.monitor]]);
+    return Object.fromEntries(r.rows.map((row) => [row.role_name, row.scram_verifier]));
+  });
+}

@@ -1,0 +1,35 @@
+/** What the supervisor reports through GET /v1/status; the CLI and the dashboard read this shape. */
+export type Phase = "starting" | "ready" | "degraded" | "failed" | "stopping";
+
+export interface StepRecord {
+  label: string;
+  state: "running" | "done" | "failed";
+  startedAt: string;
+  endedAt?: string;
+  detail?: string;
+}
+
+export interface ProcessStatus {
+  name: string;
+  up: boolean;
+  pid: number | null;
+  port: number | null;
+  version: string | null;
+  restarts: number;
+  startedAt: string | null;
+  /** Patroni's view of PostgreSQL, for the postgres entry. */
+  role?: string | null;
+  state?: string | null;
+}
+
+export interface SupervisorStatus {
+  phase: Phase;
+  /** One readable sentence: what the supervisor sees and decided. */
+  decision: string;
+  failure?: { message: string; hint: string; detail: string; exitCode: number };
+  steps: StepRecord[];
+  processes: ProcessStatus[];
+  supervisor: { pid: number; startedAt: string; version: string };
+  stateDir: string;
+  dataSizeBytes: number | null;
+}
