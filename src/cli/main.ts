@@ -9,6 +9,7 @@ import { registerDown } from "./commands/down.js";
 import { registerPsql } from "./commands/psql.js";
 import { registerStatus } from "./commands/status.js";
 import { registerUp } from "./commands/up.js";
+import { registerInstall } from "./commands/install.js";
 
 /** The tusk command line: parses, calls the core, formats. Expected failures print without a stack. */
 const program = new Command()
@@ -19,7 +20,7 @@ const program = new Command()
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
-for (const register of [registerUp, registerDown, registerStatus, registerDestroy, registerPsql, registerConfig]) register(program);
+for (const register of [registerUp, registerDown, registerStatus, registerDestroy, registerPsql, registerConfig, registerInstall]) register(program);
 program.commands.forEach((c) => c.exitOverride());
 program.commands.flatMap((c) => c.commands).forEach((c) => c.exitOverride());
 

@@ -78,7 +78,7 @@ export function tunePostgres({ host, cronDatabase }: TunerInput): TunedSetting[]
     t("logging_collector", "on", "Server log goes to files in the state directory, rotated daily.", "required"),
     t("log_filename", "postgresql-%a.log", "One file per weekday, truncated on rotation: a week of logs.", "required"),
     t("log_truncate_on_rotation", "on", "Reuse weekday log files instead of growing without bound.", "required"),
-    t("log_rotation_age", "1d", "Rotate daily.", "required"),
+    t("log_rotation_age", "1d", "Start a new log file every day, so each weekday file holds one day.", "required"),
     t("log_line_prefix", "%m [%p] %q%u@%d ", "Timestamp, PID, user and database on every line."),
     t("log_min_duration_statement", "200ms", "Logs slow statements with their text."),
     t("log_lock_waits", "on", "Logs waits longer than deadlock_timeout: shows who blocks whom."),

@@ -29,6 +29,14 @@ export function describePlan(plan: InstallPlan): string {
   return parts.join("; ");
 }
 
+/** Only root can install; anyone else is told exactly what is missing. */
+export function requireRootToInstall(plan: InstallPlan, isRoot: boolean): void {
+  if (isRoot || (plan.packages.length === 0 && plan.sources.length === 0)) return;
+  throw new TuskError("NotRoot", `Missing: ${describePlan(plan)}, and only root can install them.`, {
+    hint: "Run tusk up as root (for example with sudo); it installs what is missing itself.",
+  });
+}
+
 /**
  * Installs whatever is missing. Safe to run again: a complete machine costs one dpkg query.
  * Only root can install; anyone else is told what is missing.
@@ -36,11 +44,7 @@ export function describePlan(plan: InstallPlan): string {
 export async function ensureInstalled(progress: Progress, logFile: string, isRoot: boolean): Promise<InstallPlan> {
   const plan = await planInstall();
   if (plan.packages.length === 0 && plan.sources.length === 0) return plan;
-  if (!isRoot) {
-    throw new TuskError("NotRoot", `Missing: ${describePlan(plan)}, and only root can install them.`, {
-      hint: "Run tusk up as root (for example with sudo); it installs what is missing itself.",
-    });
-  }
+  requireRootToInstall(plan, isRoot);
   mkdirSync(dirname(logFile), { recursive: true });
   if (plan.packages.length) {
     await withStep(progress, `Installing ${plan.packages.length} Debian packages`, (step) => aptInstall(plan.packages, step, logFile));

@@ -53,18 +53,32 @@ export interface PatroniAuth {
 
 /** Sets cluster-wide PostgreSQL parameters in etcd through Patroni; null removes one. */
 export async function patchParameters(config: TuskConfig, auth: PatroniAuth, changes: Record<string, string | null>): Promise<void> {
-  const r = await httpRequest(`http://127.0.0.1:${config.ports.patroni}${PATRONI_ROUTES.config}`, {
-    method: "PATCH",
-    auth,
-    body: { postgresql: { parameters: changes } },
-    timeoutMs: 10_000,
-  });
-  if (r.status >= 300) throw new Error(`Patroni refused the configuration change (${r.status}): ${r.body}`);
+  for (let attempt = 1; ; attempt++) {
+    const r = await httpRequest(`http://127.0.0.1:${config.ports.patroni}${PATRONI_ROUTES.config}`, {
+      method: "PATCH",
+      auth,
+      body: { postgresql: { parameters: changes } },
+      timeoutMs: 10_000,
+    });
+    if (r.status < 300) return;
+    // 503: the configuration key is not in etcd yet (just after bootstrap); it appears within a loop.
+    if (r.status !== 503 || attempt >= 20) throw new Error(`Patroni refused the configuration change (${r.status}): ${r.body.slice(0, 200)}`);
+    await new Promise((res) => setTimeout(res, 500));
+  }
 }
 
-export async function clusterParameters(config: TuskConfig): Promise<Record<string, unknown>> {
-  const r = await getJson<{ postgresql?: { parameters?: Record<string, unknown> } }>(`http://127.0.0.1:${config.ports.patroni}${PATRONI_ROUTES.config}`);
-  return r?.json.postgresql?.parameters ?? {};
+/**
+ * The cluster-wide parameters stored in etcd. Right after bootstrap Patroni has not yet written its
+ * configuration key (GET /config is empty and PATCH answers 503), so this waits for it.
+ */
+export async function clusterParameters(config: TuskConfig, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await getJson<{ ttl?: number; postgresql?: { parameters?: Record<string, unknown> } }>(`http://127.0.0.1:${config.ports.patroni}${PATRONI_ROUTES.config}`);
+    if (r?.status === 200 && r.json.ttl !== undefined) return r.json.postgresql?.parameters ?? {};
+    if (Date.now() > deadline) throw new Error("Patroni did not publish the cluster configuration in etcd within 30 s");
+    await new Promise((res) => setTimeout(res, 500));
+  }
 }
 
 export async function restartPostgres(config: TuskConfig, auth: PatroniAuth): Promise<void> {

@@ -90,8 +90,8 @@ export class Supervisor {
         await this.startChild("pgbouncer", () => portAccepts(this.config.ports.pooler), 20_000);
       });
       this.phase = "ready";
-      this.decision = "ready: every process is up";
-      this.log("ready");
+      await this.watch(); // the first observation, so status shows a real decision from the start
+      this.log(`ready: ${this.decision}`);
     } catch (e) {
       this.phase = "failed";
       const err = e instanceof TuskError ? e : new TuskError("ProcessFailed", (e as Error).message, { hint: `See the logs in ${this.paths.logDir}.` });
@@ -104,6 +104,7 @@ export class Supervisor {
 
   private async prepare(): Promise<void> {
     const pg = { uid: this.pgUser.uid, gid: this.pgUser.gid };
+    ensureDir(this.paths.root, 0o755); // postgres and etcd must traverse it to reach their directories
     ensureDir(this.paths.runDir, 0o755);
     ensureDir(this.paths.logDir, 0o755);
     ensureDir(this.paths.postgresLogDir, 0o700, pg);
@@ -182,7 +183,7 @@ export class Supervisor {
     const deadline = Date.now() + PRIMARY_TIMEOUT_MS;
     let failedSince: number | undefined;
     while (Date.now() < deadline) {
-      if (!child.running) throw this.postgresFailure(`Patroni exited while starting PostgreSQL (code ${child.lastExit?.code}).`);
+      if (!child.running) throw this.postgresFailure(`PostgreSQL failed to start: Patroni gave up and exited (code ${child.lastExit?.code}).`);
       const node = await patroniNode(this.config);
       this.lastPatroni = node;
       if (isPrimary(node)) return;

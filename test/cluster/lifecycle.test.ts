@@ -1,0 +1,162 @@
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { TestCluster } from "../helpers/test-cluster.js";
+import type { SupervisorStatus } from "../../src/core/supervisor/status.js";
+import { isAlive } from "../../src/core/processes/pid-file.js";
+
+/** Start, status, crash recovery, restart with data, destroy — on one real cluster, in order. */
+let cluster: TestCluster;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function status(): Promise<SupervisorStatus> {
+  const r = await cluster.cli("status", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as SupervisorStatus;
+}
+
+/** Polls `check` every 500 ms until it returns true or `timeoutMs` passes. */
+async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await sleep(500);
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+async function rowCount(kind: "pooled" | "direct" = "pooled"): Promise<number> {
+  const r = await cluster.query(cluster.url(kind), "SELECT count(*)::int AS n FROM kept");
+  return r.rows[0]!.n;
+}
+
+before(async () => {
+  cluster = await TestCluster.start("lifecycle");
+  const owner = new pg.Client({ connectionString: cluster.url("direct", "owner") });
+  await owner.connect();
+  await owner.query("CREATE TABLE kept (id int PRIMARY KEY, note text)");
+  await owner.query("INSERT INTO kept SELECT i, 'row ' || i FROM generate_series(1, 1000) i");
+  await owner.end();
+});
+
+after(async () => {
+  await cluster?.destroy();
+});
+
+test("status reports every process up with pid, port and version; --json and text agree", async () => {
+  const s = await status();
+  assert.equal(s.phase, "ready");
+  assert.match(s.decision, /^no action: /);
+  assert.deepEqual(s.processes.map((p) => p.name), ["etcd", "patroni", "postgres", "pgbouncer"]);
+  for (const p of s.processes) {
+    assert.equal(p.up, true, `${p.name} down`);
+    assert.ok(p.pid && isAlive(p.pid), `${p.name} pid`);
+    assert.ok(p.port && p.version, `${p.name} port/version`);
+  }
+  assert.equal(s.processes.find((p) => p.name === "postgres")?.port, cluster.ports.postgres);
+  assert.match(s.processes.find((p) => p.name === "pgbouncer")!.version!, /^1\.(2[1-9]|[3-9]\d)/);
+  assert.ok((s.dataSizeBytes ?? 0) > 1_000_000);
+  const text = await cluster.cli("status");
+  assert.equal(text.code, 0);
+  assert.match(text.stdout, /postgres\s+up\s+\d+\s+\d+\s+15\.\d+/);
+});
+
+test("config show lists each generated setting with its value and reason", async () => {
+  const r = await cluster.cli("config", "show", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const c = JSON.parse(r.stdout) as { postgresql: { name: string; value: string; source: string; reason: string }[]; pgbouncer: { name: string }[] };
+  const sb = c.postgresql.find((s) => s.name === "shared_buffers")!;
+  assert.equal(sb.value, "256MB");
+  assert.equal(sb.source, "override");
+  for (const s of c.postgresql) assert.ok(s.reason.length > 10, s.name);
+  assert.ok(c.pgbouncer.some((s) => s.name === "max_prepared_statements"));
+  const live = await cluster.query(cluster.urls.direct, "SELECT current_setting('shared_buffers') AS sb, current_setting('random_page_cost') AS rpc");
+  assert.equal(live.rows[0]!.sb, "256MB");
+  assert.equal(live.rows[0]!.rpc, c.postgresql.find((s) => s.name === "random_page_cost")!.value);
+});
+
+test("the generated files are owner-only and pg_hba has no trust", async () => {
+  const hba = await cluster.query(cluster.urls.direct.replace(/\/\/app:/, "//app:"), "SELECT 1");
+  assert.equal(hba.rowCount, 1);
+  for (const f of ["secrets/app.secret", "secrets/superuser.secret", "patroni/patroni.yml", "pgbouncer/userlist.txt"]) {
+    const { statSync } = await import("node:fs");
+    assert.equal(statSync(join(cluster.stateDir, f)).mode & 0o077, 0, `${f} is readable by others`);
+  }
+  const patroniYml = readFileSync(join(cluster.stateDir, "patroni/patroni.yml"), "utf8");
+  assert.doesNotMatch(patroniYml, /\btrust\b/);
+  assert.match(patroniYml, /host all all 127\.0\.0\.1\/32 scram-sha-256/);
+});
+
+test("kill -9 of the postmaster: Patroni restarts PostgreSQL and no row is lost", async () => {
+  const before = (await status()).processes.find((p) => p.name === "postgres")!.pid!;
+  process.kill(before, "SIGKILL");
+  await eventually("PostgreSQL back with a new postmaster", async () => {
+    const pgStatus = (await status()).processes.find((p) => p.name === "postgres")!;
+    return pgStatus.up && pgStatus.pid !== before && (await rowCount("direct")) === 1000;
+  });
+  assert.equal(await rowCount("pooled"), 1000);
+});
+
+test("kill -9 of PgBouncer: the supervisor restarts it", async () => {
+  const bouncer = (await status()).processes.find((p) => p.name === "pgbouncer")!;
+  process.kill(bouncer.pid!, "SIGKILL");
+  await eventually("PgBouncer restarted", async () => {
+    const now = (await status()).processes.find((p) => p.name === "pgbouncer")!;
+    return now.up && now.pid !== bouncer.pid && now.restarts === 1 && (await rowCount("pooled")) === 1000;
+  });
+});
+
+test("kill -9 of Patroni: the supervisor restarts it and it adopts the running PostgreSQL", async () => {
+  const s = await status();
+  const patroni = s.processes.find((p) => p.name === "patroni")!;
+  const postmaster = s.processes.find((p) => p.name === "postgres")!.pid!;
+  process.kill(patroni.pid!, "SIGKILL");
+  await eventually("Patroni restarted and PostgreSQL primary", async () => {
+    const now = await status();
+    const p = now.processes.find((x) => x.name === "patroni")!;
+    return p.up && p.pid !== patroni.pid && now.phase === "ready";
+  });
+  assert.equal(await rowCount("pooled"), 1000);
+  assert.ok(isAlive(postmaster), "the postmaster kept running while Patroni was away");
+});
+
+test("up on a running cluster changes nothing and prints the connection strings", async () => {
+  const pid = (await status()).supervisor.pid;
+  const r = await cluster.cli("up", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), cluster.urls);
+  assert.equal((await status()).supervisor.pid, pid);
+});
+
+test("down stops every process; status then says not running; up brings every row back", async () => {
+  const pids = (await status()).processes.map((p) => p.pid!);
+  const down = await cluster.cli("down");
+  assert.equal(down.code, 0, down.stderr);
+  for (const pid of pids) assert.equal(isAlive(pid), false, `pid ${pid} still alive`);
+  assert.equal(existsSync(join(cluster.stateDir, "postgresql/data/postmaster.pid")), false);
+  const st = await cluster.cli("status");
+  assert.equal(st.code, 9);
+  assert.match(st.stderr, /tusk is not running/);
+  assert.doesNotMatch(st.stderr, /\n\s+at /);
+  const again = await cluster.cli("down");
+  assert.equal(again.code, 9);
+  const up = await cluster.cli("up", "--json");
+  assert.equal(up.code, 0, up.stderr);
+  assert.deepEqual(JSON.parse(up.stdout), cluster.urls, "connection strings survive a restart");
+  assert.equal(await rowCount("pooled"), 1000);
+});
+
+test("destroy refuses without confirmation, then deletes everything with --yes", async () => {
+  const refused = await cluster.cli("destroy");
+  assert.equal(refused.code, 11);
+  assert.match(refused.stderr, /--yes/);
+  assert.equal(await rowCount("pooled"), 1000);
+  const pids = (await status()).processes.map((p) => p.pid!);
+  const r = await cluster.cli("destroy", "--yes");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(existsSync(cluster.stateDir), false);
+  for (const pid of pids) assert.equal(isAlive(pid), false);
+});

@@ -1,0 +1,72 @@
+import { mkdtempSync, writeFileSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import pg from "pg";
+import type { ConnectionStrings } from "../../src/core/cluster/connection-strings.js";
+import { runCli, type CliResult } from "./cli.js";
+import { freePorts } from "./ports.js";
+import type { PortName } from "../../src/core/endpoints.js";
+
+/**
+ * A real tusk cluster for one test file: its own state directory and free ports, so tests run beside
+ * a user's cluster. Memory settings are overridden small so several test clusters fit at once.
+ */
+export class TestCluster {
+  private constructor(
+    readonly stateDir: string,
+    readonly ports: Record<PortName, number>,
+    readonly urls: ConnectionStrings,
+  ) {}
+
+  static async start(name: string, extraConfig: Record<string, unknown> = {}): Promise<TestCluster> {
+    const stateDir = mkdtempSync(join(tmpdir(), `tusk-${name}-`));
+    const ports = await freePorts();
+    writeTestConfig(stateDir, ports, extraConfig);
+    const up = await runCli(["--state-dir", stateDir, "up", "--json"]);
+    if (up.code !== 0) throw new Error(`tusk up failed (${up.code}):\n${up.stderr}\n${up.stdout}`);
+    return new TestCluster(stateDir, ports, JSON.parse(up.stdout) as ConnectionStrings);
+  }
+
+  cli(...args: string[]): Promise<CliResult> {
+    return runCli(["--state-dir", this.stateDir, ...args]);
+  }
+
+  /** A connection string for `user` through the pooler's transaction or session entry, or direct. */
+  url(kind: "pooled" | "session" | "direct", role: "app" | "owner" = "app"): string {
+    const base = new URL(role === "owner" ? this.urls.migrations : this.urls.direct);
+    if (kind !== "direct") base.port = String(this.ports.pooler);
+    if (kind === "session") base.pathname = `${base.pathname}_session`;
+    return base.toString();
+  }
+
+  pool(kind: "pooled" | "session" | "direct", role: "app" | "owner" = "app", max = 10): pg.Pool {
+    return new pg.Pool({ connectionString: this.url(kind, role), max });
+  }
+
+  async query<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<T>> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return await client.query<T>(text, values);
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** Stops and deletes the cluster. */
+  async destroy(): Promise<void> {
+    if (existsSync(this.stateDir)) await this.cli("destroy", "--yes");
+    rmSync(this.stateDir, { recursive: true, force: true });
+  }
+}
+
+export function writeTestConfig(stateDir: string, ports: Record<PortName, number>, extra: Record<string, unknown> = {}): void {
+  const { postgresql, ...rest } = extra as { postgresql?: Record<string, unknown> };
+  const config = {
+    ports,
+    postgresql: { shared_buffers: "256MB", maintenance_work_mem: "256MB", ...(postgresql ?? {}) },
+    ...rest,
+  };
+  writeFileSync(join(stateDir, "tusk.yaml"), stringify(config));
+}

@@ -1,0 +1,58 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parse } from "yaml";
+import { DEFAULT_CONFIG, parseConfig } from "../../src/core/config/config-file.js";
+import { effectiveSettings, asRecord } from "../../src/core/config/effective-settings.js";
+import { patroniConfig, PATRONI_TIMING } from "../../src/core/generate/patroni-config.js";
+import { pgbouncerIni, pgbouncerUserlist } from "../../src/core/generate/pgbouncer-config.js";
+import { pgHbaRules } from "../../src/core/generate/pg-hba.js";
+import { StatePaths } from "../../src/core/state-dir.js";
+import { GiB } from "../../src/core/config/units.js";
+
+/** Generated text is checked here and started for real in test/cluster. */
+const paths = new StatePaths("/srv/tusk-test");
+const host = { memoryBytes: 24 * GiB, cores: 2, ssd: true, storageWhy: "test", diskFreeBytes: 100 * GiB };
+
+test("pg_hba: no trust anywhere; SCRAM on TCP; TLS only rules when listening beyond loopback", () => {
+  const local = pgHbaRules("127.0.0.1");
+  assert.ok(local.every((r) => !/\btrust\b/.test(r)));
+  assert.ok(local.filter((r) => r.startsWith("host")).every((r) => r.endsWith("scram-sha-256")));
+  assert.ok(!local.some((r) => r.startsWith("hostssl")));
+  const wide = pgHbaRules("10.1.2.3");
+  const remote = wide.filter((r) => r.includes("0.0.0.0/0") || r.includes("::/0"));
+  assert.ok(remote.length > 0 && remote.every((r) => r.startsWith("hostssl")));
+});
+
+test("patroni.yml: etcd3, authenticated REST API, parameters bootstrapped into etcd, timing rule holds", () => {
+  const params = asRecord(effectiveSettings(DEFAULT_CONFIG, host).postgres);
+  const doc = parse(patroniConfig(DEFAULT_CONFIG, paths, params, { superuser: "s", replication: "r", restApi: "p" }));
+  assert.deepEqual(doc.etcd3.hosts, ["127.0.0.1:2379"]);
+  assert.equal(doc.restapi.listen, "127.0.0.1:8008");
+  assert.equal(doc.restapi.authentication.password, "p");
+  assert.equal(doc.postgresql.listen, "127.0.0.1:5432");
+  assert.equal(doc.postgresql.data_dir, "/srv/tusk-test/postgresql/data");
+  assert.equal(doc.postgresql.parameters.unix_socket_directories, "/srv/tusk-test/run/postgresql");
+  assert.equal(doc.bootstrap.dcs.postgresql.parameters.shared_buffers, params.shared_buffers);
+  assert.equal(doc.bootstrap.dcs.postgresql.use_pg_rewind, true);
+  assert.ok(doc.bootstrap.initdb.includes("data-checksums"));
+  const t = Object.fromEntries(PATRONI_TIMING.map((s) => [s.name, Number(s.value)]));
+  assert.ok(t.loop_wait! + 2 * t.retry_timeout! <= t.ttl!, "loop_wait + 2 × retry_timeout ≤ ttl");
+  assert.equal(doc.bootstrap.dcs.ttl, t.ttl);
+});
+
+test("pgbouncer.ini: transaction and session entries, SCRAM, prepared statements, tuned values", () => {
+  const config = parseConfig("database: shop\nports:\n  pooler: 7000\n  postgres: 7001\n", "t");
+  const ini = pgbouncerIni(config, paths, effectiveSettings(config, host).pgbouncer);
+  assert.match(ini, /^shop = host=127\.0\.0\.1 port=7001 dbname=shop$/m);
+  assert.match(ini, /^shop_session = host=127\.0\.0\.1 port=7001 dbname=shop pool_mode=session$/m);
+  assert.match(ini, /^listen_port = 7000$/m);
+  assert.match(ini, /^auth_type = scram-sha-256$/m);
+  assert.match(ini, /^pool_mode = transaction$/m);
+  assert.match(ini, /^max_prepared_statements = 200$/m);
+  assert.match(ini, /^max_client_conn = 2000$/m);
+  assert.match(ini, /^stats_users = tusk_monitor$/m);
+});
+
+test("userlist.txt quotes names and verifiers", () => {
+  assert.equal(pgbouncerUserlist({ app: "SCRAM-SHA-256$4096:abc", 'we"ird': "x" }), '"app" "SCRAM-SHA-256$4096:abc"\n"we""ird" "x"\n');
+});
