@@ -22,7 +22,6 @@ export class StatePaths {
   log(name: string) { return join(this.logDir, `${name}.log`); }
   pidFile(name: string) { return join(this.runDir, `${name}.pid`); }
   get supervisorPid() { return this.pidFile("supervisor"); }
-  get installLog() { return this.log("install"); }
   get postgresLogDir() { return join(this.logDir, "postgresql"); }
   get postgresSocketDir() { return join(this.runDir, "postgresql"); }
   get dataDir() { return join(this.root, "postgresql", "data"); }
@@ -30,6 +29,7 @@ export class StatePaths {
   get patroniDir() { return join(this.root, "patroni"); }
   get patroniConfig() { return join(this.patroniDir, "patroni.yml"); }
   get pgpass() { return join(this.patroniDir, "pgpass"); }
+  get tlsDir() { return join(this.root, "tls"); }
   get pgbouncerDir() { return join(this.root, "pgbouncer"); }
   get pgbouncerIni() { return join(this.pgbouncerDir, "pgbouncer.ini"); }
   get pgbouncerUsers() { return join(this.pgbouncerDir, "userlist.txt"); }

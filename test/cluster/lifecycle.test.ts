@@ -1,6 +1,6 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { TestCluster } from "../helpers/test-cluster.js";
@@ -82,12 +82,30 @@ test("the generated files are owner-only and pg_hba has no trust", async () => {
   const hba = await cluster.query(cluster.urls.direct.replace(/\/\/app:/, "//app:"), "SELECT 1");
   assert.equal(hba.rowCount, 1);
   for (const f of ["secrets/app.secret", "secrets/superuser.secret", "patroni/patroni.yml", "pgbouncer/userlist.txt"]) {
-    const { statSync } = await import("node:fs");
     assert.equal(statSync(join(cluster.stateDir, f)).mode & 0o077, 0, `${f} is readable by others`);
   }
   const patroniYml = readFileSync(join(cluster.stateDir, "patroni/patroni.yml"), "utf8");
   assert.doesNotMatch(patroniYml, /\btrust\b/);
   assert.match(patroniYml, /host all all 127\.0\.0\.1\/32 scram-sha-256/);
+});
+
+test("TLS: PostgreSQL and PgBouncer accept verified TLS with the generated certificate", async () => {
+  const ca = readFileSync(join(cluster.stateDir, "tls/server.crt"), "utf8");
+  for (const kind of ["direct", "pooled"] as const) {
+    const client = new pg.Client({ connectionString: cluster.url(kind), ssl: { ca, rejectUnauthorized: true } });
+    await client.connect();
+    try {
+      assert.equal((await client.query("SELECT count(*)::int AS n FROM kept")).rows[0]!.n, 1000);
+      if (kind === "direct") {
+        const r = await client.query("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+        assert.equal(r.rows[0]!.ssl, true);
+        assert.match(r.rows[0]!.version, /^TLSv1\.[23]$/);
+      }
+    } finally {
+      await client.end();
+    }
+  }
+  assert.equal(statSync(join(cluster.stateDir, "tls/server.key")).mode & 0o077, 0);
 });
 
 test("kill -9 of the postmaster: Patroni restarts PostgreSQL and no row is lost", async () => {

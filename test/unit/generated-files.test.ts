@@ -56,3 +56,16 @@ test("pgbouncer.ini: transaction and session entries, SCRAM, prepared statements
 test("userlist.txt quotes names and verifiers", () => {
   assert.equal(pgbouncerUserlist({ app: "SCRAM-SHA-256$4096:abc", 'we"ird': "x" }), '"app" "SCRAM-SHA-256$4096:abc"\n"we""ird" "x"\n');
 });
+
+test("TLS: PgBouncer offers it on loopback and requires it beyond; PostgreSQL ssl is node-local; strings say sslmode", () => {
+  const local = pgbouncerIni(DEFAULT_CONFIG, paths, effectiveSettings(DEFAULT_CONFIG, host).pgbouncer);
+  assert.match(local, /^client_tls_sslmode = allow$/m);
+  assert.match(local, /^client_tls_cert_file = \/srv\/tusk-test\/tls\/server\.crt$/m);
+  const wide = parseConfig("listen_address: 10.1.2.3\n", "t");
+  assert.match(pgbouncerIni(wide, paths, effectiveSettings(wide, host).pgbouncer), /^client_tls_sslmode = require$/m);
+  assert.match(pgbouncerIni(wide, paths, effectiveSettings(wide, host).pgbouncer), /^listen_addr = 127\.0\.0\.1,10\.1\.2\.3$/m);
+  const doc = parse(patroniConfig(wide, paths, {}, { superuser: "s", replication: "r", restApi: "p" }));
+  assert.equal(doc.postgresql.parameters.ssl, "on");
+  assert.equal(doc.postgresql.parameters.ssl_key_file, "/srv/tusk-test/tls/server.key");
+  assert.equal(doc.postgresql.listen, "127.0.0.1,10.1.2.3:5432");
+});

@@ -2,8 +2,6 @@ import type { Command } from "commander";
 import { effectiveSettings } from "../../core/config/effective-settings.js";
 import { readHostFacts } from "../../core/config/host-facts.js";
 import { PATRONI_TIMING } from "../../core/generate/patroni-config.js";
-import { existsSync } from "node:fs";
-import { dirname } from "node:path";
 import { clusterFor } from "../context.js";
 import { table, bytes } from "../format.js";
 
@@ -15,8 +13,7 @@ export function registerConfig(program: Command): void {
     .option("--json", "print as JSON")
     .action(async (opts: { json?: boolean }, command: Command) => {
       const cluster = clusterFor(command);
-      const probe = existsSync(cluster.paths.root) ? cluster.paths.root : existsSync(dirname(cluster.paths.root)) ? dirname(cluster.paths.root) : "/";
-      const host = readHostFacts(probe);
+      const host = readHostFacts(cluster.paths.root);
       const settings = effectiveSettings(cluster.config, host);
       const sections = { postgresql: settings.postgres, pgbouncer: settings.pgbouncer, patroni: PATRONI_TIMING };
       if (opts.json) {

@@ -1,15 +1,15 @@
 import type { Command } from "commander";
 import { describePlan, ensureInstalled, planInstall } from "../../core/install/installer.js";
 import { isRoot } from "../../core/os-user.js";
+import { INSTALL_LOG } from "../../core/install/components.js";
 import { terminalProgress } from "../terminal-progress.js";
-import { clusterFor } from "../context.js";
 
 export function registerInstall(program: Command): void {
   program
     .command("install")
     .description("install what tusk needs and is missing (Debian packages; pgvector and PgBouncer built from Debian's next-release source packages), without starting anything")
     .option("--check", "only report what is missing; exit 5 if something is")
-    .action(async (opts: { check?: boolean }, command: Command) => {
+    .action(async (opts: { check?: boolean }) => {
       if (opts.check) {
         const plan = await planInstall();
         const missing = describePlan(plan);
@@ -17,9 +17,8 @@ export function registerInstall(program: Command): void {
         if (missing) process.exitCode = 5;
         return;
       }
-      const cluster = clusterFor(command);
       const started = Date.now();
-      const plan = await ensureInstalled(terminalProgress(), cluster.paths.installLog.replace(cluster.paths.root, "/var/log/tusk"), isRoot());
+      const plan = await ensureInstalled(terminalProgress(), INSTALL_LOG, isRoot());
       const what = describePlan(plan);
       console.log(what ? `Installed ${what} in ${((Date.now() - started) / 1000).toFixed(1)} s.` : "Everything tusk needs is already installed.");
     });

@@ -5,6 +5,7 @@ import { exitCodeName, TuskError } from "../errors.js";
 import { CONFIG_TEMPLATE, loadConfig, type TuskConfig } from "../config/config-file.js";
 import { readHostFacts } from "../config/host-facts.js";
 import { ensureInstalled } from "../install/installer.js";
+import { INSTALL_LOG } from "../install/components.js";
 import { isRoot } from "../os-user.js";
 import { isAlive, livePidFromFile, sleep, waitForExit } from "../processes/pid-file.js";
 import type { Progress, ProgressStep } from "../progress.js";
@@ -56,14 +57,13 @@ export class Cluster {
     if (!isNew) claimStateDir(this.paths); // refuses an incompatible state directory before anything else
     const config = this.config; // validates tusk.yaml
     if (!isRoot()) {
-      await ensureInstalled(progress, this.paths.installLog, false);
+      await ensureInstalled(progress, INSTALL_LOG, false);
       throw new TuskError("NotRoot", "tusk must run as root: it runs PostgreSQL as the postgres OS user and etcd as etcd.", {
         hint: "Run it again as root (for example with sudo).",
       });
     }
-    mkdirSync(this.paths.root, { recursive: true });
     checkResources(readHostFacts(this.paths.root), this.paths.root);
-    await ensureInstalled(progress, this.paths.installLog, true);
+    await ensureInstalled(progress, INSTALL_LOG, true);
     if (this.supervisorPid() !== undefined) {
       const status = await this.api.status();
       if (status.phase !== "failed") {

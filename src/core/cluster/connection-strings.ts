@@ -2,6 +2,7 @@ import { ROLES, SESSION_ENTRY_SUFFIX } from "../endpoints.js";
 import type { TuskConfig } from "../config/config-file.js";
 import { readSecret } from "../secrets.js";
 import type { StatePaths } from "../state-dir.js";
+import { isLoopback } from "../generate/pg-hba.js";
 
 export interface ConnectionStrings {
   /** PgBouncer, transaction pooling: the default for applications. */
@@ -16,19 +17,22 @@ export interface ConnectionStrings {
   monitoring: string;
 }
 
-function url(user: string, password: string, host: string, port: number, database: string): string {
-  return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
+function url(user: string, password: string, host: string, port: number, database: string, tls: boolean): string {
+  const query = tls ? "?sslmode=require" : "";
+  return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}${query}`;
 }
 
 export function connectionStrings(config: TuskConfig, paths: StatePaths): ConnectionStrings {
   const host = config.listen_address === "127.0.0.1" || config.listen_address === "*" || config.listen_address === "0.0.0.0" ? "127.0.0.1" : config.listen_address;
   const app = readSecret(paths, "app");
+  // Beyond loopback the servers accept TLS connections only (pg_hba hostssl, PgBouncer require).
+  const tls = !isLoopback(config.listen_address);
   const db = config.database;
   return {
-    pooled: url(ROLES.app, app, host, config.ports.pooler, db),
-    pooledSession: url(ROLES.app, app, host, config.ports.pooler, `${db}${SESSION_ENTRY_SUFFIX}`),
-    direct: url(ROLES.app, app, host, config.ports.postgres, db),
-    migrations: url(ROLES.owner, readSecret(paths, "owner"), host, config.ports.postgres, db),
-    monitoring: url(ROLES.monitor, readSecret(paths, "monitor"), host, config.ports.postgres, db),
+    pooled: url(ROLES.app, app, host, config.ports.pooler, db, tls),
+    pooledSession: url(ROLES.app, app, host, config.ports.pooler, `${db}${SESSION_ENTRY_SUFFIX}`, tls),
+    direct: url(ROLES.app, app, host, config.ports.postgres, db, tls),
+    migrations: url(ROLES.owner, readSecret(paths, "owner"), host, config.ports.postgres, db, tls),
+    monitoring: url(ROLES.monitor, readSecret(paths, "monitor"), host, config.ports.postgres, db, tls),
   };
 }

@@ -29,7 +29,7 @@ export const TUSK_OWNED_POSTGRES_SETTINGS = new Set([
   "port", "listen_addresses", "data_directory", "hba_file", "ident_file", "config_file",
   "unix_socket_directories", "log_directory", "archive_mode", "archive_command", "restore_command",
   "primary_conninfo", "primary_slot_name", "cluster_name", "wal_level", "hot_standby",
-  "password_encryption", "logging_collector", "cron.database_name", "ssl_cert_file", "ssl_key_file",
+  "password_encryption", "logging_collector", "cron.database_name", "ssl", "ssl_cert_file", "ssl_key_file",
 ]);
 
 const TOP_LEVEL_KEYS = Object.keys(DEFAULT_CONFIG);

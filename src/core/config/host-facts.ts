@@ -1,5 +1,6 @@
 import { availableParallelism, totalmem } from "node:os";
 import { existsSync, readFileSync, statfsSync, statSync, realpathSync } from "node:fs";
+import { dirname } from "node:path";
 
 /** What the tuner and the preflight checks know about the machine. */
 export interface HostFacts {
@@ -41,10 +42,18 @@ export function detectStorage(path: string): StorageFacts {
   }
 }
 
-/** Reads the host's facts; `path` is an existing directory on the filesystem that will hold data. */
+/** The path itself if it exists, else its nearest existing ancestor (the filesystem it will be on). */
+export function existingAncestor(path: string): string {
+  let p = path;
+  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+  return p;
+}
+
+/** Reads the host's facts for data that will live at `path` (which need not exist yet). */
 export function readHostFacts(path: string): HostFacts {
-  const fs = statfsSync(path);
-  const storage = detectStorage(path);
+  const probe = existingAncestor(path);
+  const fs = statfsSync(probe);
+  const storage = detectStorage(probe);
   return {
     memoryBytes: totalmem(),
     cores: availableParallelism(),

@@ -5,6 +5,7 @@ import type { TuskConfig } from "../config/config-file.js";
 import type { TunedSetting } from "../config/tuner.js";
 import type { StatePaths } from "../state-dir.js";
 import { pgHbaRules } from "./pg-hba.js";
+import { tlsFiles } from "./tls.js";
 
 /**
  * Patroni's leader-election timing (Patroni docs, "Dynamic Configuration Settings"), with reasons.
@@ -28,10 +29,14 @@ export const NODE_NAME = "pg1";
 export const PATRONI_REST_USER = "tusk";
 
 /** PostgreSQL parameters that stay local to a node (paths), as opposed to cluster-wide in etcd. */
-function localParameters(paths: StatePaths): Record<string, string> {
+export function localParameters(paths: StatePaths): Record<string, string> {
+  const tls = tlsFiles(paths);
   return {
     unix_socket_directories: paths.postgresSocketDir,
     log_directory: paths.postgresLogDir,
+    ssl: "on",
+    ssl_cert_file: tls.cert,
+    ssl_key_file: tls.key,
   };
 }
 

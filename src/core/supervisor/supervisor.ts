@@ -5,7 +5,8 @@ import type { TuskConfig } from "../config/config-file.js";
 import { asRecord, effectiveSettings } from "../config/effective-settings.js";
 import type { HostFacts } from "../config/host-facts.js";
 import { pgbouncerIni, pgbouncerUserlist } from "../generate/pgbouncer-config.js";
-import { PATRONI_REST_USER, patroniConfig } from "../generate/patroni-config.js";
+import { localParameters, PATRONI_REST_USER, patroniConfig } from "../generate/patroni-config.js";
+import { ensureServerCertificate } from "../generate/tls.js";
 import { PG_BIN_DIR, PGBOUNCER, PG_MAJOR } from "../install/components.js";
 import { etcdUser, postgresUser, type OsUser } from "../os-user.js";
 import { etcdReady, etcdSpec } from "../processes/etcd.js";
@@ -24,8 +25,6 @@ import type { Phase, ProcessStatus, StepRecord, SupervisorStatus } from "./statu
 type ChildName = "etcd" | "patroni" | "pgbouncer";
 const START_ORDER: ChildName[] = ["etcd", "patroni", "pgbouncer"];
 
-/** Parameters that stay in each node's own patroni.yml rather than in etcd. */
-const LOCAL_PARAMETERS = new Set(["unix_socket_directories", "log_directory"]);
 
 const PRIMARY_TIMEOUT_MS = 180_000;
 const MAX_BACKOFF_MS = 30_000;
@@ -114,7 +113,8 @@ export class Supervisor {
     ensureDir(this.paths.pgbouncerDir, 0o700, pg);
     ensureDir(this.paths.etcdDataDir, 0o700, { uid: this.etcdOsUser.uid, gid: this.etcdOsUser.gid });
     const settings = effectiveSettings(this.config, this.host);
-    const parameters = Object.fromEntries(Object.entries(asRecord(settings.postgres)).filter(([k]) => !LOCAL_PARAMETERS.has(k)));
+    const parameters = clusterWide(asRecord(settings.postgres), this.paths);
+    await ensureServerCertificate(this.paths, this.config.listen_address, this.pgUser);
     const secrets = {
       superuser: ensureSecret(this.paths, "superuser"),
       replication: ensureSecret(this.paths, "replication"),
@@ -211,7 +211,7 @@ export class Supervisor {
 
   /** Converges the cluster-wide parameters in etcd to the tuned ones; restarts when one needs it. */
   private async applySettings(): Promise<void> {
-    const desired = Object.fromEntries(Object.entries(asRecord(effectiveSettings(this.config, this.host).postgres)).filter(([k]) => !LOCAL_PARAMETERS.has(k)));
+    const desired = clusterWide(asRecord(effectiveSettings(this.config, this.host).postgres), this.paths);
     const current = await clusterParameters(this.config);
     const changes: Record<string, string | null> = {};
     for (const [k, v] of Object.entries(desired)) if (normalizeParameter(current[k]) !== normalizeParameter(v)) changes[k] = v;
@@ -355,9 +355,15 @@ export class Supervisor {
     return v;
   }
 
+  private dataSizeCache: { bytes: number | null; at: number } | undefined;
+
+  /** Size of the data directory, measured with du at most every 30 s (status is polled often). */
   private async dataSize(): Promise<number | null> {
+    if (this.phase === "starting") return null; // the data directory is still being created
+    if (this.dataSizeCache && Date.now() - this.dataSizeCache.at < 30_000) return this.dataSizeCache.bytes;
     const r = await run("du", ["-sb", this.paths.dataDir]);
-    return r.code === 0 ? Number(r.stdout.split("\t")[0]) : null;
+    this.dataSizeCache = { bytes: r.code === 0 ? Number(r.stdout.split("\t")[0]) : null, at: Date.now() };
+    return this.dataSizeCache.bytes;
   }
 
   get failed(): boolean {
@@ -366,6 +372,12 @@ export class Supervisor {
   get exitCodeOnFailure(): number {
     return this.failure?.exitCode ?? ExitCode.ProcessFailed;
   }
+}
+
+/** The parameters kept in etcd for the whole cluster: all but the node-local ones (paths, TLS files). */
+function clusterWide(parameters: Record<string, string>, paths: StatePaths): Record<string, string> {
+  const local = localParameters(paths);
+  return Object.fromEntries(Object.entries(parameters).filter(([k]) => !(k in local)));
 }
 
 /** Patroni stores on/off as booleans and numbers as numbers: compare as PostgreSQL would read them. */
