@@ -48,7 +48,26 @@ export function formatStatus(s: SupervisorStatus): string {
     `state directory ${s.stateDir}; data ${bytes(s.dataSizeBytes)}; supervisor pid ${s.supervisor.pid}, up ${duration(s.supervisor.startedAt)}`,
     "",
     table(rows, ["PROCESS", "STATE", "PID", "PORT", "VERSION", "UPTIME", "NOTE"]),
+    "",
+    ...formatBackupHealth(s),
   ].join("\n");
+}
+
+function formatBackupHealth(s: SupervisorStatus): string[] {
+  const b = s.backups;
+  if (!b) return [];
+  if (b.error) return [`Backups: could not be read (${b.error}).`];
+  const a = b.archiver;
+  const archiving = !a
+    ? "unknown"
+    : a.failedCount > 0 && (!a.lastArchivedAt || (a.lastFailedAt ?? "") > a.lastArchivedAt)
+      ? `FAILING since ${a.lastFailedAt} (${a.failedCount} failures; last good ${a.lastArchivedWal ?? "-"})`
+      : `ok, last ${a.lastArchivedWal ?? "-"} at ${a.lastArchivedAt ?? "-"}`;
+  const last = b.lastBackup ? `${b.lastBackup.label} (${b.lastBackup.type}, ended ${b.lastBackup.endedAt})` : "none";
+  return [
+    `WAL archiving: ${archiving}`,
+    `Backups: ${b.backupCount}; last ${last}; restorable from ${b.window.from ?? "-"} to ${b.window.to ?? "-"}`,
+  ];
 }
 
 export function formatConnectionStrings(c: ConnectionStrings): string {

@@ -10,6 +10,10 @@ import { registerPsql } from "./commands/psql.js";
 import { registerStatus } from "./commands/status.js";
 import { registerUp } from "./commands/up.js";
 import { registerInstall } from "./commands/install.js";
+import { registerBackup } from "./commands/backup.js";
+import { registerBackups } from "./commands/backups.js";
+import { registerRestorePoint } from "./commands/restore-point.js";
+import { registerRestore } from "./commands/restore.js";
 
 /** The tusk command line: parses, calls the core, formats. Expected failures print without a stack. */
 const program = new Command()
@@ -20,7 +24,7 @@ const program = new Command()
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
-for (const register of [registerUp, registerDown, registerStatus, registerDestroy, registerPsql, registerConfig, registerInstall]) register(program);
+for (const register of [registerUp, registerDown, registerStatus, registerDestroy, registerPsql, registerConfig, registerInstall, registerBackup, registerBackups, registerRestorePoint, registerRestore]) register(program);
 program.commands.forEach((c) => c.exitOverride());
 program.commands.flatMap((c) => c.commands).forEach((c) => c.exitOverride());
 

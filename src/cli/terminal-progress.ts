@@ -18,6 +18,7 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
       let detail = "";
       let frame = 0;
       let timer: NodeJS.Timeout | undefined;
+      let lastPrinted = 0;
       const draw = () => {
         stream.write(`\r\x1b[2K${FRAMES[frame++ % FRAMES.length]} ${label}${detail ? ` — ${detail}` : ""} (${secs(Date.now() - start)})`);
       };
@@ -35,7 +36,11 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
       return {
         update(d) {
           detail = d;
-          if (!tty) stream.write(`  ${d}\n`);
+          // Without a terminal to redraw, a line at most every 2 s keeps logs readable.
+          if (!tty && Date.now() - lastPrinted >= 2000) {
+            lastPrinted = Date.now();
+            stream.write(`  ${d}\n`);
+          }
         },
         done: (note, endedAt) => end("✓", note, endedAt),
         fail: (note, endedAt) => end("✗", note, endedAt),

@@ -18,6 +18,8 @@ export const ExitCode = {
   Aborted: 11,
   Timeout: 12,
   ProcessFailed: 13,
+  AlreadyExists: 14,
+  OutsideWindow: 15,
 } as const;
 export type ExitCodeName = keyof typeof ExitCode;
 

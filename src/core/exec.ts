@@ -11,6 +11,8 @@ export interface RunOptions {
   /** Kill the command after this many milliseconds. */
   timeoutMs?: number;
   input?: string;
+  /** Called with each complete line of standard output as it arrives. */
+  onLine?: (line: string) => void;
 }
 
 export interface RunResult {
@@ -34,9 +36,16 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
     log?.write(`\n$ ${cmd} ${args.join(" ")}\n`);
     let stdout = "";
     let stderr = "";
+    let partial = "";
     child.stdout!.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
+      const text = chunk.toString();
+      stdout += text;
       log?.write(chunk);
+      if (options.onLine) {
+        const lines = (partial + text).split("\n");
+        partial = lines.pop() ?? "";
+        for (const line of lines) options.onLine(line);
+      }
     });
     child.stderr!.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();

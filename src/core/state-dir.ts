@@ -30,6 +30,12 @@ export class StatePaths {
   get patroniConfig() { return join(this.patroniDir, "patroni.yml"); }
   get pgpass() { return join(this.patroniDir, "pgpass"); }
   get tlsDir() { return join(this.root, "tls"); }
+  /** Present in a clone's state directory until its first start: what to restore, from where. */
+  get restoreSpec() { return join(this.root, "restore.json"); }
+  get pgbackrestDir() { return join(this.root, "pgbackrest"); }
+  get pgbackrestConfig() { return join(this.pgbackrestDir, "pgbackrest.conf"); }
+  /** The local backup repository: beside the data directory, never inside it. */
+  get backupRepo() { return join(this.root, "backups"); }
   get pgbouncerDir() { return join(this.root, "pgbouncer"); }
   get pgbouncerIni() { return join(this.pgbouncerDir, "pgbouncer.ini"); }
   get pgbouncerUsers() { return join(this.pgbouncerDir, "userlist.txt"); }

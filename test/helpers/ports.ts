@@ -1,22 +1,4 @@
-import { createServer } from "node:net";
-import type { PortName } from "../../src/core/endpoints.js";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen({ port: 0, host: "127.0.0.1" }, () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
+import { freePortSet } from "../../src/core/cluster/free-ports.js";
 
 /** Distinct free loopback ports for every service of one test cluster. */
-export async function freePorts(): Promise<Record<PortName, number>> {
-  const names: PortName[] = ["postgres", "pooler", "patroni", "etcd_client", "etcd_peer", "api"];
-  const ports = new Set<number>();
-  while (ports.size < names.length) ports.add(await freePort());
-  const list = [...ports];
-  return Object.fromEntries(names.map((n, i) => [n, list[i]!])) as Record<PortName, number>;
-}
+export const freePorts = freePortSet;

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, writeFileSync, rmSync, existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -54,8 +54,13 @@ export class TestCluster {
     }
   }
 
-  /** Stops and deletes the cluster. */
+  /** Stops and deletes the cluster and any clones made from it. */
   async destroy(): Promise<void> {
+    const clones = `${this.stateDir}-clones`;
+    if (existsSync(clones)) {
+      for (const name of readdirSync(clones)) await runCli(["--state-dir", join(clones, name), "destroy", "--yes"]);
+      rmSync(clones, { recursive: true, force: true });
+    }
     if (existsSync(this.stateDir)) await this.cli("destroy", "--yes");
     rmSync(this.stateDir, { recursive: true, force: true });
   }

@@ -15,7 +15,7 @@ export function registerConfig(program: Command): void {
       const cluster = clusterFor(command);
       const host = readHostFacts(cluster.paths.root);
       const settings = effectiveSettings(cluster.config, host);
-      const sections = { postgresql: settings.postgres, pgbouncer: settings.pgbouncer, patroni: PATRONI_TIMING };
+      const sections = { postgresql: settings.postgres, pgbouncer: settings.pgbouncer, pgbackrest: settings.pgbackrest, patroni: PATRONI_TIMING };
       if (opts.json) {
         console.log(JSON.stringify({ host, configFile: cluster.paths.configFile, ...sections }, null, 2));
         return;

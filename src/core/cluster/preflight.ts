@@ -37,7 +37,7 @@ export async function checkPorts(config: TuskConfig, configFile: string): Promis
   for (const [name, port] of Object.entries(config.ports)) {
     if (!(await portFree(port, "127.0.0.1"))) {
       throw new TuskError("PortInUse", `Port ${port} (ports.${name}) is already in use on 127.0.0.1.`, {
-        hint: `Stop whatever listens there (\`ss -ltnp 'sport = :${port}'\` shows it) or set another port under ports: in ${configFile}.`,
+        hint: `Stop whatever listens there (\`ss -ltnp 'sport = :${port}'\` shows it${name === "postgres" ? "; Debian's own cluster shows in `pg_lsclusters`" : ""}) or set another port under ports: in ${configFile}.`,
       });
     }
   }

@@ -1,6 +1,7 @@
 import type { TuskConfig } from "./config-file.js";
 import type { HostFacts } from "./host-facts.js";
 import { tunePgbouncer } from "./pgbouncer-tuner.js";
+import { tunePgbackrest } from "./pgbackrest-tuner.js";
 import { REQUIRED_PRELOAD, tunePostgres, type TunedSetting } from "./tuner.js";
 
 /** Applies a user's overrides on top of tuned settings; overrides of unknown-to-the-tuner names are added. */
@@ -22,6 +23,7 @@ function mergePreload(name: string, tunedValue: string, override: string): strin
 export interface EffectiveSettings {
   postgres: TunedSetting[];
   pgbouncer: TunedSetting[];
+  pgbackrest: TunedSetting[];
 }
 
 export function effectiveSettings(config: TuskConfig, host: HostFacts): EffectiveSettings {
@@ -30,6 +32,7 @@ export function effectiveSettings(config: TuskConfig, host: HostFacts): Effectiv
   return {
     postgres,
     pgbouncer: applyOverrides(tunePgbouncer(host, maxConnections), config.pgbouncer),
+    pgbackrest: tunePgbackrest(host),
   };
 }
 

@@ -67,6 +67,8 @@ export function tunePostgres({ host, cronDatabase }: TunerInput): TunedSetting[]
     t("max_wal_senders", 10, "Streaming replicas and backups each use one.", "required"),
     t("max_replication_slots", 10, "One slot per replica keeps the WAL it still needs.", "required"),
     t("hot_standby", "on", "Replicas serve read-only queries.", "required"),
+    t("archive_mode", "on", "Every WAL segment goes to the backup repository (pgBackRest), for point-in-time recovery.", "required"),
+    t("archive_timeout", "60s", "Even an idle database ships its WAL within a minute, bounding what a restore to 'now' can miss."),
     t("checkpoint_completion_target", "0.9", "Spreads checkpoint writes over 90% of the interval to avoid I/O spikes."),
     t("checkpoint_timeout", "15min", "Fewer checkpoints and full-page writes than the 5min default; crash recovery stays short."),
     t("max_wal_size", `${Math.round(clamp(host.diskFreeBytes * 0.05, 1 * GiB, 16 * GiB) / GiB)}GB`, "5% of free disk, in whole GB (1–16GB): checkpoints are then triggered by time, not by WAL volume, under normal load."),

@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
-import { PG_BIN_DIR } from "../install/components.js";
+import { PG_BIN_DIR, PGBACKREST_BIN } from "../install/components.js";
+import { archiveCommand } from "./pgbackrest-config.js";
 import { ROLES } from "../endpoints.js";
 import type { TuskConfig } from "../config/config-file.js";
 import type { TunedSetting } from "../config/tuner.js";
@@ -26,12 +27,22 @@ export interface PatroniSecrets {
 }
 
 export const NODE_NAME = "pg1";
+
+/**
+ * Bootstrapping from a backup instead of initdb (Patroni docs, "Custom bootstrap"): Patroni runs the
+ * restore command into the empty data directory, keeps the recovery settings pgBackRest wrote, starts
+ * PostgreSQL, and takes the leader lock once recovery has promoted it.
+ */
+export interface RestoreBootstrap {
+  command: string;
+}
 export const PATRONI_REST_USER = "tusk";
 
 /** PostgreSQL parameters that stay local to a node (paths), as opposed to cluster-wide in etcd. */
-export function localParameters(paths: StatePaths): Record<string, string> {
+export function localParameters(config: TuskConfig, paths: StatePaths): Record<string, string> {
   const tls = tlsFiles(paths);
   return {
+    archive_command: archiveCommand(config, paths, PGBACKREST_BIN),
     unix_socket_directories: paths.postgresSocketDir,
     log_directory: paths.postgresLogDir,
     ssl: "on",
@@ -41,7 +52,7 @@ export function localParameters(paths: StatePaths): Record<string, string> {
 }
 
 /** Patroni's YAML configuration for this node. Cluster-wide parameters are bootstrapped into etcd. */
-export function patroniConfig(config: TuskConfig, paths: StatePaths, parameters: Record<string, string>, secrets: PatroniSecrets): string {
+export function patroniConfig(config: TuskConfig, paths: StatePaths, parameters: Record<string, string>, secrets: PatroniSecrets, restore?: RestoreBootstrap): string {
   const timing = Object.fromEntries(PATRONI_TIMING.map((s) => [s.name, Number(s.value)]));
   const listenHosts = config.listen_address === "127.0.0.1" ? "127.0.0.1" : `127.0.0.1,${config.listen_address}`;
   const doc = {
@@ -61,6 +72,7 @@ export function patroniConfig(config: TuskConfig, paths: StatePaths, parameters:
         postgresql: { use_pg_rewind: true, use_slots: true, parameters },
       },
       initdb: [{ encoding: "UTF8" }, { locale: "C.UTF-8" }, "data-checksums", { "auth-local": "peer" }, { "auth-host": "scram-sha-256" }],
+      ...(restore ? { method: "tusk_restore", tusk_restore: { command: restore.command, no_params: true, keep_existing_recovery_conf: true } } : {}),
     },
     postgresql: {
       listen: `${listenHosts}:${config.ports.postgres}`,
@@ -74,7 +86,7 @@ export function patroniConfig(config: TuskConfig, paths: StatePaths, parameters:
         replication: { username: ROLES.replication, password: secrets.replication },
         rewind: { username: ROLES.superuser, password: secrets.superuser },
       },
-      parameters: localParameters(paths),
+      parameters: localParameters(config, paths),
       pg_hba: pgHbaRules(config.listen_address),
     },
     watchdog: { mode: "off" },

@@ -15,6 +15,7 @@ export const PATRONI_BIN = "/usr/bin/patroni";
 export const PATRONICTL_BIN = "/usr/bin/patronictl";
 export const ETCD_BIN = "/usr/bin/etcd";
 export const PSQL_BIN = `${PG_BIN_DIR}/psql`;
+export const PGBACKREST_BIN = "/usr/bin/pgbackrest";
 /** The install log is machine-wide: packages serve every cluster on the machine. */
 export const INSTALL_LOG = "/var/log/tusk/install.log";
 

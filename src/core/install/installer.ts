@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { TuskError } from "../errors.js";
 import { withStep, type Progress } from "../progress.js";
@@ -38,6 +38,17 @@ export function requireRootToInstall(plan: InstallPlan, isRoot: boolean): void {
 }
 
 /**
+ * Debian's postgresql package creates and starts a "main" cluster on port 5432 when installed; tusk
+ * runs its own, so it tells pg_createcluster not to (createcluster.conf's create_main_cluster,
+ * read from the drop-in directory postgresql-common includes).
+ */
+function preventDebianMainCluster(): void {
+  const dir = "/etc/postgresql-common/createcluster.d";
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}/tusk.conf`, "# Written by tusk: it runs its own clusters, so Debian's default one is not created.\ncreate_main_cluster = false\n");
+}
+
+/**
  * Installs whatever is missing. Safe to run again: a complete machine costs one dpkg query.
  * Only root can install; anyone else is told what is missing.
  */
@@ -46,6 +57,7 @@ export async function ensureInstalled(progress: Progress, logFile: string, isRoo
   if (plan.packages.length === 0 && plan.sources.length === 0) return plan;
   requireRootToInstall(plan, isRoot);
   mkdirSync(dirname(logFile), { recursive: true });
+  if (plan.packages.some((p) => p.startsWith("postgresql"))) preventDebianMainCluster();
   if (plan.packages.length) {
     await withStep(progress, `Installing ${plan.packages.length} Debian packages`, (step) => aptInstall(plan.packages, step, logFile));
   }

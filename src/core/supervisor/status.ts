@@ -1,3 +1,5 @@
+import type { ArchiverStatus, BackupSummary, RestoreWindow } from "../backup/catalog.js";
+
 /** What the supervisor reports through GET /v1/status; the CLI and the dashboard read this shape. */
 export type Phase = "starting" | "ready" | "degraded" | "failed" | "stopping";
 
@@ -22,6 +24,15 @@ export interface ProcessStatus {
   state?: string | null;
 }
 
+export interface BackupHealth {
+  lastBackup: BackupSummary | null;
+  backupCount: number;
+  window: RestoreWindow;
+  archiver: ArchiverStatus | null;
+  /** Why the figures could not be read, if they could not. */
+  error?: string;
+}
+
 export interface SupervisorStatus {
   phase: Phase;
   /** One readable sentence: what the supervisor sees and decided. */
@@ -32,4 +43,5 @@ export interface SupervisorStatus {
   supervisor: { pid: number; startedAt: string; version: string };
   stateDir: string;
   dataSizeBytes: number | null;
+  backups: BackupHealth | null;
 }

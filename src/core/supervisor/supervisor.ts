@@ -1,12 +1,16 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync } from "node:fs";
 import { run } from "../exec.js";
 import { TuskError, ExitCode } from "../errors.js";
 import type { TuskConfig } from "../config/config-file.js";
-import { asRecord, effectiveSettings } from "../config/effective-settings.js";
+import { asRecord, effectiveSettings, type EffectiveSettings } from "../config/effective-settings.js";
 import type { HostFacts } from "../config/host-facts.js";
 import { pgbouncerIni, pgbouncerUserlist } from "../generate/pgbouncer-config.js";
 import { localParameters, PATRONI_REST_USER, patroniConfig } from "../generate/patroni-config.js";
 import { ensureServerCertificate } from "../generate/tls.js";
+import { pgbackrestConf } from "../generate/pgbackrest-config.js";
+import { Pgbackrest } from "../backup/pgbackrest.js";
+import { join } from "node:path";
+import { readRestoreSpec, restoreCommand } from "../backup/restore-spec.js";
 import { PG_BIN_DIR, PGBOUNCER, PG_MAJOR } from "../install/components.js";
 import { etcdUser, postgresUser, type OsUser } from "../os-user.js";
 import { etcdReady, etcdSpec } from "../processes/etcd.js";
@@ -15,12 +19,13 @@ import { ManagedProcess, type ProcessSpec } from "../processes/managed-process.j
 import { livePidFromFile, sleep, stopEscalating, isAlive } from "../processes/pid-file.js";
 import { clusterParameters, isPrimary, patchParameters, patroniNode, patroniSpec, restartPostgres, type PatroniNodeStatus } from "../processes/patroni.js";
 import { pgbouncerSpec, portAccepts } from "../processes/pgbouncer.js";
-import { provision, scramVerifiers } from "../provision/provision.js";
+import { provision, scramVerifiers, superuserClient } from "../provision/provision.js";
 import { ensureSecret } from "../secrets.js";
 import { needsRestart } from "../config/postgres-settings.js";
 import { ensureDir, TUSK_VERSION, writeAtomic, type StatePaths } from "../state-dir.js";
 import { lastLogLines } from "./postgres-log.js";
-import type { Phase, ProcessStatus, StepRecord, SupervisorStatus } from "./status.js";
+import type { BackupHealth, Phase, ProcessStatus, StepRecord, SupervisorStatus } from "./status.js";
+import { readCatalog } from "../backup/catalog.js";
 
 type ChildName = "etcd" | "patroni" | "pgbouncer";
 const START_ORDER: ChildName[] = ["etcd", "patroni", "pgbouncer"];
@@ -47,15 +52,20 @@ export class Supervisor {
   private lastPatroni: PatroniNodeStatus | undefined;
   private readonly pgUser: OsUser;
   private readonly etcdOsUser: OsUser;
+  /** Tuned settings with the user's overrides, derived once per supervisor. */
+  private readonly settings: EffectiveSettings;
+  private readonly backups: Pgbackrest;
 
   constructor(
     private readonly paths: StatePaths,
     private readonly config: TuskConfig,
-    private readonly host: HostFacts,
+    host: HostFacts,
     private readonly log: (line: string) => void,
   ) {
     this.pgUser = postgresUser();
     this.etcdOsUser = etcdUser();
+    this.settings = effectiveSettings(config, host);
+    this.backups = new Pgbackrest(config, paths, this.pgUser);
   }
 
   private async step<T>(label: string, work: () => Promise<T>): Promise<T> {
@@ -81,9 +91,15 @@ export class Supervisor {
     try {
       await this.step("Preparing configuration", () => this.prepare());
       await this.step("Starting etcd", () => this.startChild("etcd", () => etcdReady(this.config), 30_000));
-      await this.step("Starting Patroni and PostgreSQL", () => this.startPostgres());
+      const restoring = readRestoreSpec(this.paths) !== undefined && !existsSync(join(this.paths.dataDir, "PG_VERSION"));
+      await this.step(restoring ? "Restoring from the backup and recovering (Patroni, PostgreSQL)" : "Starting Patroni and PostgreSQL", () => this.startPostgres());
+      if (existsSync(this.paths.restoreSpec)) renameSync(this.paths.restoreSpec, join(this.paths.root, "restored-from.json"));
       await this.step("Applying PostgreSQL settings", () => this.applySettings());
       await this.step("Creating roles, database and extensions", () => provision(this.config, this.paths));
+      await this.step("Checking WAL archiving to the backup repository", () => this.backups.ensureStanza());
+      if (((await this.backups.info())?.backup.length ?? 0) === 0) {
+        await this.step("Taking the first full backup", () => this.backups.backup("full", () => undefined));
+      }
       await this.step("Starting PgBouncer", async () => {
         await this.writePgbouncerFiles();
         await this.startChild("pgbouncer", () => portAccepts(this.config.ports.pooler), 20_000);
@@ -112,15 +128,20 @@ export class Supervisor {
     ensureDir(this.paths.patroniDir, 0o700, pg);
     ensureDir(this.paths.pgbouncerDir, 0o700, pg);
     ensureDir(this.paths.etcdDataDir, 0o700, { uid: this.etcdOsUser.uid, gid: this.etcdOsUser.gid });
-    const settings = effectiveSettings(this.config, this.host);
-    const parameters = clusterWide(asRecord(settings.postgres), this.paths);
+    for (const dir of [this.paths.pgbackrestDir, join(this.paths.pgbackrestDir, "spool"), join(this.paths.runDir, "pgbackrest"), join(this.paths.logDir, "pgbackrest")]) ensureDir(dir, 0o700, pg);
+    ensureDir(this.paths.backupRepo, 0o750, pg);
+    writeAtomic(this.paths.pgbackrestConfig, pgbackrestConf(this.config, this.paths, this.settings.pgbackrest), 0o600, pg);
+    const parameters = clusterWide(asRecord(this.settings.postgres), this.config, this.paths);
     await ensureServerCertificate(this.paths, this.config.listen_address, this.pgUser);
     const secrets = {
       superuser: ensureSecret(this.paths, "superuser"),
       replication: ensureSecret(this.paths, "replication"),
       restApi: ensureSecret(this.paths, "patroni_rest"),
     };
-    writeAtomic(this.paths.patroniConfig, patroniConfig(this.config, this.paths, parameters, secrets), 0o600, pg);
+    // A clone's first start restores its data from the source's backup instead of running initdb.
+    const spec = readRestoreSpec(this.paths);
+    const restore = spec && !existsSync(join(this.paths.dataDir, "PG_VERSION")) ? { command: restoreCommand(spec, this.paths) } : undefined;
+    writeAtomic(this.paths.patroniConfig, patroniConfig(this.config, this.paths, parameters, secrets, restore), 0o600, pg);
     await this.reapStale();
   }
 
@@ -143,7 +164,7 @@ export class Supervisor {
       case "patroni":
         return patroniSpec(this.paths, this.pgUser);
       case "pgbouncer": {
-        const maxClients = Number(effectiveSettings(this.config, this.host).pgbouncer.find((s) => s.name === "max_client_conn")?.value ?? 2000);
+        const maxClients = Number(asRecord(this.settings.pgbouncer).max_client_conn ?? 2000);
         return pgbouncerSpec(this.paths, this.pgUser, maxClients);
       }
     }
@@ -211,7 +232,7 @@ export class Supervisor {
 
   /** Converges the cluster-wide parameters in etcd to the tuned ones; restarts when one needs it. */
   private async applySettings(): Promise<void> {
-    const desired = clusterWide(asRecord(effectiveSettings(this.config, this.host).postgres), this.paths);
+    const desired = clusterWide(asRecord(this.settings.postgres), this.config, this.paths);
     const current = await clusterParameters(this.config);
     const changes: Record<string, string | null> = {};
     for (const [k, v] of Object.entries(desired)) if (normalizeParameter(current[k]) !== normalizeParameter(v)) changes[k] = v;
@@ -242,8 +263,7 @@ export class Supervisor {
 
   private async writePgbouncerFiles(): Promise<void> {
     const pg = { uid: this.pgUser.uid, gid: this.pgUser.gid };
-    const settings = effectiveSettings(this.config, this.host);
-    writeAtomic(this.paths.pgbouncerIni, pgbouncerIni(this.config, this.paths, settings.pgbouncer), 0o600, pg);
+    writeAtomic(this.paths.pgbouncerIni, pgbouncerIni(this.config, this.paths, this.settings.pgbouncer), 0o600, pg);
     writeAtomic(this.paths.pgbouncerUsers, pgbouncerUserlist(await scramVerifiers(this.config, this.paths)), 0o600, pg);
   }
 
@@ -318,6 +338,7 @@ export class Supervisor {
       supervisor: { pid: process.pid, startedAt: this.startedAt.toISOString(), version: TUSK_VERSION },
       stateDir: this.paths.root,
       dataSizeBytes: await this.dataSize(),
+      backups: await this.backupHealth(),
     };
   }
 
@@ -355,6 +376,28 @@ export class Supervisor {
     return v;
   }
 
+  private backupHealthCache: { value: BackupHealth; at: number } | undefined;
+
+  /** Archiving and backup figures for status, read at most every 15 s. */
+  private async backupHealth(): Promise<BackupHealth | null> {
+    if (this.phase === "starting" || this.phase === "stopping") return null;
+    if (this.backupHealthCache && Date.now() - this.backupHealthCache.at < 15_000) return this.backupHealthCache.value;
+    let value: BackupHealth;
+    try {
+      const client = await superuserClient(this.config, this.paths);
+      try {
+        const c = await readCatalog(this.backups, client);
+        value = { lastBackup: c.backups[c.backups.length - 1] ?? null, backupCount: c.backups.length, window: c.window, archiver: c.archiver };
+      } finally {
+        await client.end();
+      }
+    } catch (e) {
+      value = { lastBackup: null, backupCount: 0, window: { from: null, to: null }, archiver: null, error: (e as Error).message };
+    }
+    this.backupHealthCache = { value, at: Date.now() };
+    return value;
+  }
+
   private dataSizeCache: { bytes: number | null; at: number } | undefined;
 
   /** Size of the data directory, measured with du at most every 30 s (status is polled often). */
@@ -375,8 +418,8 @@ export class Supervisor {
 }
 
 /** The parameters kept in etcd for the whole cluster: all but the node-local ones (paths, TLS files). */
-function clusterWide(parameters: Record<string, string>, paths: StatePaths): Record<string, string> {
-  const local = localParameters(paths);
+function clusterWide(parameters: Record<string, string>, config: TuskConfig, paths: StatePaths): Record<string, string> {
+  const local = localParameters(config, paths);
   return Object.fromEntries(Object.entries(parameters).filter(([k]) => !(k in local)));
 }
 

@@ -1,0 +1,92 @@
+import { readFileSync } from "node:fs";
+import type pg from "pg";
+import type { Pgbackrest, PgbackrestInfo } from "./pgbackrest.js";
+
+export interface BackupSummary {
+  label: string;
+  type: "full" | "diff" | "incr";
+  startedAt: string;
+  endedAt: string;
+  durationSeconds: number;
+  /** Size of the database files the backup covers. */
+  originalBytes: number;
+  /** What it takes in the repository (compressed; diff/incr only their changes). */
+  repositoryBytes: number;
+  walStart: string | null;
+  walStop: string | null;
+  lsnStart: string | null;
+  lsnStop: string | null;
+}
+
+export interface ArchiverStatus {
+  archivedCount: number;
+  lastArchivedWal: string | null;
+  lastArchivedAt: string | null;
+  failedCount: number;
+  lastFailedWal: string | null;
+  lastFailedAt: string | null;
+  currentLsn: string;
+}
+
+/** The span of time a restore can reach: from the end of the oldest backup to the last archived WAL. */
+export interface RestoreWindow {
+  from: string | null;
+  to: string | null;
+}
+
+export interface BackupCatalog {
+  backups: BackupSummary[];
+  window: RestoreWindow;
+  archiver: ArchiverStatus | null;
+}
+
+const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
+
+export function summarize(info: PgbackrestInfo | undefined): BackupSummary[] {
+  return (info?.backup ?? []).map((b) => ({
+    label: b.label,
+    type: b.type,
+    startedAt: iso(b.timestamp.start),
+    endedAt: iso(b.timestamp.stop),
+    durationSeconds: b.timestamp.stop - b.timestamp.start,
+    originalBytes: b.info.size,
+    repositoryBytes: b.info.repository.delta,
+    walStart: b.archive.start,
+    walStop: b.archive.stop,
+    lsnStart: b.lsn?.start ?? null,
+    lsnStop: b.lsn?.stop ?? null,
+  }));
+}
+
+export async function archiverStatus(superuser: pg.Client): Promise<ArchiverStatus> {
+  const sql = readFileSync(new URL("./sql/archiver.sql", import.meta.url), "utf8");
+  const r = (await superuser.query(sql)).rows[0] as Record<string, unknown>;
+  const t = (v: unknown) => (v instanceof Date ? v.toISOString() : null);
+  return {
+    archivedCount: Number(r.archived_count),
+    lastArchivedWal: (r.last_archived_wal as string | null) ?? null,
+    lastArchivedAt: t(r.last_archived_time),
+    failedCount: Number(r.failed_count),
+    lastFailedWal: (r.last_failed_wal as string | null) ?? null,
+    lastFailedAt: t(r.last_failed_time),
+    currentLsn: String(r.current_lsn),
+  };
+}
+
+/**
+ * The window is what pgBackRest can replay: the oldest backup's end to the newest archived WAL
+ * (pg_stat_archiver's last archived time, or the newest backup's end if that is later).
+ */
+export function restoreWindow(backups: BackupSummary[], archiver: ArchiverStatus | null): RestoreWindow {
+  if (backups.length === 0) return { from: null, to: null };
+  const ends = backups.map((b) => b.endedAt).sort();
+  const lastArchived = archiver?.lastArchivedAt ?? null;
+  const to = lastArchived && lastArchived > ends[ends.length - 1]! ? lastArchived : ends[ends.length - 1]!;
+  return { from: ends[0]!, to };
+}
+
+export async function readCatalog(pgbackrest: Pgbackrest, superuser: pg.Client | undefined): Promise<BackupCatalog> {
+  const backups = summarize(await pgbackrest.info());
+  const archiver = superuser ? await archiverStatus(superuser) : null;
+  return { backups, window: restoreWindow(backups, archiver), archiver };
+}

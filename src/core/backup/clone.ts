@@ -1,0 +1,112 @@
+import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync, chmodSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { TuskError } from "../errors.js";
+import type { Cluster } from "../cluster/cluster.js";
+import { Cluster as ClusterClass } from "../cluster/cluster.js";
+import { readHostFacts } from "../config/host-facts.js";
+import { freePortSet } from "../cluster/free-ports.js";
+import { superuserClient } from "../provision/provision.js";
+import { readCatalog } from "./catalog.js";
+import { listRestorePoints } from "./restore-points.js";
+import { Pgbackrest } from "./pgbackrest.js";
+import type { RestoreSpec, RestoreTarget } from "./restore-spec.js";
+import type { Progress } from "../progress.js";
+import { postgresUser } from "../os-user.js";
+import type { SupervisorStatus } from "../supervisor/status.js";
+
+const CLONE_NAME = /^[a-z][a-z0-9_]{0,40}$/;
+
+/** Clones live beside their source: STATE_DIR-clones/NAME. */
+export function cloneDir(source: Cluster, name: string): string {
+  return join(`${source.paths.root}-clones`, name);
+}
+
+/**
+ * Checks a restore target against what the repository can reach, before anything is written:
+ * a time inside the restorable window, a restore point tusk recorded, an LSN after the oldest backup.
+ */
+export async function checkTarget(source: Cluster, target: RestoreTarget): Promise<void> {
+  const pgbackrest = new Pgbackrest(source.config, source.paths, postgresUser());
+  const client = await superuserClient(source.config, source.paths);
+  let catalog;
+  try {
+    catalog = await readCatalog(pgbackrest, client);
+  } finally {
+    await client.end();
+  }
+  if (catalog.backups.length === 0) {
+    throw new TuskError("OutsideWindow", "There is no backup to restore from yet.", { hint: "Take one with `tusk backup`." });
+  }
+  const window = `${catalog.window.from} to ${catalog.window.to}`;
+  if (target.kind === "time") {
+    const t = Date.parse(target.time);
+    if (Number.isNaN(t)) throw new TuskError("Usage", `"${target.time}" is not a time.`, { hint: "Give a time such as '2026-04-18 14:30:00+00'." });
+    if (t < Date.parse(catalog.window.from!) || t > Date.parse(catalog.window.to!)) {
+      throw new TuskError("OutsideWindow", `${new Date(t).toISOString()} is outside the restorable window (${window}).`, {
+        hint: "Choose a time inside the window; `tusk backups` shows it.",
+      });
+    }
+  }
+  if (target.kind === "name" && !listRestorePoints(source.paths).some((p) => p.name === target.name)) {
+    const known = listRestorePoints(source.paths).map((p) => p.name);
+    throw new TuskError("OutsideWindow", `There is no restore point named "${target.name}".`, {
+      hint: known.length ? `Known restore points: ${known.join(", ")}.` : "Create one with `tusk restore-point NAME`.",
+    });
+  }
+  if (target.kind === "lsn") {
+    if (!/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/.test(target.lsn)) throw new TuskError("Usage", `"${target.lsn}" is not an LSN.`, { hint: "An LSN looks like 0/3000060." });
+    const oldest = catalog.backups.map((b) => b.lsnStop).filter((x): x is string => x !== null).sort(compareLsn)[0];
+    if (oldest && compareLsn(target.lsn, oldest) < 0) {
+      throw new TuskError("OutsideWindow", `LSN ${target.lsn} is before the end of the oldest backup (${oldest}).`, { hint: "Choose a later LSN." });
+    }
+    if (catalog.archiver && compareLsn(target.lsn, catalog.archiver.currentLsn) > 0) {
+      throw new TuskError("OutsideWindow", `LSN ${target.lsn} is beyond the current WAL position (${catalog.archiver.currentLsn}).`, { hint: "Choose an LSN that has been written." });
+    }
+  }
+}
+
+export function compareLsn(a: string, b: string): number {
+  const n = (x: string) => {
+    const [hi, lo] = x.split("/");
+    return BigInt(`0x${hi}`) * 2n ** 32n + BigInt(`0x${lo}`);
+  };
+  const d = n(a) - n(b);
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
+}
+
+/**
+ * `tusk restore --into NAME`: a new, separate cluster (own state directory, ports and endpoints)
+ * restored from the source's latest backup and WAL to the target. The source keeps running.
+ */
+export async function createClone(source: Cluster, name: string, target: RestoreTarget, progress: Progress): Promise<{ clone: Cluster; status: SupervisorStatus }> {
+  if (!CLONE_NAME.test(name)) {
+    throw new TuskError("Usage", `"${name}" is not a usable clone name.`, { hint: "Use a lower-case name of letters, digits and _, starting with a letter." });
+  }
+  await source.status(); // the source must be running: its repository and WAL are read
+  const dir = cloneDir(source, name);
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    throw new TuskError("AlreadyExists", `A clone named "${name}" already exists (${dir}).`, {
+      hint: `Choose another name, or remove it with \`tusk --state-dir ${dir} destroy\`.`,
+    });
+  }
+  await checkTarget(source, target);
+  const dataBytes = (await source.status()).dataSizeBytes ?? 0;
+  mkdirSync(dir, { recursive: true });
+  const free = readHostFacts(dir).diskFreeBytes;
+  if (free < dataBytes * 1.2 + 512 * 1024 ** 2) {
+    throw new TuskError("InsufficientResources", `A restore needs about ${Math.ceil((dataBytes * 1.2) / 1024 ** 2)} MB but only ${Math.floor(free / 1024 ** 2)} MB is free at ${dir}.`, {
+      hint: "Free some space and try again; the source is untouched.",
+    });
+  }
+  chmodSync(dir, 0o755);
+  // The restored data holds the source's roles and password verifiers, so the clone keeps its secrets.
+  cpSync(source.paths.secretsDir, join(dir, "secrets"), { recursive: true });
+  const ports = await freePortSet();
+  writeFileSync(join(dir, "tusk.yaml"), stringify({ cluster_name: name, database: source.config.database, listen_address: source.config.listen_address, ports, postgresql: source.config.postgresql, pgbouncer: source.config.pgbouncer }));
+  const spec: RestoreSpec = { sourceStateDir: source.paths.root, sourceConfig: source.paths.pgbackrestConfig, sourceStanza: source.config.cluster_name, target };
+  const clone = new ClusterClass(dir);
+  writeFileSync(clone.paths.restoreSpec, JSON.stringify(spec, null, 2) + "\n", { mode: 0o600 });
+  const status = await clone.up(progress);
+  return { clone, status };
+}

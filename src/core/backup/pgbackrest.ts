@@ -1,0 +1,73 @@
+import { PGBACKREST_BIN } from "../install/components.js";
+import { run, tail, type RunResult } from "../exec.js";
+import { TuskError } from "../errors.js";
+import type { TuskConfig } from "../config/config-file.js";
+import type { OsUser } from "../os-user.js";
+import type { StatePaths } from "../state-dir.js";
+
+/** The parts of `pgbackrest info --output=json` tusk reads (pgBackRest keeps this format stable). */
+export interface PgbackrestInfo {
+  name: string;
+  status: { code: number; message: string };
+  archive: { id: string; min: string | null; max: string | null }[];
+  backup: {
+    label: string;
+    type: "full" | "diff" | "incr";
+    timestamp: { start: number; stop: number };
+    info: { size: number; delta: number; repository: { size: number; delta: number } };
+    archive: { start: string | null; stop: string | null };
+    lsn?: { start: string; stop: string };
+    error?: boolean;
+  }[];
+}
+
+export type BackupType = "full" | "diff" | "incr";
+
+/**
+ * pgBackRest for one cluster, run as the postgres OS user with the cluster's generated config.
+ * Timing contract: stanza-create and check take seconds; backup and restore take as long as the
+ * data needs (progress is reported per file); pgBackRest's own lock makes concurrent backups fail
+ * fast rather than queue.
+ */
+export class Pgbackrest {
+  constructor(private readonly config: TuskConfig, private readonly paths: StatePaths, private readonly user: OsUser) {}
+
+  private base(): string[] {
+    return [`--config=${this.paths.pgbackrestConfig}`, `--stanza=${this.config.cluster_name}`];
+  }
+
+  async run(command: string, args: string[] = [], onLine?: (line: string) => void): Promise<RunResult> {
+    return run(PGBACKREST_BIN, [...this.base(), ...args, command], { uid: this.user.uid, gid: this.user.gid, cwd: this.paths.pgbackrestDir, onLine });
+  }
+
+  async mustRun(command: string, args: string[] = [], onLine?: (line: string) => void): Promise<RunResult> {
+    const r = await this.run(command, args, onLine);
+    if (r.code !== 0) {
+      throw new TuskError("ProcessFailed", `pgbackrest ${command} failed (code ${r.code}).`, {
+        detail: tail(r.stderr || r.stdout, 8),
+        hint: `See ${this.paths.logDir}/pgbackrest for the whole log.`,
+      });
+    }
+    return r;
+  }
+
+  /** Creates the stanza in the repository (idempotent), then checks that WAL archiving works. */
+  async ensureStanza(): Promise<void> {
+    await this.mustRun("stanza-create");
+    await this.mustRun("check");
+  }
+
+  /** Runs a backup, reporting the fraction done (0–1) as pgBackRest copies each file. */
+  async backup(type: BackupType, onProgress: (fraction: number) => void): Promise<void> {
+    await this.mustRun("backup", [`--type=${type}`, "--log-level-console=detail"], (line) => {
+      const m = /\((?:[\d.]+\s*[KMGT]?B|bundle [^)]*?), ([\d.]+)%\)/.exec(line) ?? /, ([\d.]+)%\)/.exec(line);
+      if (m?.[1]) onProgress(Number(m[1]) / 100);
+    });
+  }
+
+  async info(): Promise<PgbackrestInfo | undefined> {
+    const r = await this.mustRun("info", ["--output=json"]);
+    const list = JSON.parse(r.stdout) as PgbackrestInfo[];
+    return list.find((s) => s.name === this.config.cluster_name);
+  }
+}
