@@ -70,7 +70,7 @@ async function main(): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  stat("tusk up, first start (new state directory)", first, "etcd, Patroni initdb, settings, roles/db/extensions, PgBouncer");
+  stat("tusk up, first start (new state directory)", first, "etcd, Patroni initdb, settings, roles/db/extensions, archiving check, first full backup, PgBouncer");
   stat("tusk up, restart (existing data)", restart, "");
   stat("tusk down", down, "PgBouncer, Patroni + PostgreSQL, etcd");
 

@@ -14,6 +14,7 @@ import { registerBackup } from "./commands/backup.js";
 import { registerBackups } from "./commands/backups.js";
 import { registerRestorePoint } from "./commands/restore-point.js";
 import { registerRestore } from "./commands/restore.js";
+import { registerDrill } from "./commands/drill.js";
 
 /** The tusk command line: parses, calls the core, formats. Expected failures print without a stack. */
 const program = new Command()
@@ -24,7 +25,7 @@ const program = new Command()
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
-for (const register of [registerUp, registerDown, registerStatus, registerDestroy, registerPsql, registerConfig, registerInstall, registerBackup, registerBackups, registerRestorePoint, registerRestore]) register(program);
+for (const register of [registerUp, registerDown, registerStatus, registerDestroy, registerPsql, registerConfig, registerInstall, registerBackup, registerBackups, registerRestorePoint, registerRestore, registerDrill]) register(program);
 program.commands.forEach((c) => c.exitOverride());
 program.commands.flatMap((c) => c.commands).forEach((c) => c.exitOverride());
 

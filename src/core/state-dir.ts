@@ -32,6 +32,8 @@ export class StatePaths {
   get tlsDir() { return join(this.root, "tls"); }
   /** Present in a clone's state directory until its first start: what to restore, from where. */
   get restoreSpec() { return join(this.root, "restore.json"); }
+  /** Scratch instances of restore drills (each removed after its drill). */
+  get scratchDir() { return join(this.root, "scratch"); }
   get pgbackrestDir() { return join(this.root, "pgbackrest"); }
   get pgbackrestConfig() { return join(this.pgbackrestDir, "pgbackrest.conf"); }
   /** The local backup repository: beside the data directory, never inside it. */

@@ -1,11 +1,14 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import pg from "pg";
 import { ExitCode } from "../../src/core/errors.js";
+import { DEFAULT_CONFIG } from "../../src/core/config/config-file.js";
 import type { BackupCatalog } from "../../src/core/backup/catalog.js";
 import { TestCluster } from "../helpers/test-cluster.js";
+import { CLI_MAIN } from "../helpers/cli.js";
 
 /**
  * Backups with pgBackRest on a real cluster: continuous archiving from the first start, point-in-time
@@ -27,6 +30,10 @@ async function catalog(): Promise<BackupCatalog> {
 function superuserUrl(): string {
   const password = readFileSync(join(cluster.stateDir, "secrets/superuser.secret"), "utf8").trim();
   return `postgresql://postgres:${password}@127.0.0.1:${cluster.ports.postgres}/postgres`;
+}
+
+async function switchWal(): Promise<void> {
+  await cluster.query(superuserUrl(), "SELECT pg_switch_wal()");
 }
 
 /** Closes the current WAL segment and waits until the archiver has pushed it to the repository. */
@@ -94,6 +101,18 @@ test("tusk backup takes a differential and an incremental backup", async () => {
   assert.deepEqual(c.backups.map((b) => b.type), ["full", "diff", "incr"]);
 });
 
+test("a restore drill passes on a healthy repository and is recorded", async () => {
+  const r = await cluster.cli("drill", "restore", "--json");
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const result = JSON.parse(r.stdout) as { ok: boolean; restoreSeconds: number; checks: { name: string; ok: boolean; detail: string }[] };
+  assert.equal(result.ok, true);
+  assert.ok(result.restoreSeconds > 0);
+  assert.deepEqual(result.checks.map((c) => c.name), ["archiving", "repository verify", "restore and start", "amcheck", "row counts"]);
+  assert.match(result.checks.find((c) => c.name === "row counts")!.detail, /tables match/);
+  const history = JSON.parse((await cluster.cli("drill", "history", "--json")).stdout) as unknown[];
+  assert.equal(history.length, 1);
+});
+
 test("point-in-time recovery to a time: A is there and B is not; the source keeps running", async () => {
   await mark("A");
   await sleep(1100);
@@ -155,3 +174,103 @@ test("refusals: a time outside the window, an unknown restore point, a taken clo
   const dup = await cluster.cli("restore-point", "before_d");
   assert.equal(dup.code, ExitCode.Usage);
 });
+
+test("WAL archiving that stops working shows in status; fixing it recovers, and no WAL is lost", async () => {
+  const archiveDir = join(cluster.stateDir, "backups", "archive");
+  chmodSync(archiveDir, 0o000);
+  try {
+    await switchWal(); // a segment to archive, which now cannot be written
+    const deadline = Date.now() + 90_000;
+    let text = "";
+    while (Date.now() < deadline) {
+      text = (await cluster.cli("status")).stdout;
+      if (/WAL archiving: FAILING since/.test(text)) break;
+      await sleep(1000);
+    }
+    assert.match(text, /WAL archiving: FAILING since/);
+  } finally {
+    chmodSync(archiveDir, 0o750);
+  }
+  await archiveNow();
+  const deadline = Date.now() + 60_000;
+  let text = "";
+  while (Date.now() < deadline) {
+    text = (await cluster.cli("status")).stdout;
+    if (/WAL archiving: ok/.test(text)) break;
+    await sleep(1000);
+  }
+  assert.match(text, /WAL archiving: ok/);
+});
+
+test("a backup killed mid-way leaves the repository consistent; the next one succeeds", async () => {
+  await owner.query("CREATE TABLE bulk2 AS SELECT i, repeat(md5(i::text), 20) AS h FROM generate_series(1, 200000) i");
+  const child = spawn(process.execPath, [CLI_MAIN, "--state-dir", cluster.stateDir, "backup", "--type", "full"], { stdio: "ignore" });
+  const configPath = join(cluster.stateDir, "pgbackrest/pgbackrest.conf");
+  // Wait until pgBackRest is copying, then kill the whole backup (our CLI and the pgbackrest processes it started).
+  let pids: number[] = [];
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && pids.length === 0) {
+    pids = pgbackrestPids(configPath, "backup");
+    await sleep(100);
+  }
+  await sleep(300);
+  child.kill("SIGKILL");
+  for (const pid of pgbackrestPids(configPath, "backup")) process.kill(pid, "SIGKILL");
+  assert.ok(pids.length > 0, "saw the backup running");
+  await sleep(500);
+  const again = await cluster.cli("backup", "--type", "full");
+  assert.equal(again.code, 0, again.stderr);
+  const verify = await cluster.cli("drill", "restore", "--json");
+  assert.equal(JSON.parse(verify.stdout).ok, true, verify.stdout);
+});
+
+test("a drill fails, naming the damage, when bytes of a backup file are altered; a new backup restores while verify still names the damaged set", async () => {
+  const latest = (await catalog()).backups.at(-1)!.label;
+  const base = join(cluster.stateDir, "backups", "backup", DEFAULT_CONFIG.cluster_name, latest, "pg_data", "base");
+  const victim = findLargest(base);
+  const bytes = readFileSync(victim);
+  for (let i = Math.floor(bytes.length / 2); i < Math.floor(bytes.length / 2) + 64; i++) bytes[i] = bytes[i]! ^ 0xff;
+  writeFileSync(victim, bytes);
+  const r = await cluster.cli("drill", "restore", "--json");
+  assert.equal(r.code, ExitCode.ProcessFailed);
+  const result = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] };
+  assert.equal(result.ok, false);
+  const verify = result.checks.find((c) => c.name === "repository verify")!;
+  assert.equal(verify.ok, false);
+  assert.ok(verify.detail.includes(victim.slice(victim.indexOf(latest))), verify.detail);
+  assert.match((await cluster.cli("status")).stdout, /Restore drill: FAILED/);
+  // A new full backup restores cleanly; verify keeps naming the damaged older set while the
+  // repository holds it, which is what a user must be told.
+  assert.equal((await cluster.cli("backup", "--type", "full")).code, 0);
+  const after = JSON.parse((await cluster.cli("drill", "restore", "--json")).stdout) as typeof result;
+  for (const name of ["restore and start", "amcheck", "row counts"]) assert.equal(after.checks.find((c) => c.name === name)!.ok, true, name);
+  const stillDamaged = after.checks.find((c) => c.name === "repository verify")!;
+  assert.equal(stillDamaged.ok, false);
+  assert.ok(stillDamaged.detail.includes(latest), stillDamaged.detail);
+});
+
+function pgbackrestPids(configPath: string, command: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (cmd[0]?.endsWith("pgbackrest") && cmd.includes(`--config=${configPath}`) && cmd.includes(command)) pids.push(Number(entry));
+    } catch {
+      /* gone */
+    }
+  }
+  return pids;
+}
+
+function findLargest(dir: string): string {
+  let best = { path: "", size: -1 };
+  for (const db of readdirSync(dir)) {
+    for (const f of readdirSync(join(dir, db))) {
+      const p = join(dir, db, f);
+      const size = statSync(p).size;
+      if (size > best.size) best = { path: p, size };
+    }
+  }
+  return best.path;
+}

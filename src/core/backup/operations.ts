@@ -2,7 +2,8 @@ import type { Cluster } from "../cluster/cluster.js";
 import { postgresUser } from "../os-user.js";
 import type { Progress } from "../progress.js";
 import { superuserClient } from "../provision/provision.js";
-import { readCatalog, type BackupCatalog } from "./catalog.js";
+import { readCatalog, summarize, type BackupCatalog } from "./catalog.js";
+import { recordBaseline } from "./drill-baseline.js";
 import { Pgbackrest, type BackupType } from "./pgbackrest.js";
 import { createRestorePoint, listRestorePoints, type RestorePoint } from "./restore-points.js";
 
@@ -17,6 +18,8 @@ export async function takeBackup(cluster: Cluster, type: BackupType, progress: P
   try {
     await pgbackrestFor(cluster).backup(type, (f) => step.update(`${(f * 100).toFixed(1)}%`));
     step.done();
+    const latest = summarize(await pgbackrestFor(cluster).info()).pop();
+    if (latest) await recordBaseline(cluster, latest.label);
   } catch (e) {
     step.fail();
     throw e;

@@ -1,4 +1,5 @@
 import type { ArchiverStatus, BackupSummary, RestoreWindow } from "../backup/catalog.js";
+import type { DrillResult } from "../backup/drill.js";
 
 /** What the supervisor reports through GET /v1/status; the CLI and the dashboard read this shape. */
 export type Phase = "starting" | "ready" | "degraded" | "failed" | "stopping";
@@ -29,6 +30,7 @@ export interface BackupHealth {
   backupCount: number;
   window: RestoreWindow;
   archiver: ArchiverStatus | null;
+  lastDrill: DrillResult | null;
   /** Why the figures could not be read, if they could not. */
   error?: string;
 }

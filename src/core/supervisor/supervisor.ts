@@ -25,7 +25,9 @@ import { needsRestart } from "../config/postgres-settings.js";
 import { ensureDir, TUSK_VERSION, writeAtomic, type StatePaths } from "../state-dir.js";
 import { lastLogLines } from "./postgres-log.js";
 import type { BackupHealth, Phase, ProcessStatus, StepRecord, SupervisorStatus } from "./status.js";
-import { readCatalog } from "../backup/catalog.js";
+import { readCatalog, summarize } from "../backup/catalog.js";
+import { readBaseline, recordBaseline } from "../backup/drill-baseline.js";
+import { drillHistory } from "../backup/drill.js";
 
 type ChildName = "etcd" | "patroni" | "pgbouncer";
 const START_ORDER: ChildName[] = ["etcd", "patroni", "pgbouncer"];
@@ -57,8 +59,8 @@ export class Supervisor {
   private readonly backups: Pgbackrest;
 
   constructor(
-    private readonly paths: StatePaths,
-    private readonly config: TuskConfig,
+    readonly paths: StatePaths,
+    readonly config: TuskConfig,
     host: HostFacts,
     private readonly log: (line: string) => void,
   ) {
@@ -100,6 +102,8 @@ export class Supervisor {
       if (((await this.backups.info())?.backup.length ?? 0) === 0) {
         await this.step("Taking the first full backup", () => this.backups.backup("full", () => undefined));
       }
+      const latest = summarize(await this.backups.info()).pop();
+      if (latest && !readBaseline(this.paths, latest.label)) await recordBaseline(this, latest.label);
       await this.step("Starting PgBouncer", async () => {
         await this.writePgbouncerFiles();
         await this.startChild("pgbouncer", () => portAccepts(this.config.ports.pooler), 20_000);
@@ -387,12 +391,12 @@ export class Supervisor {
       const client = await superuserClient(this.config, this.paths);
       try {
         const c = await readCatalog(this.backups, client);
-        value = { lastBackup: c.backups[c.backups.length - 1] ?? null, backupCount: c.backups.length, window: c.window, archiver: c.archiver };
+        value = { lastBackup: c.backups[c.backups.length - 1] ?? null, backupCount: c.backups.length, window: c.window, archiver: c.archiver, lastDrill: drillHistory(this.paths).pop() ?? null };
       } finally {
         await client.end();
       }
     } catch (e) {
-      value = { lastBackup: null, backupCount: 0, window: { from: null, to: null }, archiver: null, error: (e as Error).message };
+      value = { lastBackup: null, backupCount: 0, window: { from: null, to: null }, archiver: null, lastDrill: drillHistory(this.paths).pop() ?? null, error: (e as Error).message };
     }
     this.backupHealthCache = { value, at: Date.now() };
     return value;

@@ -1,0 +1,42 @@
+import type { Command } from "commander";
+import { drillHistory, runDrill, type DrillResult } from "../../core/backup/drill.js";
+import { TuskError } from "../../core/errors.js";
+import { clusterFor } from "../context.js";
+import { table } from "../format.js";
+import { terminalProgress } from "../terminal-progress.js";
+
+function formatDrill(d: DrillResult): string {
+  const head = `Restore drill ${d.ok ? "PASSED" : "FAILED"} — backup ${d.backupLabel ?? "-"}, started ${d.startedAt}` +
+    (d.restoreSeconds !== null ? `; restore to accepting writes ${d.restoreSeconds.toFixed(1)} s; restored state ${d.restoredStateAgeSeconds} s old` : "");
+  const lines = d.checks.map((c) => `  ${c.ok ? "✓" : "✗"} ${c.name}: ${c.detail.replace(/\n/g, "\n      ")}`);
+  return [head, ...lines].join("\n");
+}
+
+export function registerDrill(program: Command): void {
+  const drill = program.command("drill").description("drills that prove recovery works");
+  drill
+    .command("restore")
+    .description("restore the latest backup into a scratch instance, verify it (pgbackrest verify, amcheck, row counts), record the time, remove it")
+    .option("--json", "print the result as JSON")
+    .action(async (opts: { json?: boolean }, command: Command) => {
+      const result = await runDrill(clusterFor(command), terminalProgress());
+      console.log(opts.json ? JSON.stringify(result, null, 2) : formatDrill(result));
+      if (!result.ok) {
+        throw new TuskError("ProcessFailed", "The restore drill failed: the latest backup did not prove restorable.", {
+          hint: "Read the failed checks above; take a new full backup (`tusk backup`) and run the drill again.",
+        });
+      }
+    });
+  drill
+    .command("history")
+    .description("past restore drills with their results and times")
+    .option("--json", "print as JSON")
+    .action((opts: { json?: boolean }, command: Command) => {
+      const history = drillHistory(clusterFor(command).paths);
+      if (opts.json) {
+        console.log(JSON.stringify(history, null, 2));
+        return;
+      }
+      console.log(table(history.map((d) => [d.startedAt, d.ok ? "passed" : "FAILED", d.backupLabel ?? "-", d.restoreSeconds?.toFixed(1) ?? "-", String(d.restoredStateAgeSeconds ?? "-"), d.checks.filter((c) => !c.ok).map((c) => c.name).join(", ")]), ["STARTED", "RESULT", "BACKUP", "RESTORE S", "STATE AGE S", "FAILED CHECKS"]));
+    });
+}
