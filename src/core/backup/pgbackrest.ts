@@ -23,6 +23,11 @@ export interface PgbackrestInfo {
 
 export type BackupType = "full" | "diff" | "incr";
 
+/** pgBackRest's exit code for "unable to acquire lock". */
+const LOCK_CONFLICT = 50;
+/** `info` status code: the stanza does not exist in the repository yet. */
+const MISSING_STANZA_PATH = 1;
+
 /**
  * pgBackRest for one cluster, run as the postgres OS user with the cluster's generated config.
  * Timing contract: stanza-create and check take seconds; backup and restore take as long as the
@@ -40,8 +45,18 @@ export class Pgbackrest {
     return run(PGBACKREST_BIN, [...this.base(), ...args, command], { uid: this.user.uid, gid: this.user.gid, cwd: this.paths.pgbackrestDir, onLine });
   }
 
+  /**
+   * Runs a command and fails with a TuskError if it fails. pgBackRest's asynchronous archive-push
+   * worker (started by archive_command, detached) may hold a lock for a moment after PostgreSQL
+   * stops or while it drains its queue; lock conflicts (code 50) are retried for up to 30 s.
+   */
   async mustRun(command: string, args: string[] = [], onLine?: (line: string) => void): Promise<RunResult> {
-    const r = await this.run(command, args, onLine);
+    let r = await this.run(command, args, onLine);
+    const deadline = Date.now() + 30_000;
+    while (r.code === LOCK_CONFLICT && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 500));
+      r = await this.run(command, args, onLine);
+    }
     if (r.code !== 0) {
       throw new TuskError("ProcessFailed", `pgbackrest ${command} failed (code ${r.code}).`, {
         detail: tail(r.stderr || r.stdout, 8),
@@ -51,9 +66,10 @@ export class Pgbackrest {
     return r;
   }
 
-  /** Creates the stanza in the repository (idempotent), then checks that WAL archiving works. */
+  /** Creates the stanza in the repository when it is missing, then checks that WAL archiving works. */
   async ensureStanza(): Promise<void> {
-    await this.mustRun("stanza-create");
+    const info = await this.info();
+    if (!info || info.status.code === MISSING_STANZA_PATH) await this.mustRun("stanza-create");
     await this.mustRun("check");
   }
 
