@@ -70,6 +70,7 @@ function formatBackupHealth(s: SupervisorStatus): string[] {
     `WAL archiving: ${archiving}`,
     `Backups: ${b.backupCount}; last ${last}; restorable from ${b.window.from ?? "-"} to ${b.window.to ?? "-"}`,
     `Restore drill: ${drill}`,
+    `Schedule: ${b.schedule.running ? `running ${b.schedule.running}; ` : ""}next backup ${b.schedule.nextBackupAt ?? "-"}${b.schedule.nextBackupType ? ` (${b.schedule.nextBackupType})` : ""}, next drill ${b.schedule.nextDrillAt ?? "-"}${b.schedule.lastError ? `; LAST JOB FAILED: ${b.schedule.lastError}` : ""}`,
   ];
 }
 

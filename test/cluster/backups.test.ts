@@ -274,3 +274,31 @@ function findLargest(dir: string): string {
   }
   return best.path;
 }
+
+test("retention: with a shortened policy old backups expire, and status shows the window that remains", async () => {
+  const before = (await catalog()).backups.length;
+  assert.ok(before >= 3);
+  const configFile = join(cluster.stateDir, "tusk.yaml");
+  const original = readFileSync(configFile, "utf8");
+  writeFileSync(configFile, `${original}\nbackups:\n  keep_daily_days: 0\n  keep_weekly_weeks: 0\n  keep_monthly_months: 0\n`);
+  try {
+    const r = await cluster.cli("backup", "--type", "full");
+    assert.equal(r.code, 0, r.stderr);
+    const c = await catalog();
+    assert.equal(c.backups.length, 1, JSON.stringify(c.backups.map((b) => b.label)));
+    assert.equal(c.window.from, c.backups[0]!.endedAt);
+    const deadline = Date.now() + 30_000;
+    let status = "";
+    while (Date.now() < deadline) {
+      status = (await cluster.cli("status")).stdout;
+      if (status.includes(`Backups: 1; last ${c.backups[0]!.label}`)) break;
+      await sleep(1000);
+    }
+    assert.match(status, new RegExp(`Backups: 1; last ${c.backups[0]!.label} .*restorable from ${c.window.from!.replace(/[.]/g, "\\.")}`));
+    // The damaged set is gone with the others: the drill passes on every check again.
+    const drill = JSON.parse((await cluster.cli("drill", "restore", "--json")).stdout) as { ok: boolean };
+    assert.equal(drill.ok, true);
+  } finally {
+    writeFileSync(configFile, original);
+  }
+});

@@ -65,3 +65,16 @@ test("not YAML, or not a mapping, is refused", () => {
   assert.match(problems("ports: [\n"), /not valid YAML/);
   assert.match(problems("- a\n- b\n"), /must be a mapping/);
 });
+
+test("the backup policy is validated: times, weekdays, whole numbers", () => {
+  const c = parseConfig("backups:\n  time: \"02:30\"\n  full_day: Saturday\n  keep_daily_days: 14\n", "t");
+  assert.equal(c.backups.time, "02:30");
+  assert.equal(c.backups.full_day, "saturday");
+  assert.equal(c.backups.keep_daily_days, 14);
+  assert.equal(c.backups.keep_monthly_months, 12);
+  const text = problems("backups:\n  time: \"25:00\"\n  full_day: someday\n  keep_weekly_weeks: -1\n  keep_yearly: 3\n");
+  assert.match(text, /backups\.time: must be a time of day as HH:MM/);
+  assert.match(text, /backups\.full_day: must be a day of the week/);
+  assert.match(text, /backups\.keep_weekly_weeks: must be a whole number from 0 to 3650/);
+  assert.match(text, /backups\.keep_yearly: not a backup setting/);
+});

@@ -19,7 +19,9 @@ export function registerDrill(program: Command): void {
     .description("restore the latest backup into a scratch instance, verify it (pgbackrest verify, amcheck, row counts), record the time, remove it")
     .option("--json", "print the result as JSON")
     .action(async (opts: { json?: boolean }, command: Command) => {
-      const result = await runDrill(clusterFor(command), terminalProgress());
+      const cluster = clusterFor(command);
+      await cluster.status(); // a clear error when nothing is running
+      const result = await runDrill(cluster, terminalProgress());
       console.log(opts.json ? JSON.stringify(result, null, 2) : formatDrill(result));
       if (!result.ok) {
         throw new TuskError("ProcessFailed", "The restore drill failed: the latest backup did not prove restorable.", {

@@ -1,13 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { Cluster } from "../cluster/cluster.js";
 import { postgresUser } from "../os-user.js";
 import type { Progress } from "../progress.js";
 import { readSecret } from "../secrets.js";
 import { ensureDir, writeAtomic, type StatePaths } from "../state-dir.js";
 import { summarize } from "./catalog.js";
 import { readBaseline } from "./drill-baseline.js";
-import { pgbackrestFor } from "./operations.js";
+import { pgbackrestFor, type BackupTarget } from "./operations.js";
 import { ScratchPostgres } from "./scratch-postgres.js";
 
 export interface DrillCheck {
@@ -46,8 +45,7 @@ function record(paths: StatePaths, result: DrillResult): void {
  * recorded after the backup, records the time to restore and the age of the restored state, keeps a
  * history, and removes the scratch instance. A failed drill is a result (ok: false), not an error.
  */
-export async function runDrill(cluster: Cluster, progress: Progress): Promise<DrillResult> {
-  await cluster.status();
+export async function runDrill(cluster: BackupTarget, progress: Progress): Promise<DrillResult> {
   const { paths, config } = cluster;
   const user = postgresUser();
   const pgbackrest = pgbackrestFor(cluster);

@@ -4,6 +4,7 @@ import { TuskError } from "../errors.js";
 import { DEFAULT_PORTS, type PortName } from "../endpoints.js";
 import { checkAgainstSpec, checkPostgresSetting, suggestName, type SettingValue } from "./postgres-settings.js";
 import { PGBOUNCER_SETTINGS } from "./pgbouncer-settings.js";
+import { DEFAULT_POLICY, WEEKDAYS, type BackupPolicy, type Weekday } from "../backup/policy.js";
 
 /** tusk.yaml, after validation. Every key is optional in the file. */
 export interface TuskConfig {
@@ -13,6 +14,7 @@ export interface TuskConfig {
   ports: Record<PortName, number>;
   postgresql: Record<string, string>;
   pgbouncer: Record<string, string>;
+  backups: BackupPolicy;
 }
 
 export const DEFAULT_CONFIG: TuskConfig = {
@@ -22,6 +24,7 @@ export const DEFAULT_CONFIG: TuskConfig = {
   ports: { ...DEFAULT_PORTS },
   postgresql: {},
   pgbouncer: {},
+  backups: { ...DEFAULT_POLICY },
 };
 
 /** Settings tusk itself manages; overriding them would break the cluster it runs. */
@@ -81,6 +84,9 @@ export function parseConfig(text: string, source: string): TuskConfig {
       case "pgbouncer":
         readSettings(key, value, config, problems);
         break;
+      case "backups":
+        readBackupPolicy(value, config, problems);
+        break;
     }
   }
   if (problems.length) {
@@ -112,6 +118,30 @@ function readPorts(value: unknown, config: TuskConfig, problems: string[]): void
     const other = seen.get(port);
     if (other) problems.push(`ports.${name}: ${port} is also ports.${other}; each service needs its own port.`);
     seen.set(port, name);
+  }
+}
+
+function readBackupPolicy(value: unknown, config: TuskConfig, problems: string[]): void {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    problems.push(`backups: must be a mapping such as { keep_daily_days: 7 }, not ${describeType(value)}.`);
+    return;
+  }
+  const keys = Object.keys(DEFAULT_POLICY);
+  for (const [k, v] of Object.entries(value)) {
+    if (!keys.includes(k)) {
+      problems.push(`backups.${k}: not a backup setting.${suggestName(k, keys)} Known: ${keys.join(", ")}.`);
+    } else if (k === "time" || k === "drill_time") {
+      if (typeof v !== "string" || !/^([01]\d|2[0-3]):[0-5]\d$/.test(v)) problems.push(`backups.${k}: must be a time of day as HH:MM (24-hour), not ${JSON.stringify(v)}.`);
+      else config.backups[k] = v;
+    } else if (k === "full_day" || k === "drill_day") {
+      const day = String(v).toLowerCase();
+      if (!(WEEKDAYS as readonly string[]).includes(day)) problems.push(`backups.${k}: must be a day of the week (${WEEKDAYS.join(", ")}), not ${JSON.stringify(v)}.`);
+      else config.backups[k] = day as Weekday;
+    } else if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 3650) {
+      problems.push(`backups.${k}: must be a whole number from 0 to 3650, not ${JSON.stringify(v)}.`);
+    } else {
+      (config.backups as unknown as Record<string, number>)[k] = v;
+    }
   }
 }
 
@@ -163,4 +193,12 @@ export const CONFIG_TEMPLATE = `# tusk configuration. Every key is optional; \`t
 #   work_mem: 64MB
 # pgbouncer:                    # overrides of tusk's PgBouncer settings
 #   default_pool_size: 20
+# backups:                      # schedule and retention (local time)
+#   time: "01:00"               # daily backup: full on full_day, differential otherwise
+#   full_day: sunday
+#   keep_daily_days: 7
+#   keep_weekly_weeks: 4
+#   keep_monthly_months: 12
+#   drill_day: sunday           # weekly restore drill
+#   drill_time: "03:00"
 `;

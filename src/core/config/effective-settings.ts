@@ -32,7 +32,7 @@ export function effectiveSettings(config: TuskConfig, host: HostFacts): Effectiv
   return {
     postgres,
     pgbouncer: applyOverrides(tunePgbouncer(host, maxConnections), config.pgbouncer),
-    pgbackrest: tunePgbackrest(host),
+    pgbackrest: tunePgbackrest(host, config.backups),
   };
 }
 

@@ -1,12 +1,13 @@
 import type { HostFacts } from "./host-facts.js";
 import type { TunedSetting } from "./tuner.js";
+import type { BackupPolicy } from "../backup/policy.js";
 
 /**
  * pgBackRest settings derived from the host, with reasons (pgBackRest user guide, "Configuration").
  * Measured by hand on a 2-core machine, 1.5 GB pgbench data: a full backup took 23.8 s with the
  * defaults (gzip, one process), 5.0 s with zstd and two processes, 4.4 s with lz4 and two.
  */
-export function tunePgbackrest(host: HostFacts): TunedSetting[] {
+export function tunePgbackrest(host: HostFacts, policy: BackupPolicy): TunedSetting[] {
   const t = (name: string, value: string | number, reason: string): TunedSetting => ({ name, value: String(value), reason, source: "tuned" });
   return [
     t("process-max", Math.max(1, host.cores), `One compression process per core (${host.cores}): backup and restore time is mostly compression.`),
@@ -15,6 +16,10 @@ export function tunePgbackrest(host: HostFacts): TunedSetting[] {
     t("archive-async", "y", "WAL is pushed by a background process in batches, so archive_command returns at once and commits are never held up."),
     t("start-fast", "y", "A backup starts with an immediate checkpoint instead of waiting for the next scheduled one."),
     t("delta", "y", "Restores reuse files already in place, checked by checksum."),
+    t("repo1-retention-full-type", "count", "Backup sets are expired by tusk's own policy (daily/weekly/monthly), not by pgBackRest's count."),
+    t("repo1-retention-full", 9999999, "pgBackRest's count-based expiry is effectively off; tusk expires the sets its policy no longer keeps."),
+    t("repo1-retention-archive-type", "diff", "Continuous WAL (point-in-time recovery) is kept from the oldest of the newest backups below."),
+    t("repo1-retention-archive", policy.keep_daily_days + 1, `The last ${policy.keep_daily_days + 1} daily backups keep their continuous WAL: PITR inside the ${policy.keep_daily_days}-day window; older backups keep only the WAL that makes them consistent.`),
     t("log-level-console", "warn", "Only problems on the console; details go to the log files."),
     t("log-level-file", "info", "Each backup, restore and archive step is logged."),
   ];

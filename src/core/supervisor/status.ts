@@ -25,12 +25,23 @@ export interface ProcessStatus {
   state?: string | null;
 }
 
+/** The backup and drill schedule as the supervisor keeps it. */
+export interface ScheduleStatus {
+  nextBackupAt: string | null;
+  nextBackupType: "full" | "diff" | "incr" | null;
+  nextDrillAt: string | null;
+  /** The job running now, if any. */
+  running: string | null;
+  lastError: string | null;
+}
+
 export interface BackupHealth {
   lastBackup: BackupSummary | null;
   backupCount: number;
   window: RestoreWindow;
   archiver: ArchiverStatus | null;
   lastDrill: DrillResult | null;
+  schedule: ScheduleStatus;
   /** Why the figures could not be read, if they could not. */
   error?: string;
 }

@@ -24,10 +24,12 @@ import { ensureSecret } from "../secrets.js";
 import { needsRestart } from "../config/postgres-settings.js";
 import { ensureDir, TUSK_VERSION, writeAtomic, type StatePaths } from "../state-dir.js";
 import { lastLogLines } from "./postgres-log.js";
-import type { BackupHealth, Phase, ProcessStatus, StepRecord, SupervisorStatus } from "./status.js";
+import type { BackupHealth, Phase, ProcessStatus, ScheduleStatus, StepRecord, SupervisorStatus } from "./status.js";
 import { readCatalog, summarize } from "../backup/catalog.js";
-import { readBaseline, recordBaseline } from "../backup/drill-baseline.js";
-import { drillHistory } from "../backup/drill.js";
+import { drillHistory, runDrill } from "../backup/drill.js";
+import { applyRetention, backupNow } from "../backup/operations.js";
+import { nextOccurrence, scheduledType } from "../backup/policy.js";
+import { silentProgress } from "../progress.js";
 
 type ChildName = "etcd" | "patroni" | "pgbouncer";
 const START_ORDER: ChildName[] = ["etcd", "patroni", "pgbouncer"];
@@ -100,10 +102,8 @@ export class Supervisor {
       await this.step("Creating roles, database and extensions", () => provision(this.config, this.paths));
       await this.step("Checking WAL archiving to the backup repository", () => this.backups.ensureStanza());
       if (((await this.backups.info())?.backup.length ?? 0) === 0) {
-        await this.step("Taking the first full backup", () => this.backups.backup("full", () => undefined));
+        await this.step("Taking the first full backup", () => backupNow(this, "full", () => undefined));
       }
-      const latest = summarize(await this.backups.info()).pop();
-      if (latest && !readBaseline(this.paths, latest.label)) await recordBaseline(this, latest.label);
       await this.step("Starting PgBouncer", async () => {
         await this.writePgbouncerFiles();
         await this.startChild("pgbouncer", () => portAccepts(this.config.ports.pooler), 20_000);
@@ -119,6 +119,60 @@ export class Supervisor {
       this.log(`failed: ${err.message}\n${err.detail ?? ""}`);
     }
     this.watchTimer = setInterval(() => void this.watch(), 1000);
+    if (this.phase === "ready") await this.startScheduler();
+  }
+
+  private readonly schedule: ScheduleStatus = { nextBackupAt: null, nextBackupType: null, nextDrillAt: null, running: null, lastError: null };
+  private scheduleTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Backups and drills on the policy's clock (local time). A backup missed while tusk was down is
+   * caught up a minute after start when the newest backup is more than 25 hours old.
+   */
+  private async startScheduler(): Promise<void> {
+    const now = new Date();
+    const policy = this.config.backups;
+    const newest = summarize(await this.backups.info()).pop();
+    const stale = !newest || now.getTime() - Date.parse(newest.endedAt) > 25 * 3_600_000;
+    this.schedule.nextBackupAt = (stale ? new Date(now.getTime() + 60_000) : nextOccurrence(policy.time, now)).toISOString();
+    this.schedule.nextDrillAt = nextOccurrence(policy.drill_time, now, policy.drill_day).toISOString();
+    this.scheduleTimer = setInterval(() => void this.scheduleTick(), 15_000);
+  }
+
+  private async scheduleTick(): Promise<void> {
+    if ((this.phase !== "ready" && this.phase !== "degraded") || this.schedule.running) return;
+    const now = new Date();
+    const policy = this.config.backups;
+    const job = async (name: string, work: () => Promise<void>) => {
+      this.schedule.running = name;
+      this.log(`scheduled ${name} starting`);
+      try {
+        await work();
+        this.schedule.lastError = null;
+        this.log(`scheduled ${name} done`);
+      } catch (e) {
+        this.schedule.lastError = `${name} at ${now.toISOString()}: ${(e as Error).message}`;
+        this.log(`scheduled ${name} failed: ${(e as Error).message}`);
+      } finally {
+        this.schedule.running = null;
+        this.backupHealthCache = undefined;
+      }
+    };
+    if (this.schedule.nextBackupAt && now >= new Date(this.schedule.nextBackupAt)) {
+      const type = scheduledType(policy, now, summarize(await this.backups.info()));
+      this.schedule.nextBackupAt = nextOccurrence(policy.time, now).toISOString();
+      await job(`${type} backup`, async () => {
+        await backupNow(this, type, () => undefined);
+        await applyRetention(this, now);
+      });
+    } else if (this.schedule.nextDrillAt && now >= new Date(this.schedule.nextDrillAt)) {
+      this.schedule.nextDrillAt = nextOccurrence(policy.drill_time, now, policy.drill_day).toISOString();
+      await job("restore drill", async () => {
+        const result = await runDrill(this, silentProgress);
+        if (!result.ok) throw new Error(`failed checks: ${result.checks.filter((c) => !c.ok).map((c) => c.name).join(", ")}`);
+      });
+    }
+    if (this.schedule.nextBackupAt) this.schedule.nextBackupType = scheduledType(policy, new Date(this.schedule.nextBackupAt), summarize(await this.backups.info()));
   }
 
   private async prepare(): Promise<void> {
@@ -294,6 +348,7 @@ export class Supervisor {
     this.phase = "stopping";
     this.decision = "stopping: PgBouncer, then Patroni and PostgreSQL, then etcd";
     if (this.watchTimer) clearInterval(this.watchTimer);
+    if (this.scheduleTimer) clearInterval(this.scheduleTimer);
     for (const name of [...START_ORDER].reverse()) {
       const child = this.children.get(name);
       if (!child) continue;
@@ -391,12 +446,12 @@ export class Supervisor {
       const client = await superuserClient(this.config, this.paths);
       try {
         const c = await readCatalog(this.backups, client);
-        value = { lastBackup: c.backups[c.backups.length - 1] ?? null, backupCount: c.backups.length, window: c.window, archiver: c.archiver, lastDrill: drillHistory(this.paths).pop() ?? null };
+        value = { lastBackup: c.backups[c.backups.length - 1] ?? null, backupCount: c.backups.length, window: c.window, archiver: c.archiver, lastDrill: drillHistory(this.paths).pop() ?? null, schedule: this.schedule };
       } finally {
         await client.end();
       }
     } catch (e) {
-      value = { lastBackup: null, backupCount: 0, window: { from: null, to: null }, archiver: null, lastDrill: drillHistory(this.paths).pop() ?? null, error: (e as Error).message };
+      value = { lastBackup: null, backupCount: 0, window: { from: null, to: null }, archiver: null, lastDrill: drillHistory(this.paths).pop() ?? null, schedule: this.schedule, error: (e as Error).message };
     }
     this.backupHealthCache = { value, at: Date.now() };
     return value;

@@ -1,0 +1,107 @@
+import type { BackupSummary } from "./catalog.js";
+import type { BackupType } from "./pgbackrest.js";
+
+export const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/**
+ * The backup policy most production teams use, as tusk's default: a backup every day (a full one on
+ * `full_day`, a differential on the others), daily backups kept 7 days, the first full backup of
+ * each week kept 4 weeks, the first of each month kept 12 months, continuous WAL inside the daily
+ * window; and a restore drill every week.
+ */
+export interface BackupPolicy {
+  /** Daily backup time, HH:MM in the machine's local time. */
+  time: string;
+  full_day: Weekday;
+  keep_daily_days: number;
+  keep_weekly_weeks: number;
+  keep_monthly_months: number;
+  drill_day: Weekday;
+  drill_time: string;
+}
+
+export const DEFAULT_POLICY: BackupPolicy = {
+  time: "01:00",
+  full_day: "sunday",
+  keep_daily_days: 7,
+  keep_weekly_weeks: 4,
+  keep_monthly_months: 12,
+  drill_day: "sunday",
+  drill_time: "03:00",
+};
+
+const DAY_MS = 86_400_000;
+
+/** The next moment at HH:MM (local time) after `now`, optionally on a given weekday. */
+export function nextOccurrence(time: string, now: Date, weekday?: Weekday): Date {
+  const [h, m] = time.split(":").map(Number) as [number, number];
+  const next = new Date(now);
+  next.setHours(h, m, 0, 0);
+  if (next <= now) next.setDate(next.getDate() + 1);
+  if (weekday !== undefined) {
+    while (WEEKDAYS[next.getDay()] !== weekday) next.setDate(next.getDate() + 1);
+  }
+  return next;
+}
+
+/** Full on the policy's full day, or when there is no full backup to build on; differential otherwise. */
+export function scheduledType(policy: BackupPolicy, at: Date, backups: BackupSummary[]): BackupType {
+  const hasFull = backups.some((b) => b.type === "full");
+  return !hasFull || WEEKDAYS[at.getDay()] === policy.full_day ? "full" : "diff";
+}
+
+export interface RetentionDecision {
+  keep: { label: string; why: string }[];
+  expire: { label: string; why: string }[];
+}
+
+const weekKey = (d: Date) => {
+  const monday = new Date(d);
+  monday.setHours(0, 0, 0, 0);
+  monday.setDate(monday.getDate() - ((monday.getDay() + 6) % 7));
+  return monday.toISOString().slice(0, 10);
+};
+const monthKey = (d: Date) => `${d.getFullYear()}-${d.getMonth() + 1}`;
+
+/**
+ * Which backup sets the policy keeps, each with its reason, and which expire. The newest backup is
+ * always kept; a kept differential or incremental keeps the backups it is built on.
+ */
+export function retention(backups: BackupSummary[], policy: BackupPolicy, now: Date): RetentionDecision {
+  const sorted = [...backups].sort((a, b) => a.endedAt.localeCompare(b.endedAt));
+  const reasons = new Map<string, string>();
+  const age = (b: BackupSummary) => now.getTime() - Date.parse(b.endedAt);
+  const firstOf = (key: (d: Date) => string) => {
+    const seen = new Set<string>();
+    return new Set(sorted.filter((b) => b.type === "full").filter((b) => {
+      const k = key(new Date(b.endedAt));
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    }).map((b) => b.label));
+  };
+  const firstOfWeek = firstOf(weekKey);
+  const firstOfMonth = firstOf(monthKey);
+  for (const b of sorted) {
+    if (age(b) <= policy.keep_daily_days * DAY_MS) reasons.set(b.label, `daily, kept ${policy.keep_daily_days} days`);
+    else if (firstOfWeek.has(b.label) && age(b) <= policy.keep_weekly_weeks * 7 * DAY_MS) reasons.set(b.label, `weekly, kept ${policy.keep_weekly_weeks} weeks`);
+    else if (firstOfMonth.has(b.label) && age(b) <= policy.keep_monthly_months * 31 * DAY_MS) reasons.set(b.label, `monthly, kept ${policy.keep_monthly_months} months`);
+  }
+  const newest = sorted[sorted.length - 1];
+  if (newest && !reasons.has(newest.label)) reasons.set(newest.label, "the newest backup is always kept");
+  // A differential or incremental backup needs every backup its label builds on ("FULL_DIFF_INCR").
+  for (const b of sorted) {
+    if (!reasons.has(b.label) || b.type === "full") continue;
+    const full = b.label.split("_")[0]!;
+    for (const base of sorted) {
+      if (base.label !== b.label && !reasons.has(base.label) && (base.label === full || (base.label.startsWith(`${full}_`) && base.endedAt < b.endedAt))) {
+        reasons.set(base.label, `needed by ${b.label}`);
+      }
+    }
+  }
+  return {
+    keep: sorted.filter((b) => reasons.has(b.label)).map((b) => ({ label: b.label, why: reasons.get(b.label)! })),
+    expire: sorted.filter((b) => !reasons.has(b.label)).map((b) => ({ label: b.label, why: "outside the retention policy" })),
+  };
+}
