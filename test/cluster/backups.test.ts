@@ -32,7 +32,9 @@ function superuserUrl(): string {
   return `postgresql://postgres:${password}@127.0.0.1:${cluster.ports.postgres}/postgres`;
 }
 
+/** Commits a transaction (pg_switch_wal does nothing on an empty segment), then switches WAL. */
 async function switchWal(): Promise<void> {
+  await cluster.query(superuserUrl(), "SELECT txid_current()");
   await cluster.query(superuserUrl(), "SELECT pg_switch_wal()");
 }
 
@@ -41,6 +43,7 @@ async function archiveNow(): Promise<void> {
   const su = new pg.Client({ connectionString: superuserUrl() });
   await su.connect();
   try {
+    await su.query("SELECT txid_current()"); // pg_switch_wal does nothing on an empty segment
     const wal = (await su.query("SELECT pg_walfile_name(pg_current_wal_lsn()) AS f")).rows[0].f as string;
     await su.query("SELECT pg_switch_wal()");
     const deadline = Date.now() + 60_000;
@@ -157,6 +160,18 @@ test("restore to the latest state keeps everything; the clone is independent of 
   // The clone has its own repository and backup.
   const cloneBackups = await cluster.cli("--state-dir", `${cluster.stateDir}-clones/latest`, "backups", "--json");
   assert.equal(JSON.parse(cloneBackups.stdout).backups.length, 1);
+});
+
+test("recovery to a time after which nothing was written (an idle database) still reaches it", async () => {
+  await mark("H");
+  await sleep(1100);
+  const t = new Date().toISOString(); // ISO form with T and Z, as users and scripts often write it
+  await sleep(1100);
+  const r = await restore("--into", "idle_time", "--time", t);
+  assert.equal(r.code, 0, r.stderr);
+  const got = await labels(r.urls!.direct);
+  assert.equal(got.at(-1), "H");
+  assert.deepEqual(got.slice(0, 7), ["A", "B", "C", "D", "E", "F", "G"]);
 });
 
 test("refusals: a time outside the window, an unknown restore point, a taken clone name, no --into", async () => {

@@ -57,3 +57,11 @@ test("the newest backup is always kept, even with a zero policy", () => {
   assert.deepEqual(d.keep.map((k) => k.label), ["F2"]);
   assert.deepEqual(d.expire.map((k) => k.label), ["F1"]);
 });
+
+test("time targets are written the way pgBackRest and PostgreSQL read them; LSNs compare numerically", async () => {
+  const { pgbackrestTime, compareLsn } = await import("../../src/core/backup/clone.js");
+  assert.equal(pgbackrestTime(new Date("2026-11-22T03:18:33.047Z")), "2026-11-22 03:18:33.047+00");
+  assert.equal(compareLsn("0/9000000", "0/10000000"), -1);
+  assert.equal(compareLsn("1/0", "0/FFFFFFFF"), 1);
+  assert.equal(compareLsn("0/3000060", "0/3000060"), 0);
+});

@@ -29,7 +29,7 @@ export function registerRestore(program: Command): void {
     .command("restore")
     .description("restore from the backups: --into NAME builds a new, separate cluster (its own ports and endpoints) and leaves this one running")
     .option("--into <name>", "name of the new cluster (state directory STATE_DIR-clones/NAME)")
-    .option("--time <time>", "recover to this time, e.g. '2026-04-18 14:30:00+00'")
+    .option("--time <time>", "recover to this time, e.g. '2026-04-18 14:30:00+00' (without a zone: the machine's local time)")
     .option("--name <restore-point>", "recover to this restore point")
     .option("--lsn <lsn>", "recover to this WAL position, e.g. 0/3000060")
     .option("--json", "print the clone's connection strings as JSON")

@@ -31,7 +31,18 @@ export async function checkTarget(source: Cluster, target: RestoreTarget): Promi
   const client = await superuserClient(source.config, source.paths);
   let catalog;
   try {
+    // Recovery to a time stops at the first commit after it; on a database idle since then there
+    // is none and recovery would end "before the recovery target was reached". A transaction with
+    // an xid commits now, after any target in the window.
+    const archivedThrough = new Date().toISOString();
+    await client.query("SELECT txid_current()");
+    // check closes the current WAL segment and waits until it is in the repository, so "latest", a
+    // time a few seconds ago, or a restore point just created are archived before the window is
+    // read. pg_stat_archiver may lag behind the repository for a moment, so everything written
+    // before the check began counts as archived.
+    await pgbackrest.mustRun("check");
     catalog = await readCatalog(pgbackrest, client);
+    if (catalog.window.to && catalog.window.to < archivedThrough) catalog.window.to = archivedThrough;
   } finally {
     await client.end();
   }
@@ -66,6 +77,14 @@ export async function checkTarget(source: Cluster, target: RestoreTarget): Promi
   }
 }
 
+/**
+ * A time as pgBackRest's backup-set selection and PostgreSQL's recovery_target_time both read it:
+ * "YYYY-MM-DD HH:MM:SS.mmm+00" (pgBackRest rejects ISO 8601's "T" and "Z").
+ */
+export function pgbackrestTime(d: Date): string {
+  return `${d.toISOString().replace("T", " ").replace("Z", "")}+00`;
+}
+
 export function compareLsn(a: string, b: string): number {
   const n = (x: string) => {
     const [hi, lo] = x.split("/");
@@ -91,6 +110,7 @@ export async function createClone(source: Cluster, name: string, target: Restore
     });
   }
   await checkTarget(source, target);
+  if (target.kind === "time") target = { kind: "time", time: pgbackrestTime(new Date(Date.parse(target.time))) };
   const dataBytes = (await source.status()).dataSizeBytes ?? 0;
   mkdirSync(dir, { recursive: true });
   const free = readHostFacts(dir).diskFreeBytes;

@@ -135,6 +135,7 @@ export class Supervisor {
     const newest = summarize(await this.backups.info()).pop();
     const stale = !newest || now.getTime() - Date.parse(newest.endedAt) > 25 * 3_600_000;
     this.schedule.nextBackupAt = (stale ? new Date(now.getTime() + 60_000) : nextOccurrence(policy.time, now)).toISOString();
+    this.schedule.nextBackupType = scheduledType(policy, new Date(this.schedule.nextBackupAt), newest ? [newest] : []);
     this.schedule.nextDrillAt = nextOccurrence(policy.drill_time, now, policy.drill_day).toISOString();
     this.scheduleTimer = setInterval(() => void this.scheduleTick(), 15_000);
   }
