@@ -1,5 +1,5 @@
 import type { HostFacts } from "./host-facts.js";
-import type { TunedSetting } from "./tuner.js";
+import { setting, type TunedSetting } from "./tuner.js";
 import type { BackupPolicy } from "../backup/policy.js";
 
 /**
@@ -8,7 +8,7 @@ import type { BackupPolicy } from "../backup/policy.js";
  * defaults (gzip, one process), 5.0 s with zstd and two processes, 4.4 s with lz4 and two.
  */
 export function tunePgbackrest(host: HostFacts, policy: BackupPolicy): TunedSetting[] {
-  const t = (name: string, value: string | number, reason: string): TunedSetting => ({ name, value: String(value), reason, source: "tuned" });
+  const t = setting;
   return [
     t("process-max", Math.max(1, host.cores), `One compression process per core (${host.cores}): backup and restore time is mostly compression.`),
     t("compress-type", "zst", "zstd: close to lz4's speed at a much better ratio than gzip (the default), which is ~5× slower."),

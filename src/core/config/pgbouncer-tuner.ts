@@ -1,5 +1,5 @@
 import type { HostFacts } from "./host-facts.js";
-import type { TunedSetting } from "./tuner.js";
+import { setting, type TunedSetting } from "./tuner.js";
 
 /**
  * PgBouncer settings derived from the host, each with its reason (PgBouncer config.md). The pool is
@@ -8,7 +8,7 @@ import type { TunedSetting } from "./tuner.js";
 export function tunePgbouncer(host: HostFacts, maxConnections: number): TunedSetting[] {
   const pool = Math.min(40, Math.max(10, host.cores * 4));
   const reserve = Math.max(2, Math.floor(pool / 4));
-  const t = (name: string, value: string | number, reason: string): TunedSetting => ({ name, value: String(value), reason, source: "tuned" });
+  const t = setting;
   return [
     t("pool_mode", "transaction", "A server connection is lent for one transaction: thousands of clients share a small pool. Session-mode features use the _session entry."),
     t("max_client_conn", 2000, "Accept up to 2,000 application connections (file-descriptor limit raised to match)."),

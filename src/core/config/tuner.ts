@@ -15,6 +15,11 @@ export interface TunerInput {
   cronDatabase: string;
 }
 
+/** One row of a settings table: value, reason, and where it came from. */
+export function setting(name: string, value: string | number, reason: string, source: TunedSetting["source"] = "tuned"): TunedSetting {
+  return { name, value: String(value), reason, source };
+}
+
 /** Libraries that must be preloaded; a user's shared_preload_libraries override is added to these. */
 export const REQUIRED_PRELOAD = ["pg_stat_statements", "pg_cron"] as const;
 
@@ -35,12 +40,7 @@ export function tunePostgres({ host, cronDatabase }: TunerInput): TunedSetting[]
   const maintenanceWorkMem = clamp(ram / 10, 64 * MiB, 4 * GiB);
   const parallelMaintenance = Math.max(1, Math.floor(cores / 2));
   const parallelPerGather = Math.max(1, Math.floor(cores / 2));
-  const t = (name: string, value: string | number, reason: string, source: TunedSetting["source"] = "tuned"): TunedSetting => ({
-    name,
-    value: String(value),
-    reason,
-    source,
-  });
+  const t = setting;
   return [
     // Connections and memory
     t("max_connections", maxConnections, "PgBouncer multiplexes thousands of clients onto a few server connections; 100 keeps per-connection memory bounded."),

@@ -12,7 +12,6 @@ export const PG_EXTENSION_DIR = `/usr/share/postgresql/${PG_MAJOR}/extension`;
 export const TUSK_PREFIX = "/usr/local/lib/tusk";
 export const PGBOUNCER_BIN = `${TUSK_PREFIX}/pgbouncer/bin/pgbouncer`;
 export const PATRONI_BIN = "/usr/bin/patroni";
-export const PATRONICTL_BIN = "/usr/bin/patronictl";
 export const ETCD_BIN = "/usr/bin/etcd";
 export const PSQL_BIN = `${PG_BIN_DIR}/psql`;
 export const PGBACKREST_BIN = "/usr/bin/pgbackrest";

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, renameSync } from "node:fs";
 import { run } from "../exec.js";
-import { TuskError, ExitCode } from "../errors.js";
+import { TuskError } from "../errors.js";
 import type { TuskConfig } from "../config/config-file.js";
 import { asRecord, effectiveSettings, type EffectiveSettings } from "../config/effective-settings.js";
 import type { HostFacts } from "../config/host-facts.js";
@@ -467,13 +467,6 @@ export class Supervisor {
     const r = await run("du", ["-sb", this.paths.dataDir]);
     this.dataSizeCache = { bytes: r.code === 0 ? Number(r.stdout.split("\t")[0]) : null, at: Date.now() };
     return this.dataSizeCache.bytes;
-  }
-
-  get failed(): boolean {
-    return this.phase === "failed";
-  }
-  get exitCodeOnFailure(): number {
-    return this.failure?.exitCode ?? ExitCode.ProcessFailed;
   }
 }
 
