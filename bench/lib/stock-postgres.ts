@@ -18,6 +18,16 @@ export class StockPostgres {
     chmodSync(dir, 0o755);
     chownSync(dir, user.uid, user.gid);
     const password = "bench";
+    try {
+      return await StockPostgres.init(dir, port, password, extraSettings);
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  private static async init(dir: string, port: number, password: string, extraSettings: string[]): Promise<StockPostgres> {
+    const user = postgresUser();
     const as = { uid: user.uid, gid: user.gid, cwd: dir };
     writeFileSync(join(dir, "pw"), password, { mode: 0o600 });
     chownSync(join(dir, "pw"), user.uid, user.gid);

@@ -18,7 +18,12 @@ export interface DrillBaseline {
   database: string;
   counts: Record<string, number>;
   changedWhileRecorded: string[];
+  /** Tables too large to count after every backup (a full scan each day); not compared. */
+  tooLargeToCount?: string[];
 }
+
+/** Counting a table means scanning it; above this size a daily count costs more than it proves. */
+export const MAX_COUNTED_TABLE_BYTES = 2 * 1024 ** 3;
 
 const sql = (name: string) => readFileSync(new URL(`./sql/${name}`, import.meta.url), "utf8");
 const dir = (paths: StatePaths) => join(paths.root, "drills", "baselines");
@@ -35,7 +40,9 @@ export async function recordBaseline({ config, paths }: { config: TuskConfig; pa
   try {
     const before = await writeCounters(counter);
     await reader.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    const tables = (await reader.query<{ table_name: string }>(sql("table-counts.sql"))).rows.map((r) => r.table_name);
+    const listed = (await reader.query<{ table_name: string; total_bytes: string }>(sql("table-counts.sql"))).rows;
+    const tables = listed.filter((r) => Number(r.total_bytes) <= MAX_COUNTED_TABLE_BYTES).map((r) => r.table_name);
+    const tooLargeToCount = listed.filter((r) => Number(r.total_bytes) > MAX_COUNTED_TABLE_BYTES).map((r) => r.table_name);
     const counts: Record<string, number> = {};
     for (const t of tables) counts[t] = Number((await reader.query<{ n: string }>(`SELECT count(*) AS n FROM ${t}`)).rows[0]!.n);
     await reader.query("COMMIT");
@@ -45,7 +52,7 @@ export async function recordBaseline({ config, paths }: { config: TuskConfig; pa
     await new Promise((r) => setTimeout(r, 1100));
     const after = await writeCounters(counter);
     const changedWhileRecorded = tables.filter((t) => before.get(t) !== after.get(t));
-    const baseline: DrillBaseline = { backupLabel, restorePoint, recordedAt: new Date().toISOString(), database: config.database, counts, changedWhileRecorded };
+    const baseline: DrillBaseline = { backupLabel, restorePoint, recordedAt: new Date().toISOString(), database: config.database, counts, changedWhileRecorded, tooLargeToCount };
     mkdirSync(dir(paths), { recursive: true, mode: 0o700 });
     writeAtomic(join(dir(paths), `${backupLabel}.json`), JSON.stringify(baseline, null, 2) + "\n", 0o600);
     return baseline;

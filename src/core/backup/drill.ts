@@ -120,7 +120,9 @@ export async function runDrill(cluster: BackupTarget, progress: Progress): Promi
           compared++;
           if (got !== expected) mismatches.push(`${table}: ${got} rows, ${expected} recorded after the backup`);
         }
-        const skipped = baseline.changedWhileRecorded.length ? `; ${baseline.changedWhileRecorded.length} written while recorded, not compared` : "";
+        const tooLarge = baseline.tooLargeToCount?.length ?? 0;
+        const skipped = (baseline.changedWhileRecorded.length ? `; ${baseline.changedWhileRecorded.length} written while recorded, not compared` : "") +
+          (tooLarge ? `; ${tooLarge} over 2 GB not counted (${baseline.tooLargeToCount!.slice(0, 5).join(", ")})` : "");
         check("row counts", mismatches.length === 0, mismatches.length ? mismatches.join("\n") : `${compared} tables match${skipped}`);
       } else {
         check("row counts", true, "no counts were recorded for this backup; restored to its end instead");

@@ -1,6 +1,7 @@
--- Exact row counts of every user table, as one snapshot sees them (run inside REPEATABLE READ).
--- The per-table count(*) statements are built from this list by drill-baseline.ts.
-SELECT format('%I.%I', n.nspname, c.relname) AS table_name
+-- Every user table with its size: drill-baseline.ts counts the rows of those small enough to count
+-- after each backup, inside one REPEATABLE READ snapshot.
+SELECT format('%I.%I', n.nspname, c.relname) AS table_name,
+       pg_total_relation_size(c.oid) AS total_bytes
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
