@@ -16,7 +16,7 @@ import { BUILD_PACKAGES, PG_EXTENSION_DIR, PG_MAJOR, RUNTIME_PACKAGES, TUSK_PREF
 import { PGBOUNCER, PGVECTOR } from "../src/core/install/components.js";
 import { runCli } from "../test/helpers/cli.js";
 import { freePorts } from "../test/helpers/ports.js";
-import { StockPostgres } from "./lib/stock-postgres.js";
+import { StockPostgres } from "../test/helpers/stock-postgres.js";
 import { machineLine, median, printTable, seconds } from "./lib/report.js";
 
 const { values: opts } = parseArgs({

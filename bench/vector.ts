@@ -19,7 +19,7 @@ import pg from "pg";
 import { runCli } from "../test/helpers/cli.js";
 import { freePorts } from "../test/helpers/ports.js";
 import type { ConnectionStrings } from "../src/core/cluster/connection-strings.js";
-import { StockPostgres } from "./lib/stock-postgres.js";
+import { StockPostgres } from "../test/helpers/stock-postgres.js";
 import { machineLine, printTable, seconds } from "./lib/report.js";
 import { exactTopK, mixture, recallAt, row, toText } from "./lib/vectors.js";
 

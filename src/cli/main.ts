@@ -15,6 +15,8 @@ import { registerBackups } from "./commands/backups.js";
 import { registerRestorePoint } from "./commands/restore-point.js";
 import { registerRestore } from "./commands/restore.js";
 import { registerDrill } from "./commands/drill.js";
+import { registerDump } from "./commands/dump.js";
+import { registerImport } from "./commands/import.js";
 
 /** The tusk command line: parses, calls the core, formats. Expected failures print without a stack. */
 const program = new Command()
@@ -25,7 +27,7 @@ const program = new Command()
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
-for (const register of [registerUp, registerDown, registerStatus, registerDestroy, registerPsql, registerConfig, registerInstall, registerBackup, registerBackups, registerRestorePoint, registerRestore, registerDrill]) register(program);
+for (const register of [registerUp, registerDown, registerStatus, registerDestroy, registerPsql, registerConfig, registerInstall, registerBackup, registerBackups, registerRestorePoint, registerRestore, registerDrill, registerDump, registerImport]) register(program);
 program.commands.forEach((c) => c.exitOverride());
 program.commands.flatMap((c) => c.commands).forEach((c) => c.exitOverride());
 

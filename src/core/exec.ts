@@ -13,6 +13,8 @@ export interface RunOptions {
   input?: string;
   /** Called with each complete line of standard output as it arrives. */
   onLine?: (line: string) => void;
+  /** Called with each complete line of standard error as it arrives. */
+  onErrorLine?: (line: string) => void;
 }
 
 export interface RunResult {
@@ -47,9 +49,16 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
         for (const line of lines) options.onLine(line);
       }
     });
+    let partialErr = "";
     child.stderr!.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
+      const text = chunk.toString();
+      stderr += text;
       log?.write(chunk);
+      if (options.onErrorLine) {
+        const lines = (partialErr + text).split("\n");
+        partialErr = lines.pop() ?? "";
+        for (const line of lines) options.onErrorLine(line);
+      }
     });
     const timer = options.timeoutMs
       ? setTimeout(() => child.kill("SIGKILL"), options.timeoutMs)
