@@ -18,7 +18,7 @@ import { postgresUser } from "../src/core/os-user.js";
 import type { ConnectionStrings } from "../src/core/cluster/connection-strings.js";
 import type { BackupCatalog } from "../src/core/backup/catalog.js";
 import { runCli } from "../test/helpers/cli.js";
-import { freePorts } from "../test/helpers/ports.js";
+import { freePortSet as freePorts } from "../src/core/cluster/free-ports.js";
 import { machineLine, printTable, seconds } from "./lib/report.js";
 
 const { values: opts } = parseArgs({ options: { scale: { type: "string", default: "100" }, vectors: { type: "string", default: "20000" } } });

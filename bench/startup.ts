@@ -15,7 +15,7 @@ import { run } from "../src/core/exec.js";
 import { BUILD_PACKAGES, PG_EXTENSION_DIR, PG_MAJOR, RUNTIME_PACKAGES, TUSK_PREFIX } from "../src/core/install/components.js";
 import { PGBOUNCER, PGVECTOR } from "../src/core/install/components.js";
 import { runCli } from "../test/helpers/cli.js";
-import { freePorts } from "../test/helpers/ports.js";
+import { freePortSet as freePorts } from "../src/core/cluster/free-ports.js";
 import { StockPostgres } from "../test/helpers/stock-postgres.js";
 import { machineLine, median, printTable, seconds } from "./lib/report.js";
 

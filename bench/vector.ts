@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { runCli } from "../test/helpers/cli.js";
-import { freePorts } from "../test/helpers/ports.js";
+import { freePortSet as freePorts } from "../src/core/cluster/free-ports.js";
 import type { ConnectionStrings } from "../src/core/cluster/connection-strings.js";
 import { StockPostgres } from "../test/helpers/stock-postgres.js";
 import { machineLine, printTable, seconds } from "./lib/report.js";

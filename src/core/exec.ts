@@ -23,6 +23,17 @@ export interface RunResult {
   stderr: string;
 }
 
+/** Feeds chunks of text in, calls `onLine` with each complete line (no-op without a callback). */
+function lineSplitter(onLine: ((line: string) => void) | undefined): (text: string) => void {
+  let partial = "";
+  return (text) => {
+    if (!onLine) return;
+    const lines = (partial + text).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) onLine(line);
+  };
+}
+
 /** Runs a command to completion, capturing its output; never throws for a non-zero exit. */
 export function run(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
@@ -38,27 +49,19 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
     log?.write(`\n$ ${cmd} ${args.join(" ")}\n`);
     let stdout = "";
     let stderr = "";
-    let partial = "";
+    const outLines = lineSplitter(options.onLine);
     child.stdout!.on("data", (chunk: Buffer) => {
       const text = chunk.toString();
       stdout += text;
       log?.write(chunk);
-      if (options.onLine) {
-        const lines = (partial + text).split("\n");
-        partial = lines.pop() ?? "";
-        for (const line of lines) options.onLine(line);
-      }
+      outLines(text);
     });
-    let partialErr = "";
+    const errLines = lineSplitter(options.onErrorLine);
     child.stderr!.on("data", (chunk: Buffer) => {
       const text = chunk.toString();
       stderr += text;
       log?.write(chunk);
-      if (options.onErrorLine) {
-        const lines = (partialErr + text).split("\n");
-        partialErr = lines.pop() ?? "";
-        for (const line of lines) options.onErrorLine(line);
-      }
+      errLines(text);
     });
     const timer = options.timeoutMs
       ? setTimeout(() => child.kill("SIGKILL"), options.timeoutMs)

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { ExitCode } from "../../src/core/errors.js";
 import { runCli, type CliResult } from "../helpers/cli.js";
-import { freePorts } from "../helpers/ports.js";
+import { freePortSet as freePorts } from "../../src/core/cluster/free-ports.js";
 import { writeTestConfig } from "../helpers/test-cluster.js";
 import { lookupUser } from "../../src/core/os-user.js";
 

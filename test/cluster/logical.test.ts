@@ -7,7 +7,7 @@ import pg from "pg";
 import { ExitCode } from "../../src/core/errors.js";
 import { TestCluster } from "../helpers/test-cluster.js";
 import { StockPostgres } from "../helpers/stock-postgres.js";
-import { freePorts } from "../helpers/ports.js";
+import { freePortSet as freePorts } from "../../src/core/cluster/free-ports.js";
 
 /** Logical import and export: users migrate in from another PostgreSQL, and take data out. */
 let cluster: TestCluster;

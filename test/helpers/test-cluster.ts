@@ -5,7 +5,7 @@ import { stringify } from "yaml";
 import pg from "pg";
 import type { ConnectionStrings } from "../../src/core/cluster/connection-strings.js";
 import { runCli, type CliResult } from "./cli.js";
-import { freePorts } from "./ports.js";
+import { freePortSet as freePorts } from "../../src/core/cluster/free-ports.js";
 import type { PortName } from "../../src/core/endpoints.js";
 
 /**

@@ -2,8 +2,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync, chmodSync } 
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { TuskError } from "../errors.js";
-import type { Cluster } from "../cluster/cluster.js";
-import { Cluster as ClusterClass } from "../cluster/cluster.js";
+import { Cluster } from "../cluster/cluster.js";
 import { readHostFacts } from "../config/host-facts.js";
 import { freePortSet } from "../cluster/free-ports.js";
 import { superuserClient } from "../provision/provision.js";
@@ -125,7 +124,7 @@ export async function createClone(source: Cluster, name: string, target: Restore
   const ports = await freePortSet();
   writeFileSync(join(dir, "tusk.yaml"), stringify({ cluster_name: name, database: source.config.database, listen_address: source.config.listen_address, ports, postgresql: source.config.postgresql, pgbouncer: source.config.pgbouncer }));
   const spec: RestoreSpec = { sourceStateDir: source.paths.root, sourceConfig: source.paths.pgbackrestConfig, sourceStanza: source.config.cluster_name, target };
-  const clone = new ClusterClass(dir);
+  const clone = new Cluster(dir);
   writeFileSync(clone.paths.restoreSpec, JSON.stringify(spec, null, 2) + "\n", { mode: 0o600 });
   const status = await clone.up(progress);
   return { clone, status };

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
-import { run, tail } from "../exec.js";
+import { run, tail, type RunResult } from "../exec.js";
 import { TuskError } from "../errors.js";
 import { PG_BIN_DIR } from "../install/components.js";
 import { ROLES } from "../endpoints.js";
@@ -21,20 +21,25 @@ function failed(what: string, stderr: string): TuskError {
   return new TuskError("ProcessFailed", `${what} failed.`, { detail: tail(stderr, 10), hint: "Fix what the messages above say, then run the command again." });
 }
 
-/** pg_dump -Fc of the application database (or chosen tables) into `file`, reporting each table. */
-export async function dumpDatabase(target: BackupTarget, file: string, tables: string[], progress: Progress): Promise<void> {
-  const step = progress.step(`Dumping ${tables.length ? tables.join(", ") : `database ${target.config.database}`} to ${file}`);
-  const r = await run(`${PG_BIN_DIR}/pg_dump`, ["-Fc", "--verbose", "-f", file, ...tables.map((t) => `--table=${t}`), superuserUrl(target)], {
+/** pg_dump -Fc into `file` as one progress step, naming each table as it is dumped. */
+async function pgDump(label: string, args: string[], file: string, progress: Progress): Promise<RunResult> {
+  const step = progress.step(label);
+  const r = await run(`${PG_BIN_DIR}/pg_dump`, ["-Fc", "--verbose", "-f", file, ...args], {
     onErrorLine: (l) => {
       const m = /dumping contents of table "([^"]+)"/.exec(l);
       if (m) step.update(m[1]!);
     },
   });
-  if (r.code !== 0) {
-    step.fail();
-    throw failed("pg_dump", r.stderr);
-  }
-  step.done();
+  if (r.code === 0) step.done();
+  else step.fail();
+  return r;
+}
+
+/** pg_dump -Fc of the application database (or chosen tables) into `file`, reporting each table. */
+export async function dumpDatabase(target: BackupTarget, file: string, tables: string[], progress: Progress): Promise<void> {
+  const label = `Dumping ${tables.length ? tables.join(", ") : `database ${target.config.database}`} to ${file}`;
+  const r = await pgDump(label, [...tables.map((t) => `--table=${t}`), superuserUrl(target)], file, progress);
+  if (r.code !== 0) throw failed("pg_dump", r.stderr);
 }
 
 /** Extensions a dump needs, from its table of contents ("…; 3079 … EXTENSION - vector"). */
@@ -87,18 +92,10 @@ export async function importFrom(target: BackupTarget, sourceUrl: string, jobs: 
   chmodSync(work, 0o700);
   const file = join(work, "source.dump");
   try {
-    const step = progress.step("Dumping the source database (pg_dump -Fc)");
-    const r = await run(`${PG_BIN_DIR}/pg_dump`, ["-Fc", "--verbose", "-f", file, sourceUrl], {
-      onErrorLine: (l) => {
-        const m = /dumping contents of table "([^"]+)"/.exec(l);
-        if (m) step.update(m[1]!);
-      },
-    });
+    const r = await pgDump("Dumping the source database (pg_dump -Fc)", [sourceUrl], file, progress);
     if (r.code !== 0) {
-      step.fail();
       throw new TuskError("ProcessFailed", "Could not dump the source database.", { detail: tail(r.stderr, 5), hint: "Check the connection string (host, port, user, password, database) and that the source accepts the connection." });
     }
-    step.done();
     await restoreDump(target, file, jobs, progress);
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -166,6 +166,7 @@ export class Supervisor {
         await backupNow(this, type, () => undefined);
         await applyRetention(this, now);
       });
+      this.schedule.nextBackupType = scheduledType(policy, new Date(this.schedule.nextBackupAt), summarize(await this.backups.info()));
     } else if (this.schedule.nextDrillAt && now >= new Date(this.schedule.nextDrillAt)) {
       this.schedule.nextDrillAt = nextOccurrence(policy.drill_time, now, policy.drill_day).toISOString();
       await job("restore drill", async () => {
@@ -173,7 +174,6 @@ export class Supervisor {
         if (!result.ok) throw new Error(`failed checks: ${result.checks.filter((c) => !c.ok).map((c) => c.name).join(", ")}`);
       });
     }
-    if (this.schedule.nextBackupAt) this.schedule.nextBackupType = scheduledType(policy, new Date(this.schedule.nextBackupAt), summarize(await this.backups.info()));
   }
 
   private async prepare(): Promise<void> {
