@@ -49,8 +49,27 @@ export function formatStatus(s: SupervisorStatus): string {
     "",
     table(rows, ["PROCESS", "STATE", "PID", "PORT", "VERSION", "UPTIME", "NOTE"]),
     "",
+    ...formatReplication(s),
     ...formatBackupHealth(s),
   ].join("\n");
+}
+
+/** The nodes table, shown once there is more than one node. */
+export function formatReplication(s: Pick<SupervisorStatus, "replication">): string[] {
+  const r = s.replication;
+  if (!r || r.nodes.length < 2) return [];
+  const mode = r.mode === "async" ? "asynchronous" : r.mode === "strict" ? "strict synchronous (writes wait for a synchronous standby)" : "synchronous (one synchronous standby; writes go on without one if none is left)";
+  const rows = r.nodes.map((n) => [
+    n.name,
+    n.role,
+    n.state,
+    n.timeline === null ? "-" : String(n.timeline),
+    String(n.postgresPort),
+    n.lagBytes === null ? "-" : bytes(n.lagBytes),
+    n.lagSeconds === null ? "-" : `${n.lagSeconds.toFixed(1)} s`,
+    n.syncState ?? "-",
+  ]);
+  return [`Replication: ${mode}; primary ${r.primary}`, table(rows, ["NODE", "ROLE", "STATE", "TL", "PORT", "LAG", "LAG TIME", "SYNC"]), ""];
 }
 
 function formatBackupHealth(s: SupervisorStatus): string[] {

@@ -17,6 +17,8 @@ import { registerRestore } from "./commands/restore.js";
 import { registerDrill } from "./commands/drill.js";
 import { registerDump } from "./commands/dump.js";
 import { registerImport } from "./commands/import.js";
+import { registerScale } from "./commands/scale.js";
+import { registerSwitchover } from "./commands/switchover.js";
 
 /** The tusk command line: parses, calls the core, formats. Expected failures print without a stack. */
 const program = new Command()
@@ -27,7 +29,7 @@ const program = new Command()
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
-for (const register of [registerUp, registerDown, registerStatus, registerDestroy, registerPsql, registerConfig, registerInstall, registerBackup, registerBackups, registerRestorePoint, registerRestore, registerDrill, registerDump, registerImport]) register(program);
+for (const register of [registerUp, registerDown, registerStatus, registerDestroy, registerPsql, registerConfig, registerInstall, registerBackup, registerBackups, registerRestorePoint, registerRestore, registerDrill, registerDump, registerImport, registerScale, registerSwitchover]) register(program);
 program.commands.forEach((c) => c.exitOverride());
 program.commands.flatMap((c) => c.commands).forEach((c) => c.exitOverride());
 

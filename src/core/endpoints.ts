@@ -22,6 +22,8 @@ export const ROUTES = {
   status: `${API_PREFIX}/status`,
   shutdown: `${API_PREFIX}/shutdown`,
   reconcile: `${API_PREFIX}/reconcile`,
+  scale: `${API_PREFIX}/scale`,
+  switchover: `${API_PREFIX}/switchover`,
 } as const;
 
 /** Patroni REST API paths used by the supervisor (Patroni docs, "REST API"). */

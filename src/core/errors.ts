@@ -20,6 +20,7 @@ export const ExitCode = {
   ProcessFailed: 13,
   AlreadyExists: 14,
   OutsideWindow: 15,
+  Unreachable: 16,
 } as const;
 export type ExitCodeName = keyof typeof ExitCode;
 

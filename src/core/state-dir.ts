@@ -32,6 +32,11 @@ export class StatePaths {
   get tlsDir() { return join(this.root, "tls"); }
   /** Present in a clone's state directory until its first start: what to restore, from where. */
   get restoreSpec() { return join(this.root, "restore.json"); }
+  /**
+   * Present when the next start must clear the cluster's keys in etcd before Patroni starts: after an
+   * in-place restore put the previous data directory back.
+   */
+  get resetDcs() { return join(this.root, "reset-dcs"); }
   /** Scratch instances of restore drills (each removed after its drill). */
   get scratchDir() { return join(this.root, "scratch"); }
   get pgbackrestDir() { return join(this.root, "pgbackrest"); }

@@ -1,7 +1,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { spawn } from "node:child_process";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import pg from "pg";
 import { ExitCode } from "../../src/core/errors.js";
@@ -73,6 +73,7 @@ const mark = (label: string) => owner.query("INSERT INTO marks (label) VALUES ($
 before(async () => {
   cluster = await TestCluster.start("backups");
   owner = new pg.Client({ connectionString: cluster.url("direct", "owner") });
+  owner.on("error", () => undefined); // the in-place restore at the end stops the server under it
   await owner.connect();
   await owner.query("CREATE TABLE marks (id serial PRIMARY KEY, label text NOT NULL)");
 });
@@ -174,7 +175,7 @@ test("recovery to a time after which nothing was written (an idle database) stil
   assert.deepEqual(got.slice(0, 7), ["A", "B", "C", "D", "E", "F", "G"]);
 });
 
-test("refusals: a time outside the window, an unknown restore point, a taken clone name, no --into", async () => {
+test("refusals: a time outside the window, an unknown restore point, a taken clone name, in place without --yes, no space", async () => {
   const early = await restore("--into", "too_early", "--time", "2001-01-01 00:00:00+00");
   assert.equal(early.code, ExitCode.OutsideWindow, early.stderr);
   assert.match(early.stderr, /outside the restorable window \(.+ to .+\)/);
@@ -183,9 +184,20 @@ test("refusals: a time outside the window, an unknown restore point, a taken clo
   assert.match(unknown.stderr, /no restore point named "no_such_point".*\n.*before_d/);
   const taken = await restore("--into", "latest");
   assert.equal(taken.code, ExitCode.AlreadyExists, taken.stderr);
-  const noInto = await cluster.cli("restore", "--time", "2026-01-01");
-  assert.equal(noInto.code, ExitCode.Usage);
-  assert.match(noInto.stderr, /--into NAME/);
+  const unconfirmed = await cluster.cli("restore", "--time", "2026-01-01");
+  assert.equal(unconfirmed.code, ExitCode.Aborted);
+  assert.match(unconfirmed.stderr, /refusing without confirmation[^]*--yes/);
+  // A clone whose directory is on a filesystem too small for the data.
+  const small = join(`${cluster.stateDir}-clones`, "no_space");
+  mkdirSync(small, { recursive: true });
+  execFileSync("mount", ["-t", "tmpfs", "-o", "size=64m", "tusk-test", small]);
+  try {
+    const full = await restore("--into", "no_space");
+    assert.equal(full.code, ExitCode.InsufficientResources, full.stderr);
+    assert.match(full.stderr, /A restore needs about \d+ MB but only \d+ MB is free[^]*the source is untouched/);
+  } finally {
+    execFileSync("umount", [small]);
+  }
   const dup = await cluster.cli("restore-point", "before_d");
   assert.equal(dup.code, ExitCode.Usage);
 });
@@ -316,4 +328,30 @@ test("retention: with a shortened policy old backups expire, and status shows th
   } finally {
     writeFileSync(configFile, original);
   }
+});
+
+test("restore in place: same connection strings, the app role keeps its access, to a time and then to the latest state", async () => {
+  const app = () => cluster.url("pooled");
+  await cluster.query(app(), "INSERT INTO marks (label) VALUES ('I')");
+  await sleep(1100);
+  const t = new Date().toISOString();
+  await sleep(1100);
+  await cluster.query(app(), "INSERT INTO marks (label) VALUES ('J')");
+  await archiveNow();
+  const before = await labels(app());
+  const r = await cluster.cli("restore", "--time", t, "--yes");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /connection strings are unchanged/);
+  const restored = await labels(app());
+  assert.deepEqual(restored, before.slice(0, -1), "everything up to I, and not J");
+  // The application role writes through the same pooled string; the last write before a restore
+  // to the latest state, not yet archived when the cluster stopped, survives it.
+  await cluster.query(app(), "INSERT INTO marks (label) VALUES ('K')");
+  const latest = await cluster.cli("restore", "--yes");
+  assert.equal(latest.code, 0, latest.stderr);
+  assert.deepEqual(await labels(app()), [...restored, "K"]);
+  const dataParent = join(cluster.stateDir, "postgresql");
+  assert.deepEqual(readdirSync(dataParent), ["data"], "the replaced data was removed after the restored cluster served");
+  const status = (await cluster.cli("status")).stdout;
+  assert.match(status, /WAL archiving: ok/);
 });

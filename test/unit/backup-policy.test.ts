@@ -6,7 +6,7 @@ import type { BackupSummary } from "../../src/core/backup/catalog.js";
 const DAY = 86_400_000;
 function backup(label: string, type: BackupSummary["type"], daysAgo: number, now: Date): BackupSummary {
   const end = new Date(now.getTime() - daysAgo * DAY).toISOString();
-  return { label, type, startedAt: end, endedAt: end, durationSeconds: 1, originalBytes: 1, repositoryBytes: 1, walStart: null, walStop: null, lsnStart: null, lsnStop: null };
+  return { label, repo: 1, type, startedAt: end, endedAt: end, durationSeconds: 1, originalBytes: 1, repositoryBytes: 1, walStart: null, walStop: null, lsnStart: null, lsnStop: null };
 }
 
 test("next occurrence: later today, tomorrow, or on the given weekday", () => {

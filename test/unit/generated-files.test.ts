@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parse } from "yaml";
+import { readNodes } from "../../src/core/cluster/nodes.js";
 import { DEFAULT_CONFIG, parseConfig } from "../../src/core/config/config-file.js";
 import { effectiveSettings, asRecord } from "../../src/core/config/effective-settings.js";
 import { patroniConfig, PATRONI_TIMING } from "../../src/core/generate/patroni-config.js";
@@ -8,6 +9,8 @@ import { pgbouncerIni, pgbouncerUserlist } from "../../src/core/generate/pgbounc
 import { pgHbaRules } from "../../src/core/generate/pg-hba.js";
 import { StatePaths } from "../../src/core/state-dir.js";
 import { GiB } from "../../src/core/config/units.js";
+
+const callback = { command: "/usr/bin/node /x/patroni-callback.js /srv/tusk-test/run/patroni-callback.sock" };
 
 /** Generated text is checked here and started for real in test/cluster. */
 const paths = new StatePaths("/srv/tusk-test");
@@ -23,10 +26,11 @@ test("pg_hba: no trust anywhere; SCRAM on TCP; TLS only rules when listening bey
   assert.ok(remote.length > 0 && remote.every((r) => r.startsWith("hostssl")));
 });
 
-test("patroni.yml: etcd3, authenticated REST API, parameters bootstrapped into etcd, timing rule holds", () => {
+test("patroni.yml: etcd (v2 protocol), authenticated REST API, parameters bootstrapped into etcd, timing rule holds", () => {
   const params = asRecord(effectiveSettings(DEFAULT_CONFIG, host).postgres);
-  const doc = parse(patroniConfig(DEFAULT_CONFIG, paths, params, { superuser: "s", replication: "r", restApi: "p" }));
-  assert.deepEqual(doc.etcd3.hosts, ["127.0.0.1:2379"]);
+  const doc = parse(patroniConfig(DEFAULT_CONFIG, paths, readNodes(DEFAULT_CONFIG, paths)[0]!, params, { superuser: "s", replication: "r", restApi: "p" }, callback));
+  assert.deepEqual(doc.etcd.hosts, ["127.0.0.1:2379"]);
+  assert.equal(doc.etcd3, undefined, "Patroni 3.0.2's etcd3 client can overwrite a new leader's key");
   assert.equal(doc.restapi.listen, "127.0.0.1:8008");
   assert.equal(doc.restapi.authentication.password, "p");
   assert.equal(doc.postgresql.listen, "127.0.0.1:5432");
@@ -38,6 +42,25 @@ test("patroni.yml: etcd3, authenticated REST API, parameters bootstrapped into e
   const t = Object.fromEntries(PATRONI_TIMING.map((s) => [s.name, Number(s.value)]));
   assert.ok(t.loop_wait! + 2 * t.retry_timeout! <= t.ttl!, "loop_wait + 2 × retry_timeout ≤ ttl");
   assert.equal(doc.bootstrap.dcs.ttl, t.ttl);
+  assert.equal(doc.bootstrap.dcs.failsafe_mode, true);
+  assert.equal(doc.bootstrap.dcs.synchronous_mode, true, "one synchronous standby by default");
+  assert.equal(doc.bootstrap.dcs.synchronous_mode_strict, false);
+  assert.equal(doc.postgresql.callbacks.on_role_change, callback.command);
+  assert.match(doc.postgresql.parameters.archive_command, /--pg1-path=\/srv\/tusk-test\/postgresql\/data archive-push %p$/);
+});
+
+test("patroni.yml for a replica node: its own ports, directories and archive_command; strict mode", () => {
+  const config = parseConfig("replication_mode: strict\n", "t");
+  const node = { name: "pg3", ports: { postgres: 7101, patroni: 7102 } };
+  const doc = parse(patroniConfig(config, paths, node, {}, { superuser: "s", replication: "r", restApi: "p" }, callback));
+  assert.equal(doc.name, "pg3");
+  assert.equal(doc.restapi.listen, "127.0.0.1:7102");
+  assert.equal(doc.postgresql.listen, "127.0.0.1:7101");
+  assert.equal(doc.postgresql.data_dir, "/srv/tusk-test/nodes/pg3/data");
+  assert.equal(doc.postgresql.parameters.unix_socket_directories, "/srv/tusk-test/run/postgresql-pg3");
+  assert.match(doc.postgresql.parameters.archive_command, /--pg1-path=\/srv\/tusk-test\/nodes\/pg3\/data archive-push/);
+  assert.equal(doc.bootstrap.dcs.synchronous_mode_strict, true);
+  assert.match(doc.postgresql.recovery_conf.restore_command, /archive-get %f "%p"$/);
 });
 
 test("pgbouncer.ini: transaction and session entries, SCRAM, prepared statements, tuned values", () => {
@@ -64,7 +87,7 @@ test("TLS: PgBouncer offers it on loopback and requires it beyond; PostgreSQL ss
   const wide = parseConfig("listen_address: 10.1.2.3\n", "t");
   assert.match(pgbouncerIni(wide, paths, effectiveSettings(wide, host).pgbouncer), /^client_tls_sslmode = require$/m);
   assert.match(pgbouncerIni(wide, paths, effectiveSettings(wide, host).pgbouncer), /^listen_addr = 127\.0\.0\.1,10\.1\.2\.3$/m);
-  const doc = parse(patroniConfig(wide, paths, {}, { superuser: "s", replication: "r", restApi: "p" }));
+  const doc = parse(patroniConfig(wide, paths, readNodes(wide, paths)[0]!, {}, { superuser: "s", replication: "r", restApi: "p" }, callback));
   assert.equal(doc.postgresql.parameters.ssl, "on");
   assert.equal(doc.postgresql.parameters.ssl_key_file, "/srv/tusk-test/tls/server.key");
   assert.equal(doc.postgresql.listen, "127.0.0.1,10.1.2.3:5432");

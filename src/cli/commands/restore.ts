@@ -3,6 +3,9 @@ import { createClone } from "../../core/backup/clone.js";
 import type { RestoreTarget } from "../../core/backup/restore-spec.js";
 import { connectionStrings } from "../../core/cluster/connection-strings.js";
 import { TuskError } from "../../core/errors.js";
+import { restoreInPlace } from "../../core/backup/restore-in-place.js";
+import { confirmOrAbort } from "../confirm.js";
+import { S3_REPO } from "../../core/generate/pgbackrest-config.js";
 import { clusterFor } from "../context.js";
 import { formatConnectionStrings } from "../format.js";
 import { terminalProgress } from "../terminal-progress.js";
@@ -13,6 +16,18 @@ interface RestoreOptions {
   name?: string;
   lsn?: string;
   json?: boolean;
+  yes?: boolean;
+  from?: string;
+}
+
+function repoOf(from: string | undefined, hasS3: boolean): number | undefined {
+  if (from === undefined) return undefined;
+  if (from === "local") return 1;
+  if (from === "s3") {
+    if (!hasS3) throw new TuskError("Usage", "--from s3: this cluster has no S3 repository.", { hint: "Configure backups.s3 in tusk.yaml, or restore from the local repository." });
+    return S3_REPO;
+  }
+  throw new TuskError("Usage", `--from must be "local" or "s3", not "${from}".`);
 }
 
 function targetOf(opts: RestoreOptions): RestoreTarget {
@@ -27,20 +42,36 @@ function targetOf(opts: RestoreOptions): RestoreTarget {
 export function registerRestore(program: Command): void {
   program
     .command("restore")
-    .description("restore from the backups: --into NAME builds a new, separate cluster (its own ports and endpoints) and leaves this one running")
+    .description("restore from the backups: --into NAME builds a new, separate cluster (its own ports and endpoints) and leaves this one running; without --into, replaces this cluster's data behind the same connection strings (asks first)")
     .option("--into <name>", "name of the new cluster (state directory STATE_DIR-clones/NAME)")
     .option("--time <time>", "recover to this time, e.g. '2026-04-18 14:30:00+00' (without a zone: the machine's local time)")
     .option("--name <restore-point>", "recover to this restore point")
     .option("--lsn <lsn>", "recover to this WAL position, e.g. 0/3000060")
-    .option("--json", "print the clone's connection strings as JSON")
+    .option("--from <repository>", "local or s3: the repository to restore from (default: the first that has a backup)")
+    .option("--yes", "restore in place without asking for confirmation")
+    .option("--json", "print the connection strings as JSON")
     .action(async (opts: RestoreOptions, command: Command) => {
       const target = targetOf(opts);
+      const cluster = clusterFor(command);
+      const repo = repoOf(opts.from, cluster.config.s3 !== null);
       if (!opts.into) {
-        throw new TuskError("Usage", "This version restores into a new cluster only.", {
-          hint: "Add --into NAME; restoring in place behind the same connection strings is not available yet.",
-        });
+        if (!opts.yes) {
+          await confirmOrAbort(
+            `This replaces all data of the cluster in ${cluster.paths.root} with the restored state; the cluster stops while it restores.`,
+            "restore",
+            "Restoring in place replaces the cluster's current data; refusing without confirmation.",
+            "--yes (or use --into NAME for a separate clone)",
+          );
+        }
+        const status = await restoreInPlace(cluster, target, terminalProgress(), repo);
+        if (opts.json) {
+          console.log(JSON.stringify({ stateDir: cluster.paths.root, ...connectionStrings(cluster.config, cluster.paths) }, null, 2));
+          return;
+        }
+        console.log(`Restored in place; the connection strings are unchanged (PostgreSQL timeline ${status.processes.find((p) => p.name === "postgres")?.timeline ?? "unknown"}).`);
+        return;
       }
-      const { clone } = await createClone(clusterFor(command), opts.into, target, terminalProgress());
+      const { clone } = await createClone(cluster, opts.into, target, terminalProgress(), repo);
       const strings = connectionStrings(clone.config, clone.paths);
       if (opts.json) {
         console.log(JSON.stringify({ stateDir: clone.paths.root, ...strings }, null, 2));

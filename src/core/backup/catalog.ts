@@ -4,6 +4,8 @@ import type { Pgbackrest, PgbackrestInfo } from "./pgbackrest.js";
 
 export interface BackupSummary {
   label: string;
+  /** The repository holding it: 1 on this machine, 2 the S3 repository. */
+  repo: number;
   type: "full" | "diff" | "incr";
   startedAt: string;
   endedAt: string;
@@ -42,9 +44,12 @@ export interface BackupCatalog {
 
 const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
 
-export function summarize(info: PgbackrestInfo | undefined): BackupSummary[] {
-  return (info?.backup ?? []).map((b) => ({
+/** The backups of one repository (the local one unless told), or of all, oldest first. */
+export function summarize(info: PgbackrestInfo | undefined, repo: number | "all" = 1): BackupSummary[] {
+  const repoOf = (b: PgbackrestInfo["backup"][number]) => b.database?.["repo-key"] ?? 1;
+  return (info?.backup ?? []).filter((b) => repo === "all" || repoOf(b) === repo).sort((a, b) => a.timestamp.start - b.timestamp.start).map((b) => ({
     label: b.label,
+    repo: repoOf(b),
     type: b.type,
     startedAt: iso(b.timestamp.start),
     endedAt: iso(b.timestamp.stop),
@@ -86,7 +91,7 @@ export function restoreWindow(backups: BackupSummary[], archiver: ArchiverStatus
 }
 
 export async function readCatalog(pgbackrest: Pgbackrest, superuser: pg.Client | undefined): Promise<BackupCatalog> {
-  const backups = summarize(await pgbackrest.info());
+  const backups = summarize(await pgbackrest.info(), "all");
   const archiver = superuser ? await archiverStatus(superuser) : null;
   return { backups, window: restoreWindow(backups, archiver), archiver };
 }

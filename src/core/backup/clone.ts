@@ -3,12 +3,14 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { TuskError } from "../errors.js";
 import { Cluster } from "../cluster/cluster.js";
-import { readHostFacts } from "../config/host-facts.js";
+import { ensureRestoreSpace } from "./restore-space.js";
 import { freePortSet } from "../cluster/free-ports.js";
 import { superuserClient } from "../provision/provision.js";
 import { readCatalog } from "./catalog.js";
 import { listRestorePoints } from "./restore-points.js";
 import { Pgbackrest } from "./pgbackrest.js";
+import { ensureS3Reachable } from "./s3.js";
+import { S3_REPO } from "../generate/pgbackrest-config.js";
 import type { RestoreSpec, RestoreTarget } from "./restore-spec.js";
 import type { Progress } from "../progress.js";
 import { postgresUser } from "../os-user.js";
@@ -97,7 +99,7 @@ export function compareLsn(a: string, b: string): number {
  * `tusk restore --into NAME`: a new, separate cluster (own state directory, ports and endpoints)
  * restored from the source's latest backup and WAL to the target. The source keeps running.
  */
-export async function createClone(source: Cluster, name: string, target: RestoreTarget, progress: Progress): Promise<{ clone: Cluster; status: SupervisorStatus }> {
+export async function createClone(source: Cluster, name: string, target: RestoreTarget, progress: Progress, repo?: number): Promise<{ clone: Cluster; status: SupervisorStatus }> {
   if (!CLONE_NAME.test(name)) {
     throw new TuskError("Usage", `"${name}" is not a usable clone name.`, { hint: "Use a lower-case name of letters, digits and _, starting with a letter." });
   }
@@ -108,22 +110,18 @@ export async function createClone(source: Cluster, name: string, target: Restore
       hint: `Choose another name, or remove it with \`tusk --state-dir ${dir} destroy\`.`,
     });
   }
+  if (repo === S3_REPO) await ensureS3Reachable(source.config);
   await checkTarget(source, target);
   if (target.kind === "time") target = { kind: "time", time: pgbackrestTime(new Date(Date.parse(target.time))) };
   const dataBytes = (await source.status()).dataSizeBytes ?? 0;
   mkdirSync(dir, { recursive: true });
-  const free = readHostFacts(dir).diskFreeBytes;
-  if (free < dataBytes * 1.2 + 512 * 1024 ** 2) {
-    throw new TuskError("InsufficientResources", `A restore needs about ${Math.ceil((dataBytes * 1.2) / 1024 ** 2)} MB but only ${Math.floor(free / 1024 ** 2)} MB is free at ${dir}.`, {
-      hint: "Free some space and try again; the source is untouched.",
-    });
-  }
+  ensureRestoreSpace(dir, dataBytes, "the source");
   chmodSync(dir, 0o755);
   // The restored data holds the source's roles and password verifiers, so the clone keeps its secrets.
   cpSync(source.paths.secretsDir, join(dir, "secrets"), { recursive: true });
   const ports = await freePortSet();
   writeFileSync(join(dir, "tusk.yaml"), stringify({ cluster_name: name, database: source.config.database, listen_address: source.config.listen_address, ports, postgresql: source.config.postgresql, pgbouncer: source.config.pgbouncer }));
-  const spec: RestoreSpec = { sourceStateDir: source.paths.root, sourceConfig: source.paths.pgbackrestConfig, sourceStanza: source.config.cluster_name, target };
+  const spec: RestoreSpec = { sourceStateDir: source.paths.root, sourceConfig: source.paths.pgbackrestConfig, sourceStanza: source.config.cluster_name, target, repo };
   const clone = new Cluster(dir);
   writeFileSync(clone.paths.restoreSpec, JSON.stringify(spec, null, 2) + "\n", { mode: 0o600 });
   const status = await clone.up(progress);

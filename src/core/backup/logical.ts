@@ -6,6 +6,7 @@ import { PG_BIN_DIR } from "../install/components.js";
 import { ROLES } from "../endpoints.js";
 import type { Progress } from "../progress.js";
 import { readSecret } from "../secrets.js";
+import { readPrimary } from "../cluster/nodes.js";
 import type { BackupTarget } from "./operations.js";
 
 /**
@@ -14,7 +15,7 @@ import type { BackupTarget } from "./operations.js";
  * application role gets its default privileges), without the source's owners and grants.
  */
 function superuserUrl(target: BackupTarget): string {
-  return `postgresql://${ROLES.superuser}:${encodeURIComponent(readSecret(target.paths, "superuser"))}@127.0.0.1:${target.config.ports.postgres}/${target.config.database}`;
+  return `postgresql://${ROLES.superuser}:${encodeURIComponent(readSecret(target.paths, "superuser"))}@127.0.0.1:${readPrimary(target.config, target.paths).port}/${target.config.database}`;
 }
 
 function failed(what: string, stderr: string): TuskError {

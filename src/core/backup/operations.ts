@@ -1,6 +1,9 @@
 import type { Cluster } from "../cluster/cluster.js";
 import type { TuskConfig } from "../config/config-file.js";
 import { postgresUser } from "../os-user.js";
+import { ensureS3Reachable, s3Failure } from "./s3.js";
+import type { TuskError } from "../errors.js";
+import { S3_REPO } from "../generate/pgbackrest-config.js";
 import type { Progress } from "../progress.js";
 import { superuserClient } from "../provision/provision.js";
 import type { StatePaths } from "../state-dir.js";
@@ -20,22 +23,44 @@ export function pgbackrestFor(target: BackupTarget): Pgbackrest {
   return new Pgbackrest(target.config, target.paths, postgresUser());
 }
 
-/** Takes a backup, then records the drill baseline (row counts and a restore point) for it. */
-export async function backupNow(target: BackupTarget, type: BackupType, onProgress: (fraction: number) => void): Promise<string> {
+/** The repositories a backup goes to: the local one, and the S3 one when tusk.yaml has one. */
+export function repositories(config: TuskConfig): number[] {
+  return config.s3 ? [1, S3_REPO] : [1];
+}
+
+/**
+ * Takes a backup into every repository (the local one first, then the off-machine one), then records
+ * the drill baseline (row counts and a restore point) for the local set.
+ */
+export async function backupNow(target: BackupTarget, type: BackupType, onProgress: (fraction: number, repo: number) => void, repos = repositories(target.config)): Promise<string> {
+  // While the object store is down pgBackRest stalls on it for every WAL segment, so a backup
+  // would wait minutes for its WAL before failing; say so at once instead.
+  if (repos.includes(S3_REPO)) await ensureS3Reachable(target.config);
   const pgbackrest = pgbackrestFor(target);
-  await pgbackrest.backup(type, onProgress);
+  for (const repo of repos) {
+    try {
+      await pgbackrest.backup(type, (f) => onProgress(f, repo), repo);
+    } catch (e) {
+      throw repo === S3_REPO ? s3Failure(target.config, e as TuskError) : e;
+    }
+  }
   const latest = summarize(await pgbackrest.info()).pop()!;
   await recordBaseline(target, latest.label);
   return latest.label;
 }
 
-/** Expires the backup sets the retention policy no longer keeps (with what depends on them). */
+/** Expires, in each repository, the backup sets the retention policy no longer keeps (with what depends on them). */
 export async function applyRetention(target: BackupTarget, now = new Date()): Promise<RetentionDecision> {
   const pgbackrest = pgbackrestFor(target);
-  const decision = retention(summarize(await pgbackrest.info()), target.config.backups, now);
-  for (const { label } of decision.expire) await pgbackrest.mustRun("expire", [`--set=${label}`]);
+  const info = await pgbackrest.info();
+  let local: RetentionDecision | undefined;
+  for (const repo of repositories(target.config)) {
+    const decision = retention(summarize(info, repo), target.config.backups, now);
+    local ??= decision;
+    for (const { label } of decision.expire) await pgbackrest.mustRun("expire", [`--repo=${repo}`, `--set=${label}`]);
+  }
   await pgbackrest.mustRun("expire"); // WAL retention: continuous WAL for the daily window only
-  return decision;
+  return local!;
 }
 
 /** The CLI's backup: checks the cluster runs, shows progress, applies retention afterwards. */
@@ -43,7 +68,7 @@ export async function takeBackup(cluster: Cluster, type: BackupType, progress: P
   await cluster.status();
   const step = progress.step(`${type[0]!.toUpperCase()}${type.slice(1)} backup with pgBackRest`);
   try {
-    await backupNow(cluster, type, (f) => step.update(`${(f * 100).toFixed(1)}%`));
+    await backupNow(cluster, type, (f, repo) => step.update(`${repo === S3_REPO ? "S3 repository " : ""}${(f * 100).toFixed(1)}%`));
     step.done();
   } catch (e) {
     step.fail();

@@ -4,6 +4,7 @@ import { TuskError } from "../errors.js";
 import type { TuskConfig } from "../config/config-file.js";
 import type { OsUser } from "../os-user.js";
 import type { StatePaths } from "../state-dir.js";
+import { FIRST_NODE, readPrimary } from "../cluster/nodes.js";
 
 /** The parts of `pgbackrest info --output=json` tusk reads (pgBackRest keeps this format stable). */
 export interface PgbackrestInfo {
@@ -18,6 +19,8 @@ export interface PgbackrestInfo {
     archive: { start: string | null; stop: string | null };
     lsn?: { start: string; stop: string };
     error?: boolean;
+    /** Which repository holds it (1 local, 2 the S3 repository). */
+    database?: { id: number; "repo-key"?: number };
   }[];
 }
 
@@ -25,8 +28,9 @@ export type BackupType = "full" | "diff" | "incr";
 
 /** pgBackRest's exit code for "unable to acquire lock". */
 const LOCK_CONFLICT = 50;
-/** `info` status code: the stanza does not exist in the repository yet. */
-const MISSING_STANZA_PATH = 1;
+/** `info` status codes: the stanza is valid, with or without a backup yet. */
+const OK = 0;
+const NO_BACKUP = 2;
 
 /**
  * pgBackRest for one cluster, run as the postgres OS user with the cluster's generated config.
@@ -37,8 +41,11 @@ const MISSING_STANZA_PATH = 1;
 export class Pgbackrest {
   constructor(private readonly config: TuskConfig, private readonly paths: StatePaths, private readonly user: OsUser) {}
 
+  /** The configuration names node pg1; after a failover backups are taken from the current primary. */
   private base(): string[] {
-    return [`--config=${this.paths.pgbackrestConfig}`, `--stanza=${this.config.cluster_name}`];
+    const primary = readPrimary(this.config, this.paths);
+    const node = primary.name === FIRST_NODE ? [] : [`--pg1-path=${primary.dataDir}`, `--pg1-port=${primary.port}`, `--pg1-socket-path=${primary.socketDir}`];
+    return [`--config=${this.paths.pgbackrestConfig}`, `--stanza=${this.config.cluster_name}`, ...node];
   }
 
   async run(command: string, args: string[] = [], onLine?: (line: string) => void): Promise<RunResult> {
@@ -69,16 +76,26 @@ export class Pgbackrest {
   /** Creates the stanza in the repository when it is missing, then checks that WAL archiving works. */
   async ensureStanza(): Promise<void> {
     const info = await this.info();
-    if (!info || info.status.code === MISSING_STANZA_PATH) await this.mustRun("stanza-create");
+    // Any status but "ok" or "no backup yet" (a new stanza, or a repository added since) needs
+    // stanza-create, which leaves a valid stanza as it is.
+    if (!info || (info.status.code !== OK && info.status.code !== NO_BACKUP)) await this.mustRun("stanza-create");
     await this.mustRun("check");
   }
 
-  /** Runs a backup, reporting the fraction done (0–1) as pgBackRest copies each file. */
-  async backup(type: BackupType, onProgress: (fraction: number) => void): Promise<void> {
-    await this.mustRun("backup", [`--type=${type}`, "--log-level-console=detail"], (line) => {
+  /** Runs a backup into one repository, reporting the fraction done (0–1) as pgBackRest copies each file. */
+  async backup(type: BackupType, onProgress: (fraction: number) => void, repo = 1): Promise<void> {
+    await this.mustRun("backup", [`--type=${type}`, `--repo=${repo}`, "--log-level-console=detail"], (line) => {
       const m = /\((?:[\d.]+\s*[KMGT]?B|bundle [^)]*?), ([\d.]+)%\)/.exec(line) ?? /, ([\d.]+)%\)/.exec(line);
       if (m?.[1]) onProgress(Number(m[1]) / 100);
     });
+  }
+
+  /** Pushes one WAL file synchronously, without the asynchronous queue of a running cluster. */
+  async archivePush(walFile: string): Promise<void> {
+    const r = await run(PGBACKREST_BIN, [...this.base(), "--no-archive-async", "archive-push", walFile], { uid: this.user.uid, gid: this.user.gid, cwd: this.paths.pgbackrestDir });
+    if (r.code !== 0) {
+      throw new TuskError("ProcessFailed", `pgbackrest archive-push ${walFile} failed (code ${r.code}).`, { detail: tail(r.stderr || r.stdout, 8) });
+    }
   }
 
   async info(): Promise<PgbackrestInfo | undefined> {

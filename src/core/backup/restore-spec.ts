@@ -16,6 +16,8 @@ export interface RestoreSpec {
   sourceConfig: string;
   sourceStanza: string;
   target: RestoreTarget;
+  /** The repository to restore from (1 local, 2 S3); pgBackRest picks the first holding a backup if absent. */
+  repo?: number;
 }
 
 export function readRestoreSpec(paths: StatePaths): RestoreSpec | undefined {
@@ -51,6 +53,7 @@ export function restoreCommand(spec: RestoreSpec, paths: StatePaths): string {
     `--pg1-path=${paths.dataDir}`,
     `--log-path=${join(paths.logDir, "pgbackrest")}`,
     `--lock-path=${join(paths.runDir, "pgbackrest")}`,
+    ...(spec.repo ? [`--repo=${spec.repo}`] : []),
     ...targetOptions(spec.target),
     "restore",
   ];

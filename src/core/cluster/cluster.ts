@@ -6,7 +6,8 @@ import { CONFIG_TEMPLATE, loadConfig, type TuskConfig } from "../config/config-f
 import { readHostFacts } from "../config/host-facts.js";
 import { ensureInstalled } from "../install/installer.js";
 import { INSTALL_LOG } from "../install/components.js";
-import { isRoot } from "../os-user.js";
+import { isRoot, postgresUser } from "../os-user.js";
+import { stopLeftovers } from "../processes/leftovers.js";
 import { isAlive, livePidFromFile, sleep, waitForExit } from "../processes/pid-file.js";
 import type { Progress, ProgressStep } from "../progress.js";
 import { claimStateDir, StatePaths } from "../state-dir.js";
@@ -172,6 +173,13 @@ export class Cluster {
     }
     const pid = this.supervisorPid();
     if (pid !== undefined && isAlive(pid)) await this.down(progress);
+    else {
+      // A supervisor that died leaves its children running; deleting their directories under them
+      // would orphan them for good.
+      const step = progress.step("Stopping processes left by a supervisor that exited");
+      await stopLeftovers(this.paths, postgresUser(), () => undefined, () => [{ signal: "SIGTERM", waitMs: 30_000 }]);
+      step.done();
+    }
     const step = progress.step(`Deleting ${this.paths.root}`);
     rmSync(this.paths.root, { recursive: true, force: true });
     step.done();

@@ -1,22 +1,30 @@
 import { createServer } from "node:net";
 import type { PortName } from "../endpoints.js";
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Below Linux's ephemeral range (32768–60999 by default): a port chosen there could be taken as the
+ * local port of some outgoing connection between the choice and the bind.
+ */
+const FIRST = 20_000;
+const LAST = 32_000;
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen({ port: 0, host: "127.0.0.1" }, () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
+    server.once("error", () => resolve(false));
+    server.listen({ port, host: "127.0.0.1", exclusive: true }, () => server.close(() => resolve(true)));
   });
 }
 
 /** Distinct free loopback ports, one for every service of a cluster (clones, tests, benchmarks). */
 export async function freePortSet(): Promise<Record<PortName, number>> {
   const names: PortName[] = ["postgres", "pooler", "patroni", "etcd_client", "etcd_peer", "api"];
-  const ports = new Set<number>();
-  while (ports.size < names.length) ports.add(await freePort());
-  const list = [...ports];
-  return Object.fromEntries(names.map((n, i) => [n, list[i]!])) as Record<PortName, number>;
+  const ports: number[] = [];
+  // A random start spreads concurrent callers (test files run two at a time) apart.
+  let port = FIRST + Math.floor(Math.random() * (LAST - FIRST));
+  for (let tried = 0; ports.length < names.length && tried < LAST - FIRST; tried++, port = port + 1 > LAST ? FIRST : port + 1) {
+    if (await canBind(port)) ports.push(port);
+  }
+  if (ports.length < names.length) throw new Error(`fewer than ${names.length} free ports between ${FIRST} and ${LAST}`);
+  return Object.fromEntries(names.map((n, i) => [n, ports[i]!])) as Record<PortName, number>;
 }

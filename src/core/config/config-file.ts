@@ -4,6 +4,7 @@ import { TuskError } from "../errors.js";
 import { DEFAULT_PORTS, type PortName } from "../endpoints.js";
 import { checkAgainstSpec, checkPostgresSetting, suggestName, type SettingValue } from "./postgres-settings.js";
 import { PGBOUNCER_SETTINGS } from "./pgbouncer-settings.js";
+import { readS3Repository, type S3Repository } from "./s3-repository.js";
 import { DEFAULT_POLICY, WEEKDAYS, type BackupPolicy, type Weekday } from "../backup/policy.js";
 
 /** tusk.yaml, after validation. Every key is optional in the file. */
@@ -15,6 +16,12 @@ export interface TuskConfig {
   postgresql: Record<string, string>;
   pgbouncer: Record<string, string>;
   backups: BackupPolicy;
+  /** The optional off-machine repository, from `backups.s3`. */
+  s3: S3Repository | null;
+  /** Streaming replicas on this machine, besides the first node. */
+  replicas: number;
+  /** sync: one synchronous standby, writes go on without one if none is left; strict: writes wait for one; async. */
+  replication_mode: "sync" | "strict" | "async";
 }
 
 export const DEFAULT_CONFIG: TuskConfig = {
@@ -25,6 +32,9 @@ export const DEFAULT_CONFIG: TuskConfig = {
   postgresql: {},
   pgbouncer: {},
   backups: { ...DEFAULT_POLICY },
+  s3: null,
+  replicas: 0,
+  replication_mode: "sync",
 };
 
 /** Settings tusk itself manages; overriding them would break the cluster it runs. */
@@ -35,7 +45,10 @@ export const TUSK_OWNED_POSTGRES_SETTINGS = new Set([
   "password_encryption", "logging_collector", "cron.database_name", "ssl", "ssl_cert_file", "ssl_key_file",
 ]);
 
-const TOP_LEVEL_KEYS = Object.keys(DEFAULT_CONFIG);
+/** Replicas on one machine share its cores and memory; beyond a handful they only compete. */
+export const MAX_REPLICAS = 4;
+
+const TOP_LEVEL_KEYS = Object.keys(DEFAULT_CONFIG).filter((k) => k !== "s3");
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function describeType(v: unknown): string {
@@ -84,6 +97,14 @@ export function parseConfig(text: string, source: string): TuskConfig {
       case "pgbouncer":
         readSettings(key, value, config, problems);
         break;
+      case "replicas":
+        if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > MAX_REPLICAS) problems.push(`replicas: must be a whole number from 0 to ${MAX_REPLICAS}, not ${JSON.stringify(value)}.`);
+        else config.replicas = value;
+        break;
+      case "replication_mode":
+        if (value !== "sync" && value !== "strict" && value !== "async") problems.push(`replication_mode: must be sync, strict or async, not ${JSON.stringify(value)}.`);
+        else config.replication_mode = value;
+        break;
       case "backups":
         readBackupPolicy(value, config, problems);
         break;
@@ -128,8 +149,10 @@ function readBackupPolicy(value: unknown, config: TuskConfig, problems: string[]
   }
   const keys = Object.keys(DEFAULT_POLICY);
   for (const [k, v] of Object.entries(value)) {
-    if (!keys.includes(k)) {
-      problems.push(`backups.${k}: not a backup setting.${suggestName(k, keys)} Known: ${keys.join(", ")}.`);
+    if (k === "s3") {
+      config.s3 = readS3Repository(v, problems);
+    } else if (!keys.includes(k)) {
+      problems.push(`backups.${k}: not a backup setting.${suggestName(k, [...keys, "s3"])} Known: ${keys.join(", ")}, s3.`);
     } else if (k === "time" || k === "drill_time") {
       if (typeof v !== "string" || !/^([01]\d|2[0-3]):[0-5]\d$/.test(v)) problems.push(`backups.${k}: must be a time of day as HH:MM (24-hour), not ${JSON.stringify(v)}.`);
       else config.backups[k] = v;
@@ -193,6 +216,8 @@ export const CONFIG_TEMPLATE = `# tusk configuration. Every key is optional; \`t
 #   work_mem: 64MB
 # pgbouncer:                    # overrides of tusk's PgBouncer settings
 #   default_pool_size: 20
+# replicas: 0                   # streaming replicas on this machine (tusk scale --replicas N)
+# replication_mode: sync        # sync (one synchronous standby), strict (writes wait for one), async
 # backups:                      # schedule and retention (local time)
 #   time: "01:00"               # daily backup: full on full_day, differential otherwise
 #   full_day: sunday
@@ -201,4 +226,11 @@ export const CONFIG_TEMPLATE = `# tusk configuration. Every key is optional; \`t
 #   keep_monthly_months: 12
 #   drill_day: sunday           # weekly restore drill
 #   drill_time: "03:00"
+#   s3:                         # optional second repository, off this machine
+#     endpoint: s3.eu-central-1.amazonaws.com   # host[:port], HTTPS
+#     bucket: my-backups
+#     region: eu-central-1
+#     uri_style: host           # "path" for most S3-compatible servers
+#     access_key_id: AKIA...
+#     secret_access_key_file: /root/tusk-s3.key  # chmod 600
 `;

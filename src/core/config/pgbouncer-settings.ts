@@ -31,6 +31,7 @@ const list: SettingSpec[] = [
   spec("query_timeout", "integer", "Seconds a query may run (0 = no limit).", { min: 0, max: 86400 }),
   spec("client_idle_timeout", "integer", "Close idle client connections after this many seconds (0 = never).", { min: 0, max: 864000 }),
   spec("idle_transaction_timeout", "integer", "Close clients idle in a transaction this long (seconds).", { min: 0, max: 86400 }),
+  spec("server_login_retry", "integer", "Wait this long before retrying a failed connection to PostgreSQL (seconds).", { min: 0, max: 3600 }),
   spec("server_idle_timeout", "integer", "Close server connections idle this long (seconds).", { min: 0, max: 86400 }),
   spec("server_lifetime", "integer", "Close server connections older than this (seconds).", { min: 0, max: 864000 }),
   spec("server_connect_timeout", "integer", "Seconds to wait for a server connection to be made.", { min: 1, max: 3600 }),

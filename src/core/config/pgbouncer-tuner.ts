@@ -18,6 +18,7 @@ export function tunePgbouncer(host: HostFacts, maxConnections: number): TunedSet
     t("max_db_connections", Math.floor((maxConnections - 20) / 2), "Transaction and session entries together stay below max_connections, leaving room for superuser, replication and monitoring."),
     t("max_prepared_statements", 200, "Protocol-level prepared statements (node-postgres named queries, postgres.js, JDBC) work in transaction mode (PgBouncer ≥ 1.21)."),
     t("query_wait_timeout", 60, "A query waiting a minute for a server connection fails with an error instead of hanging."),
+    t("server_login_retry", 1, "After a failed connection to PostgreSQL (a restart, a failover), retry after 1 s instead of the default 15 s, which would add 15 s to every outage."),
     t("server_idle_timeout", 300, "Close server connections idle for 5 minutes."),
     t("server_lifetime", 3600, "Recycle server connections hourly, releasing memory they accumulated."),
     t("log_connections", "0", "Connection churn from applications would flood the log."),

@@ -7,18 +7,32 @@ import type { TunedSetting } from "../config/tuner.js";
 import type { StatePaths } from "../state-dir.js";
 import { pgHbaRules } from "./pg-hba.js";
 import { tlsFiles } from "./tls.js";
+import { nodePaths, type NodeInfo, type NodePaths } from "../cluster/nodes.js";
 
 /**
- * Patroni's leader-election timing (Patroni docs, "Dynamic Configuration Settings"), with reasons.
- * The rule loop_wait + 2 × retry_timeout ≤ ttl keeps a primary from losing the lock while it can
- * still reach etcd. The HA issue revisits these numbers with failover drills.
+ * Patroni's leader-election timing and failover safety (Patroni docs, "Dynamic Configuration
+ * Settings"), with reasons. The rule loop_wait + 2 × retry_timeout ≤ ttl keeps a primary from losing
+ * the lock while it can still reach etcd. ARCHITECTURE.md has the safety argument.
  */
 export const PATRONI_TIMING: TunedSetting[] = [
-  { name: "ttl", value: "20", reason: "Leader lock lifetime in seconds: Patroni's documented minimum. A failover starts at most this long after the primary stops renewing.", source: "tuned" },
-  { name: "loop_wait", value: "2", reason: "Seconds between HA cycles: a crashed postmaster is noticed and restarted within about 2 s.", source: "tuned" },
-  { name: "retry_timeout", value: "9", reason: "Seconds to retry etcd and PostgreSQL before demoting: 2 + 2 × 9 = 20 ≤ ttl, so the lock cannot expire while retries are still possible.", source: "tuned" },
+  { name: "ttl", value: "8", reason: "Leader lock lifetime in seconds. A lost primary is replaced about this long after its last renewal: the target is a node-loss outage under 10 s. Patroni 3.0.2 accepts it although its documentation names 20 as the minimum (measured by hand: outage ≈ ttl).", source: "tuned" },
+  { name: "loop_wait", value: "1", reason: "Seconds between HA cycles: a crashed postmaster is noticed within a second, and a replica races for an expired lock at once.", source: "tuned" },
+  { name: "retry_timeout", value: "3", reason: "Seconds to retry etcd and PostgreSQL before giving up on a cycle: 1 + 2 × 3 = 7 ≤ ttl, so the lock cannot expire while the primary is still retrying.", source: "tuned" },
   { name: "maximum_lag_on_failover", value: "1048576", reason: "A replica more than 1 MB behind is not promoted.", source: "tuned" },
+  { name: "primary_start_timeout", value: "10", reason: "A crashed primary gets 10 s to come back by crash recovery (about 4 s measured) before a replica takes over.", source: "tuned" },
+  { name: "failsafe_mode", value: "true", reason: "If etcd itself is unreachable, the primary keeps serving as long as it can reach every other member's Patroni: an etcd stall does not take writes down.", source: "tuned" },
 ];
+
+/** How commits wait for replicas (tusk.yaml `replication_mode`). */
+export function synchronousSettings(mode: TuskConfig["replication_mode"]): { synchronous_mode: boolean; synchronous_mode_strict: boolean } {
+  return { synchronous_mode: mode !== "async", synchronous_mode_strict: mode === "strict" };
+}
+
+/** The cluster-wide keys of Patroni's configuration in etcd that tusk converges (besides parameters). */
+export function dcsSettings(config: TuskConfig): Record<string, number | boolean> {
+  const timing = Object.fromEntries(PATRONI_TIMING.map((s) => [s.name, s.value === "true" ? true : Number(s.value)]));
+  return { ...timing, ...synchronousSettings(config.replication_mode) };
+}
 
 export interface PatroniSecrets {
   superuser: string;
@@ -26,7 +40,8 @@ export interface PatroniSecrets {
   restApi: string;
 }
 
-export const NODE_NAME = "pg1";
+/** Where Patroni keeps its clusters' keys in etcd: NAMESPACE + cluster_name + "/". */
+export const PATRONI_NAMESPACE = "/tusk/";
 
 /**
  * Bootstrapping from a backup instead of initdb (Patroni docs, "Custom bootstrap"): Patroni runs the
@@ -39,55 +54,68 @@ export interface RestoreBootstrap {
 export const PATRONI_REST_USER = "tusk";
 
 /** PostgreSQL parameters that stay local to a node (paths), as opposed to cluster-wide in etcd. */
-export function localParameters(config: TuskConfig, paths: StatePaths): Record<string, string> {
+export function localParameters(config: TuskConfig, paths: StatePaths, node: NodePaths): Record<string, string> {
   const tls = tlsFiles(paths);
   return {
-    archive_command: archiveCommand(config, paths, PGBACKREST_BIN),
-    unix_socket_directories: paths.postgresSocketDir,
-    log_directory: paths.postgresLogDir,
+    archive_command: archiveCommand(config, paths, PGBACKREST_BIN, node.dataDir),
+    unix_socket_directories: node.socketDir,
+    log_directory: node.postgresLogDir,
     ssl: "on",
     ssl_cert_file: tls.cert,
     ssl_key_file: tls.key,
   };
 }
 
-/** Patroni's YAML configuration for this node. Cluster-wide parameters are bootstrapped into etcd. */
-export function patroniConfig(config: TuskConfig, paths: StatePaths, parameters: Record<string, string>, secrets: PatroniSecrets, restore?: RestoreBootstrap): string {
-  const timing = Object.fromEntries(PATRONI_TIMING.map((s) => [s.name, Number(s.value)]));
+/** Patroni tells the supervisor at once when a node's role changes (run/supervisor.sock). */
+export interface CallbackCommand {
+  /** node binary and the callback script, with the socket path; Patroni appends action, role and scope. */
+  command: string;
+}
+
+/** Patroni's YAML configuration for one node. Cluster-wide settings are bootstrapped into etcd. */
+export function patroniConfig(config: TuskConfig, paths: StatePaths, node: NodeInfo, parameters: Record<string, string>, secrets: PatroniSecrets, callback: CallbackCommand, restore?: RestoreBootstrap): string {
+  const np = nodePaths(paths, node.name);
   const listenHosts = config.listen_address === "127.0.0.1" ? "127.0.0.1" : `127.0.0.1,${config.listen_address}`;
   const doc = {
     scope: config.cluster_name,
-    namespace: "/tusk/",
-    name: NODE_NAME,
+    namespace: PATRONI_NAMESPACE,
+    name: node.name,
     log: { level: "INFO", format: "%(asctime)s %(levelname)s: %(message)s" },
     restapi: {
-      listen: `127.0.0.1:${config.ports.patroni}`,
-      connect_address: `127.0.0.1:${config.ports.patroni}`,
+      listen: `127.0.0.1:${node.ports.patroni}`,
+      connect_address: `127.0.0.1:${node.ports.patroni}`,
       authentication: { username: PATRONI_REST_USER, password: secrets.restApi },
     },
-    etcd3: { hosts: [`127.0.0.1:${config.ports.etcd_client}`], protocol: "http" },
+    // v2, not etcd3: see processes/etcd.ts for the lock-safety reason.
+    etcd: { hosts: [`127.0.0.1:${config.ports.etcd_client}`], protocol: "http" },
     bootstrap: {
       dcs: {
-        ...timing,
+        ...dcsSettings(config),
         postgresql: { use_pg_rewind: true, use_slots: true, parameters },
       },
       initdb: [{ encoding: "UTF8" }, { locale: "C.UTF-8" }, "data-checksums", { "auth-local": "peer" }, { "auth-host": "scram-sha-256" }],
       ...(restore ? { method: "tusk_restore", tusk_restore: { command: restore.command, no_params: true, keep_existing_recovery_conf: true } } : {}),
     },
     postgresql: {
-      listen: `${listenHosts}:${config.ports.postgres}`,
-      connect_address: `127.0.0.1:${config.ports.postgres}`,
-      data_dir: paths.dataDir,
+      listen: `${listenHosts}:${node.ports.postgres}`,
+      connect_address: `127.0.0.1:${node.ports.postgres}`,
+      data_dir: np.dataDir,
       bin_dir: PG_BIN_DIR,
-      pgpass: paths.pgpass,
+      pgpass: np.pgpass,
       use_unix_socket: true,
       authentication: {
         superuser: { username: ROLES.superuser, password: secrets.superuser },
         replication: { username: ROLES.replication, password: secrets.replication },
         rewind: { username: ROLES.superuser, password: secrets.superuser },
       },
-      parameters: localParameters(config, paths),
+      parameters: localParameters(config, paths, np),
       pg_hba: pgHbaRules(config.listen_address),
+      // A new replica copies the primary with pg_basebackup (fast checkpoint); a replica that falls
+      // behind the primary's WAL fetches it from the backup repository.
+      create_replica_methods: ["basebackup"],
+      basebackup: [{ checkpoint: "fast" }],
+      recovery_conf: { restore_command: `${PGBACKREST_BIN} --config=${paths.pgbackrestConfig} --stanza=${config.cluster_name} archive-get %f "%p"` },
+      callbacks: { on_role_change: callback.command, on_start: callback.command },
     },
     watchdog: { mode: "off" },
     tags: { nofailover: false, noloadbalance: false, clonefrom: false, nosync: false },

@@ -2,6 +2,38 @@ import type { TuskConfig } from "../config/config-file.js";
 import type { TunedSetting } from "../config/tuner.js";
 import type { StatePaths } from "../state-dir.js";
 import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import type { S3Repository } from "../config/s3-repository.js";
+
+/** The off-machine repository is pgBackRest's repo2; the local one stays repo1. */
+export const S3_REPO = 2;
+
+/** Where the cluster's backups live in the bucket unless tusk.yaml says otherwise. */
+export function s3Path(config: TuskConfig, s3: S3Repository): string {
+  return s3.path ?? `/tusk/${config.cluster_name}`;
+}
+
+/**
+ * repo2 on S3: same retention as repo1 (tusk expires sets per repository by its own policy). The
+ * secret key is copied from its file into this file, which only the postgres user can read.
+ */
+function s3RepoLines(config: TuskConfig, s3: S3Repository, settings: TunedSetting[]): string[] {
+  const [host, port] = s3.endpoint.split(":");
+  const r = `repo${S3_REPO}`;
+  return [
+    `${r}-type=s3`,
+    `${r}-path=${s3Path(config, s3)}`,
+    `${r}-s3-bucket=${s3.bucket}`,
+    `${r}-s3-endpoint=${host}`,
+    ...(port ? [`${r}-storage-port=${port}`] : []),
+    `${r}-s3-region=${s3.region}`,
+    `${r}-s3-uri-style=${s3.uri_style}`,
+    `${r}-s3-key=${s3.access_key_id}`,
+    `${r}-s3-key-secret=${readFileSync(s3.secret_access_key_file, "utf8").trim()}`,
+    ...(s3.ca_file ? [`${r}-storage-ca-file=${s3.ca_file}`] : []),
+    ...settings.filter((s) => s.name.startsWith("repo1-")).map((s) => `${r}-${s.name.slice("repo1-".length)}=${s.value}`),
+  ];
+}
 
 /**
  * pgbackrest.conf for one cluster: the [global] section holds the repository and tuned settings,
@@ -17,6 +49,7 @@ export function pgbackrestConf(config: TuskConfig, paths: StatePaths, settings: 
     `lock-path=${join(paths.runDir, "pgbackrest")}`,
     `log-path=${join(paths.logDir, "pgbackrest")}`,
     ...settings.map((s) => `${s.name}=${s.value}`),
+    ...(config.s3 ? s3RepoLines(config, config.s3, settings) : []),
     "",
     `[${config.cluster_name}]`,
     `pg1-path=${paths.dataDir}`,
@@ -27,7 +60,10 @@ export function pgbackrestConf(config: TuskConfig, paths: StatePaths, settings: 
   ].join("\n");
 }
 
-/** archive_command for this node: asynchronous push into this cluster's own repository. */
-export function archiveCommand(config: TuskConfig, paths: StatePaths, bin: string): string {
-  return `${bin} --config=${paths.pgbackrestConfig} --stanza=${config.cluster_name} archive-push %p`;
+/**
+ * archive_command for one node: asynchronous push into this cluster's own repository. %p is relative
+ * to the node's data directory, so the node names it (pgbackrest.conf's pg1-path is node pg1's).
+ */
+export function archiveCommand(config: TuskConfig, paths: StatePaths, bin: string, dataDir = paths.dataDir): string {
+  return `${bin} --config=${paths.pgbackrestConfig} --stanza=${config.cluster_name} --pg1-path=${dataDir} archive-push %p`;
 }

@@ -10,8 +10,9 @@ import { tlsFiles } from "./tls.js";
  * per transaction (the default for applications), `<db>_session` pools per session for LISTEN/NOTIFY,
  * advisory locks, session SET and temporary tables.
  */
-export function pgbouncerIni(config: TuskConfig, paths: StatePaths, settings: TunedSetting[]): string {
-  const server = `host=127.0.0.1 port=${config.ports.postgres} dbname=${config.database}`;
+export function pgbouncerIni(config: TuskConfig, paths: StatePaths, settings: TunedSetting[], primaryPort = config.ports.postgres): string {
+  // Writes go to the current primary's port; the supervisor rewrites this and reloads on failover.
+  const server = `host=127.0.0.1 port=${primaryPort} dbname=${config.database}`;
   const tunable = Object.fromEntries(settings.map((s) => [s.name, s.value]));
   const tls = tlsFiles(paths);
   const lines = [

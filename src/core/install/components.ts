@@ -27,6 +27,7 @@ export const RUNTIME_PACKAGES = [
   `postgresql-${PG_MAJOR}-hypopg`,
   "patroni",
   "python3-psycopg2",
+  "python3-etcd", // Patroni's client for etcd's v2 protocol (see processes/etcd.ts)
   "etcd-server",
   "etcd-client",
   "pgbackrest",

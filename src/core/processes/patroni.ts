@@ -1,8 +1,7 @@
 import { PATRONI_BIN } from "../install/components.js";
 import { PATRONI_ROUTES } from "../endpoints.js";
-import type { TuskConfig } from "../config/config-file.js";
 import type { OsUser } from "../os-user.js";
-import type { StatePaths } from "../state-dir.js";
+import type { NodePaths } from "../cluster/nodes.js";
 import { getJson, httpRequest } from "./http-probe.js";
 import type { ProcessSpec } from "./managed-process.js";
 
@@ -12,17 +11,17 @@ import type { ProcessSpec } from "./managed-process.js";
  * On SIGTERM Patroni shuts PostgreSQL down (fast, after a checkpoint) and exits; we allow it 60 s
  * before SIGKILL, after which the supervisor stops a surviving postmaster itself.
  */
-export function patroniSpec(paths: StatePaths, user: OsUser): ProcessSpec {
+export function patroniSpec(node: NodePaths, user: OsUser, name: string): ProcessSpec {
   return {
-    name: "patroni",
+    name,
     command: PATRONI_BIN,
-    args: [paths.patroniConfig],
+    args: [node.patroniConfig],
     uid: user.uid,
     gid: user.gid,
     env: { PATH: "/usr/bin:/bin", HOME: user.home, LANG: "C.UTF-8", LC_ALL: "C.UTF-8", PYTHONUNBUFFERED: "1" },
-    cwd: paths.patroniDir,
-    logFile: paths.log("patroni"),
-    pidFile: paths.pidFile("patroni"),
+    cwd: node.patroniDir,
+    logFile: node.patroniLog,
+    pidFile: node.patroniPid,
     stopSteps: [{ signal: "SIGTERM", waitMs: 60_000 }],
   };
 }
@@ -38,8 +37,30 @@ export interface PatroniNodeStatus {
   patroni?: { version?: string };
 }
 
-export async function patroniNode(config: TuskConfig): Promise<PatroniNodeStatus | undefined> {
-  return (await getJson<PatroniNodeStatus>(`http://127.0.0.1:${config.ports.patroni}${PATRONI_ROUTES.node}`))?.json;
+export async function patroniNode(port: number, timeoutMs = 2000): Promise<PatroniNodeStatus | undefined> {
+  return (await getJson<PatroniNodeStatus>(`http://127.0.0.1:${port}${PATRONI_ROUTES.node}`, timeoutMs))?.json;
+}
+
+/** One member in Patroni's GET /cluster. */
+export interface PatroniMember {
+  name: string;
+  role: string; // "leader", "replica", "sync_standby", "standby_leader"
+  state: string; // "running", "streaming", "starting", "stopped", …
+  host: string;
+  port: number;
+  timeline?: number;
+  /** Bytes behind the leader ("unknown" when Patroni cannot tell). */
+  lag?: number | string;
+}
+
+export async function patroniCluster(port: number, timeoutMs = 2000): Promise<{ members: PatroniMember[] } | undefined> {
+  const r = await getJson<{ members?: PatroniMember[] }>(`http://127.0.0.1:${port}${PATRONI_ROUTES.cluster}`, timeoutMs);
+  return r?.status === 200 ? { members: r.json.members ?? [] } : undefined;
+}
+
+/** Planned switchover (POST /switchover): the leader steps down, the candidate is promoted. */
+export async function patroniSwitchover(port: number, auth: PatroniAuth, leader: string, candidate: string): Promise<{ status: number; body: string }> {
+  return httpRequest(`http://127.0.0.1:${port}/switchover`, { method: "POST", auth, body: { leader, candidate }, timeoutMs: 60_000 });
 }
 
 export function isPrimary(node: PatroniNodeStatus | undefined): boolean {
@@ -52,12 +73,12 @@ export interface PatroniAuth {
 }
 
 /** Sets cluster-wide PostgreSQL parameters in etcd through Patroni; null removes one. */
-export async function patchParameters(config: TuskConfig, auth: PatroniAuth, changes: Record<string, string | null>): Promise<void> {
+export async function patchConfig(port: number, auth: PatroniAuth, patch: Record<string, unknown>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const r = await httpRequest(`http://127.0.0.1:${config.ports.patroni}${PATRONI_ROUTES.config}`, {
+    const r = await httpRequest(`http://127.0.0.1:${port}${PATRONI_ROUTES.config}`, {
       method: "PATCH",
       auth,
-      body: { postgresql: { parameters: changes } },
+      body: patch,
       timeoutMs: 10_000,
     });
     if (r.status < 300) return;
@@ -71,17 +92,17 @@ export async function patchParameters(config: TuskConfig, auth: PatroniAuth, cha
  * The cluster-wide parameters stored in etcd. Right after bootstrap Patroni has not yet written its
  * configuration key (GET /config is empty and PATCH answers 503), so this waits for it.
  */
-export async function clusterParameters(config: TuskConfig, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+export async function clusterConfig(port: number, timeoutMs = 30_000): Promise<Record<string, unknown> & { postgresql?: { parameters?: Record<string, unknown> } }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const r = await getJson<{ ttl?: number; postgresql?: { parameters?: Record<string, unknown> } }>(`http://127.0.0.1:${config.ports.patroni}${PATRONI_ROUTES.config}`);
-    if (r?.status === 200 && r.json.ttl !== undefined) return r.json.postgresql?.parameters ?? {};
+    const r = await getJson<{ ttl?: number; postgresql?: { parameters?: Record<string, unknown> } }>(`http://127.0.0.1:${port}${PATRONI_ROUTES.config}`);
+    if (r?.status === 200 && r.json.ttl !== undefined) return r.json;
     if (Date.now() > deadline) throw new Error("Patroni did not publish the cluster configuration in etcd within 30 s");
     await new Promise((res) => setTimeout(res, 500));
   }
 }
 
-export async function restartPostgres(config: TuskConfig, auth: PatroniAuth): Promise<void> {
-  const r = await httpRequest(`http://127.0.0.1:${config.ports.patroni}${PATRONI_ROUTES.restart}`, { method: "POST", auth, body: {}, timeoutMs: 120_000 });
+export async function restartPostgres(port: number, auth: PatroniAuth): Promise<void> {
+  const r = await httpRequest(`http://127.0.0.1:${port}${PATRONI_ROUTES.restart}`, { method: "POST", auth, body: {}, timeoutMs: 120_000 });
   if (r.status >= 300) throw new Error(`Patroni could not restart PostgreSQL (${r.status}): ${r.body}`);
 }

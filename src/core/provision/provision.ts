@@ -4,18 +4,23 @@ import type { TuskConfig } from "../config/config-file.js";
 import { ensureSecret, readSecret } from "../secrets.js";
 import type { StatePaths } from "../state-dir.js";
 import { sqlFile } from "./sql-template.js";
+import { readPrimary } from "../cluster/nodes.js";
 
-/** A superuser connection over loopback TCP with the generated password. */
-export async function superuserClient(config: TuskConfig, paths: StatePaths, database = "postgres"): Promise<pg.Client> {
+/** A superuser connection to the current primary over loopback TCP with the generated password. */
+export async function superuserClient(config: TuskConfig, paths: StatePaths, database = "postgres", timeoutMs = 10_000): Promise<pg.Client> {
   const client = new pg.Client({
     host: "127.0.0.1",
-    port: config.ports.postgres,
+    port: readPrimary(config, paths).port,
     user: ROLES.superuser,
     password: readSecret(paths, "superuser"),
     database,
     application_name: "tusk",
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs === 10_000 ? undefined : timeoutMs,
   });
+  // A server that goes away (a restart, a failover) must fail the query in progress, not crash the
+  // process with an unhandled 'error' event on an idle client.
+  client.on("error", () => undefined);
   await client.connect();
   return client;
 }

@@ -4,6 +4,15 @@ import { httpRequest } from "../processes/http-probe.js";
 import { readSecret } from "../secrets.js";
 import type { StatePaths } from "../state-dir.js";
 import type { SupervisorStatus } from "./status.js";
+import type { ReplicationStatus } from "./replication.js";
+import { ExitCode, exitCodeName, TuskError } from "../errors.js";
+
+export interface SwitchoverResult {
+  from: string;
+  to: string;
+  pausedMs: number;
+  totalMs: number;
+}
 
 /** The CLI's client for the supervisor API (loopback, bearer token from the state directory). */
 export class ApiClient {
@@ -17,6 +26,29 @@ export class ApiClient {
     const r = await httpRequest(this.url(ROUTES.status), { token: readSecret(this.paths, "api_token"), timeoutMs: 10_000 });
     if (r.status !== 200) throw new Error(`supervisor API answered ${r.status}: ${r.body}`);
     return JSON.parse(r.body) as SupervisorStatus;
+  }
+
+  /** POSTs to a route; an error answer becomes the TuskError the supervisor raised. */
+  private async post<T>(route: string, body: unknown, timeoutMs: number): Promise<T> {
+    const r = await httpRequest(this.url(route), { method: "POST", body, token: readSecret(this.paths, "api_token"), timeoutMs });
+    if (r.status >= 300) {
+      let e: { error?: string; hint?: string; exitCode?: number } = {};
+      try {
+        e = JSON.parse(r.body);
+      } catch {
+        /* not JSON */
+      }
+      throw new TuskError(exitCodeName(e.exitCode ?? ExitCode.Internal), e.error ?? `supervisor API answered ${r.status}`, { hint: e.hint || undefined });
+    }
+    return JSON.parse(r.body) as T;
+  }
+
+  scale(replicas: number): Promise<ReplicationStatus> {
+    return this.post(ROUTES.scale, { replicas }, 900_000);
+  }
+
+  switchover(to: string | undefined): Promise<SwitchoverResult> {
+    return this.post(ROUTES.switchover, to === undefined ? {} : { to }, 120_000);
   }
 
   async shutdown(): Promise<void> {

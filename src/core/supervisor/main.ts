@@ -38,6 +38,8 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGHUP", () => log("SIGHUP ignored"));
+  // An unexpected rejection must not kill the supervisor and orphan its children: log it, keep going.
+  process.on("unhandledRejection", (e) => log(`unhandled rejection: ${(e as Error)?.stack ?? String(e)}`));
 
   await api.listen({ host: "127.0.0.1", port: config.ports.api });
   await supervisor.start();

@@ -1,5 +1,6 @@
 import type { ArchiverStatus, BackupSummary, RestoreWindow } from "../backup/catalog.js";
 import type { DrillResult } from "../backup/drill.js";
+import type { ReplicationStatus } from "./replication.js";
 
 /** What the supervisor reports through GET /v1/status; the CLI and the dashboard read this shape. */
 export type Phase = "starting" | "ready" | "degraded" | "failed" | "stopping";
@@ -23,6 +24,8 @@ export interface ProcessStatus {
   /** Patroni's view of PostgreSQL, for the postgres entry. */
   role?: string | null;
   state?: string | null;
+  /** PostgreSQL's timeline: it goes up on every promotion, restore and failover. */
+  timeline?: number | null;
 }
 
 /** The backup and drill schedule as the supervisor keeps it. */
@@ -57,4 +60,6 @@ export interface SupervisorStatus {
   stateDir: string;
   dataSizeBytes: number | null;
   backups: BackupHealth | null;
+  /** The nodes, their roles and lag, and the synchronous mode in force. */
+  replication: ReplicationStatus;
 }

@@ -1,25 +1,37 @@
-import { existsSync, readFileSync, renameSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { run } from "../exec.js";
 import { TuskError } from "../errors.js";
 import type { TuskConfig } from "../config/config-file.js";
 import { asRecord, effectiveSettings, type EffectiveSettings } from "../config/effective-settings.js";
 import type { HostFacts } from "../config/host-facts.js";
 import { pgbouncerIni, pgbouncerUserlist } from "../generate/pgbouncer-config.js";
-import { localParameters, PATRONI_REST_USER, patroniConfig } from "../generate/patroni-config.js";
+import { localParameters, PATRONI_NAMESPACE, PATRONI_REST_USER, patroniConfig } from "../generate/patroni-config.js";
 import { ensureServerCertificate } from "../generate/tls.js";
 import { pgbackrestConf } from "../generate/pgbackrest-config.js";
 import { Pgbackrest } from "../backup/pgbackrest.js";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { readRestoreSpec, restoreCommand } from "../backup/restore-spec.js";
-import { PG_BIN_DIR, PGBOUNCER, PG_MAJOR } from "../install/components.js";
+import { PGBOUNCER, PG_MAJOR } from "../install/components.js";
 import { etcdUser, postgresUser, type OsUser } from "../os-user.js";
-import { etcdReady, etcdSpec } from "../processes/etcd.js";
+import { deleteClusterKeys, etcdReady, etcdSpec } from "../processes/etcd.js";
 import { getJson } from "../processes/http-probe.js";
 import { ManagedProcess, type ProcessSpec } from "../processes/managed-process.js";
-import { livePidFromFile, sleep, stopEscalating, isAlive } from "../processes/pid-file.js";
-import { clusterParameters, isPrimary, patchParameters, patroniNode, patroniSpec, restartPostgres, type PatroniNodeStatus } from "../processes/patroni.js";
+import { stopLeftovers, stopOrphanPostmaster } from "../processes/leftovers.js";
+import { sleep, isAlive } from "../processes/pid-file.js";
+import { clusterConfig, isPrimary, patchConfig, patroniNode, patroniSpec, restartPostgres, type PatroniAuth, type PatroniMember, type PatroniNodeStatus } from "../processes/patroni.js";
+import { FIRST_NODE, nodePaths, readNodes, readPrimary, type NodeInfo } from "../cluster/nodes.js";
+import { callbackSocket, CALLBACK_SCRIPT, startCallbackServer, type CallbackServer } from "./callback-server.js";
+import { dcsSettings } from "../generate/patroni-config.js";
+import { livePidFromFile, stopEscalating } from "../processes/pid-file.js";
+import { chooseCandidate, nodeStatuses, poolerAdmin, replicationRows, type ReplicationRow, type ReplicationStatus } from "./replication.js";
+import { patroniCluster, patroniSwitchover } from "../processes/patroni.js";
+import { nextNodeName, writePrimary, writeReplicaNodes } from "../cluster/nodes.js";
+import { freePortSet } from "../cluster/free-ports.js";
+import { MAX_REPLICAS } from "../config/config-file.js";
+import { freemem } from "node:os";
 import { pgbouncerSpec, portAccepts } from "../processes/pgbouncer.js";
 import { provision, scramVerifiers, superuserClient } from "../provision/provision.js";
+import { sqlFile } from "../provision/sql-template.js";
 import { ensureSecret } from "../secrets.js";
 import { needsRestart } from "../config/postgres-settings.js";
 import { ensureDir, TUSK_VERSION, writeAtomic, type StatePaths } from "../state-dir.js";
@@ -27,15 +39,21 @@ import { lastLogLines } from "./postgres-log.js";
 import type { BackupHealth, Phase, ProcessStatus, ScheduleStatus, StepRecord, SupervisorStatus } from "./status.js";
 import { readCatalog, summarize } from "../backup/catalog.js";
 import { drillHistory, runDrill } from "../backup/drill.js";
-import { applyRetention, backupNow } from "../backup/operations.js";
+import { applyRetention, backupNow, repositories } from "../backup/operations.js";
+import { s3Failure, s3Unreachable } from "../backup/s3.js";
+import { S3_REPO } from "../generate/pgbackrest-config.js";
 import { nextOccurrence, scheduledType } from "../backup/policy.js";
 import { silentProgress } from "../progress.js";
 
-type ChildName = "etcd" | "patroni" | "pgbouncer";
-const START_ORDER: ChildName[] = ["etcd", "patroni", "pgbouncer"];
+/** "etcd", "pgbouncer", and one Patroni per node: "patroni" for pg1, "patroni-pgN" for the others. */
+type ChildName = string;
+const patroniChild = (node: string): ChildName => (node === FIRST_NODE ? "patroni" : `patroni-${node}`);
+const nodeOfChild = (child: ChildName): string => (child === "patroni" ? FIRST_NODE : child.slice("patroni-".length));
 
 
 const PRIMARY_TIMEOUT_MS = 180_000;
+/** A new replica copies the whole database first. */
+const REPLICA_TIMEOUT_MS = 600_000;
 const MAX_BACKOFF_MS = 30_000;
 
 /**
@@ -53,7 +71,16 @@ export class Supervisor {
   private readonly nextRestartAt = new Map<ChildName, number>();
   private readonly startedAt = new Date();
   private watchTimer: NodeJS.Timeout | undefined;
+  /** The primary's Patroni as last seen. */
   private lastPatroni: PatroniNodeStatus | undefined;
+  /** This cluster's PostgreSQL nodes (pg1 and the replicas in nodes.json). */
+  private nodes: NodeInfo[];
+  /** The node PgBouncer sends writes to: the leader as last seen. */
+  private primary: string;
+  private members: PatroniMember[] = [];
+  private callbacks: CallbackServer | undefined;
+  /** A scale or switchover in progress: they change the same nodes, so one runs at a time. */
+  private operation: string | null = null;
   private readonly pgUser: OsUser;
   private readonly etcdOsUser: OsUser;
   /** Tuned settings with the user's overrides, derived once per supervisor. */
@@ -70,6 +97,23 @@ export class Supervisor {
     this.etcdOsUser = etcdUser();
     this.settings = effectiveSettings(config, host);
     this.backups = new Pgbackrest(config, paths, this.pgUser);
+    this.nodes = readNodes(config, paths);
+    const last = readPrimary(config, paths).name;
+    this.primary = this.nodes.some((n) => n.name === last) ? last : FIRST_NODE;
+  }
+
+  private node(name: string): NodeInfo {
+    return this.nodes.find((n) => n.name === name)!;
+  }
+
+  private get primaryNode(): NodeInfo {
+    return this.node(this.primary);
+  }
+
+  /** Start order: etcd, the primary's Patroni, the replicas', PgBouncer (stop order is the reverse). */
+  private childOrder(): ChildName[] {
+    const replicas = this.nodes.filter((n) => n.name !== this.primary).map((n) => patroniChild(n.name));
+    return ["etcd", patroniChild(this.primary), ...replicas, "pgbouncer"];
   }
 
   private async step<T>(label: string, work: () => Promise<T>): Promise<T> {
@@ -96,17 +140,49 @@ export class Supervisor {
       await this.step("Preparing configuration", () => this.prepare());
       await this.step("Starting etcd", () => this.startChild("etcd", () => etcdReady(this.config), 30_000));
       const restoring = readRestoreSpec(this.paths) !== undefined && !existsSync(join(this.paths.dataDir, "PG_VERSION"));
-      await this.step(restoring ? "Restoring from the backup and recovering (Patroni, PostgreSQL)" : "Starting Patroni and PostgreSQL", () => this.startPostgres());
+      if (restoring || existsSync(this.paths.resetDcs)) {
+        // Old keys (leader, history, last known position) describe data that is no longer there.
+        await deleteClusterKeys(this.config, PATRONI_NAMESPACE);
+        this.log("cleared the cluster's keys in etcd");
+        rmSync(this.paths.resetDcs, { force: true });
+      }
+      await this.step(restoring ? "Restoring from the backup and recovering (Patroni, PostgreSQL)" : `Starting Patroni and PostgreSQL (node ${this.primary})`, () => this.startPostgres());
+      if (restoring) {
+        // Patroni finishes a custom bootstrap by rewriting the configuration and, when a setting
+        // needs it, restarting PostgreSQL; only then does it publish the cluster's configuration.
+        await clusterConfig(this.primaryNode.ports.patroni, PRIMARY_TIMEOUT_MS);
+        await this.waitForPrimary();
+        await this.clearRecoverySettings();
+      }
       if (existsSync(this.paths.restoreSpec)) renameSync(this.paths.restoreSpec, join(this.paths.root, "restored-from.json"));
       await this.step("Applying PostgreSQL settings", () => this.applySettings());
       await this.step("Creating roles, database and extensions", () => provision(this.config, this.paths));
-      await this.step("Checking WAL archiving to the backup repository", () => this.backups.ensureStanza());
-      if (((await this.backups.info())?.backup.length ?? 0) === 0) {
-        await this.step("Taking the first full backup", () => backupNow(this, "full", () => undefined));
+      await this.step(`Checking WAL archiving to the backup ${this.config.s3 ? "repositories (local and S3)" : "repository"}`, async () => {
+        try {
+          await this.backups.ensureStanza();
+        } catch (e) {
+          throw this.config.s3 && s3Unreachable(e) ? s3Failure(this.config, e as TuskError) : e;
+        }
+      });
+      const info = await this.backups.info();
+      const empty = repositories(this.config).filter((repo) => summarize(info, repo).length === 0);
+      if (empty.length > 0) {
+        const where = empty.map((r) => (r === S3_REPO ? "the S3 repository" : "the local repository")).join(" and ");
+        await this.step(`Taking the first full backup into ${where}`, () => backupNow(this, "full", () => undefined, empty));
       }
       await this.step("Starting PgBouncer", async () => {
         await this.writePgbouncerFiles();
         await this.startChild("pgbouncer", () => portAccepts(this.config.ports.pooler), 20_000);
+      });
+      const replicas = this.nodes.filter((n) => n.name !== this.primary);
+      if (replicas.length > 0) {
+        await this.step(`Starting replicas ${replicas.map((n) => n.name).join(", ")}`, async () => {
+          for (const r of replicas) await this.startReplica(r);
+        });
+      }
+      this.callbacks = await startCallbackServer(this.paths, this.pgUser, (event) => {
+        this.log(`patroni callback: ${event}`);
+        void this.followLeader();
       });
       this.phase = "ready";
       await this.watch(); // the first observation, so status shows a real decision from the start
@@ -181,52 +257,59 @@ export class Supervisor {
     ensureDir(this.paths.root, 0o755); // postgres and etcd must traverse it to reach their directories
     ensureDir(this.paths.runDir, 0o755);
     ensureDir(this.paths.logDir, 0o755);
-    ensureDir(this.paths.postgresLogDir, 0o700, pg);
-    ensureDir(this.paths.postgresSocketDir, 0o755, pg);
-    ensureDir(this.paths.dataDir.replace(/\/data$/, ""), 0o700, pg);
-    ensureDir(this.paths.patroniDir, 0o700, pg);
+    for (const node of this.nodes) this.prepareNodeDirs(node);
     ensureDir(this.paths.pgbouncerDir, 0o700, pg);
     ensureDir(this.paths.etcdDataDir, 0o700, { uid: this.etcdOsUser.uid, gid: this.etcdOsUser.gid });
     for (const dir of [this.paths.pgbackrestDir, join(this.paths.pgbackrestDir, "spool"), join(this.paths.runDir, "pgbackrest"), join(this.paths.logDir, "pgbackrest")]) ensureDir(dir, 0o700, pg);
     ensureDir(this.paths.backupRepo, 0o750, pg);
     writeAtomic(this.paths.pgbackrestConfig, pgbackrestConf(this.config, this.paths, this.settings.pgbackrest), 0o600, pg);
-    const parameters = clusterWide(asRecord(this.settings.postgres), this.config, this.paths);
     await ensureServerCertificate(this.paths, this.config.listen_address, this.pgUser);
+    // A clone's first start restores its data from the source's backup instead of running initdb.
+    const spec = readRestoreSpec(this.paths);
+    const restore = spec && !existsSync(join(this.paths.dataDir, "PG_VERSION")) ? { command: restoreCommand(spec, this.paths) } : undefined;
+    for (const node of this.nodes) this.writePatroniConfig(node, node.name === FIRST_NODE ? restore : undefined);
+    await this.reapStale();
+  }
+
+  private prepareNodeDirs(node: NodeInfo): void {
+    const pg = { uid: this.pgUser.uid, gid: this.pgUser.gid };
+    const np = nodePaths(this.paths, node.name);
+    if (node.name !== FIRST_NODE) ensureDir(dirname(dirname(np.dataDir)), 0o755); // nodes/: postgres traverses it
+    ensureDir(np.postgresLogDir, 0o700, pg);
+    ensureDir(np.socketDir, 0o755, pg);
+    ensureDir(dirname(np.dataDir), 0o700, pg);
+    ensureDir(np.patroniDir, 0o700, pg);
+  }
+
+  private writePatroniConfig(node: NodeInfo, restore?: { command: string }): void {
+    const pg = { uid: this.pgUser.uid, gid: this.pgUser.gid };
+    const parameters = clusterWide(asRecord(this.settings.postgres), this.config, this.paths);
     const secrets = {
       superuser: ensureSecret(this.paths, "superuser"),
       replication: ensureSecret(this.paths, "replication"),
       restApi: ensureSecret(this.paths, "patroni_rest"),
     };
-    // A clone's first start restores its data from the source's backup instead of running initdb.
-    const spec = readRestoreSpec(this.paths);
-    const restore = spec && !existsSync(join(this.paths.dataDir, "PG_VERSION")) ? { command: restoreCommand(spec, this.paths) } : undefined;
-    writeAtomic(this.paths.patroniConfig, patroniConfig(this.config, this.paths, parameters, secrets, restore), 0o600, pg);
-    await this.reapStale();
+    const callback = { command: `${process.execPath} ${CALLBACK_SCRIPT} ${callbackSocket(this.paths)}` };
+    writeAtomic(nodePaths(this.paths, node.name).patroniConfig, patroniConfig(this.config, this.paths, node, parameters, secrets, callback, restore), 0o600, pg);
   }
 
   /** Stops processes a previous supervisor left running (it was killed), checked by PID and start time. */
   private async reapStale(): Promise<void> {
-    for (const name of [...START_ORDER].reverse()) {
-      const pid = livePidFromFile(this.paths.pidFile(name));
-      if (pid !== undefined) {
-        this.log(`stopping ${name} (pid ${pid}) left by a previous supervisor`);
-        await stopEscalating(pid, this.specFor(name).stopSteps);
-      }
+    for (const node of this.nodes.filter((n) => n.name !== FIRST_NODE)) {
+      const pid = livePidFromFile(nodePaths(this.paths, node.name).patroniPid);
+      if (pid !== undefined) await stopEscalating(pid, this.specFor(patroniChild(node.name)).stopSteps);
+      await stopOrphanPostmaster(nodePaths(this.paths, node.name).dataDir, this.pgUser, this.log);
     }
-    await this.stopOrphanPostmaster();
+    await stopLeftovers(this.paths, this.pgUser, this.log, (name) => this.specFor(name).stopSteps);
   }
 
   private specFor(name: ChildName): ProcessSpec {
-    switch (name) {
-      case "etcd":
-        return etcdSpec(this.config, this.paths, this.etcdOsUser);
-      case "patroni":
-        return patroniSpec(this.paths, this.pgUser);
-      case "pgbouncer": {
-        const maxClients = Number(asRecord(this.settings.pgbouncer).max_client_conn ?? 2000);
-        return pgbouncerSpec(this.paths, this.pgUser, maxClients);
-      }
+    if (name === "etcd") return etcdSpec(this.config, this.paths, this.etcdOsUser);
+    if (name === "pgbouncer") {
+      const maxClients = Number(asRecord(this.settings.pgbouncer).max_client_conn ?? 2000);
+      return pgbouncerSpec(this.paths, this.pgUser, maxClients);
     }
+    return patroniSpec(nodePaths(this.paths, nodeOfChild(name)), this.pgUser, name);
   }
 
   private async startChild(name: ChildName, ready: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -248,23 +331,25 @@ export class Supervisor {
     throw new TuskError("Timeout", `${name} did not become ready within ${timeoutMs / 1000} s.`, { hint: `See ${this.paths.log(name)}.` });
   }
 
-  private postgresFailure(message: string): TuskError {
+  private postgresFailure(message: string, node = this.primary): TuskError {
+    const np = nodePaths(this.paths, node);
     return new TuskError("PostgresFailed", message, {
-      detail: lastLogLines(this.paths.postgresLogDir, this.paths.log("patroni")),
+      detail: lastLogLines(np.postgresLogDir, np.patroniLog),
       hint: "Fix what the log shows (often a setting in tusk.yaml), then run tusk up again. No data was changed.",
     });
   }
 
   private async startPostgres(): Promise<void> {
-    const child = new ManagedProcess(this.specFor("patroni"));
-    this.children.set("patroni", child);
-    child.onExit((code, signal) => this.log(`patroni exited (code ${code}, signal ${signal})`));
+    const name = patroniChild(this.primary);
+    const child = new ManagedProcess(this.specFor(name));
+    this.children.set(name, child);
+    child.onExit((code, signal) => this.log(`${name} exited (code ${code}, signal ${signal})`));
     child.start();
     const deadline = Date.now() + PRIMARY_TIMEOUT_MS;
     let failedSince: number | undefined;
     while (Date.now() < deadline) {
       if (!child.running) throw this.postgresFailure(`PostgreSQL failed to start: Patroni gave up and exited (code ${child.lastExit?.code}).`);
-      const node = await patroniNode(this.config);
+      const node = await patroniNode(this.primaryNode.ports.patroni);
       this.lastPatroni = node;
       if (isPrimary(node)) return;
       // Patroni reports a postmaster that would not start as "start failed"; a bootstrap that failed
@@ -279,8 +364,31 @@ export class Supervisor {
     throw this.postgresFailure(`PostgreSQL did not become a running primary within ${PRIMARY_TIMEOUT_MS / 1000} s.`);
   }
 
+  private async waitForPrimary(): Promise<void> {
+    const deadline = Date.now() + PRIMARY_TIMEOUT_MS;
+    while (!isPrimary(await patroniNode(this.primaryNode.ports.patroni))) {
+      if (Date.now() > deadline) throw this.postgresFailure(`PostgreSQL did not become a running primary within ${PRIMARY_TIMEOUT_MS / 1000} s.`);
+      await sleep(500);
+    }
+  }
+
+  /**
+   * pgBackRest wrote restore_command and the recovery target into postgresql.auto.conf, which outranks
+   * the configuration Patroni writes: left there, a later restart as a replica would stop replaying
+   * at the old target. Recovery has ended, so they go.
+   */
+  private async clearRecoverySettings(): Promise<void> {
+    const client = await superuserClient(this.config, this.paths);
+    try {
+      const statements = sqlFile("reset-recovery-settings.sql").split("\n").filter((l) => l.trim() && !l.startsWith("--"));
+      for (const statement of statements) await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  }
+
   private patroniLogSays(...needles: string[]): boolean {
-    const file = this.paths.log("patroni");
+    const file = nodePaths(this.paths, this.primary).patroniLog;
     if (!existsSync(file)) return false;
     const text = readFileSync(file, "utf8");
     const since = this.startedAt.toISOString().slice(0, 19).replace("T", " ");
@@ -289,31 +397,45 @@ export class Supervisor {
     return needles.some((n) => recent.some((l) => l.includes(n)));
   }
 
-  /** Converges the cluster-wide parameters in etcd to the tuned ones; restarts when one needs it. */
+  private get patroniAuth(): PatroniAuth {
+    return { user: PATRONI_REST_USER, password: ensureSecret(this.paths, "patroni_rest") };
+  }
+
+  /**
+   * Converges Patroni's cluster-wide configuration in etcd: timing, synchronous mode and the tuned
+   * parameters; restarts PostgreSQL when a parameter needs it.
+   */
   private async applySettings(): Promise<void> {
+    const port = this.primaryNode.ports.patroni;
+    const auth = this.patroniAuth;
+    const dcs = await clusterConfig(port);
+    const keys = Object.entries(dcsSettings(this.config)).filter(([k, v]) => dcs[k] !== v);
+    if (keys.length > 0) {
+      this.log(`changing Patroni settings: ${keys.map(([k, v]) => `${k}=${v}`).join(", ")}`);
+      await patchConfig(port, auth, Object.fromEntries(keys));
+    }
     const desired = clusterWide(asRecord(this.settings.postgres), this.config, this.paths);
-    const current = await clusterParameters(this.config);
+    const current = dcs.postgresql?.parameters ?? {};
     const changes: Record<string, string | null> = {};
     for (const [k, v] of Object.entries(desired)) if (normalizeParameter(current[k]) !== normalizeParameter(v)) changes[k] = v;
     for (const k of Object.keys(current)) if (!(k in desired)) changes[k] = null;
     if (Object.keys(changes).length === 0) return;
     this.log(`changing parameters: ${Object.keys(changes).join(", ")}`);
-    const auth = { user: PATRONI_REST_USER, password: ensureSecret(this.paths, "patroni_rest") };
-    await patchParameters(this.config, auth, changes);
+    await patchConfig(port, auth, { postgresql: { parameters: changes } });
     if (!Object.keys(changes).some(needsRestart)) return;
     // Patroni applies the change on its next loop and then reports that a restart is pending.
     const deadline = Date.now() + 15_000;
     let node: PatroniNodeStatus | undefined;
     while (Date.now() < deadline) {
       await sleep(1000);
-      node = await patroniNode(this.config);
+      node = await patroniNode(port);
       if (node?.pending_restart) break;
     }
     if (node?.pending_restart) {
       this.log("restarting PostgreSQL for settings that need it");
-      await restartPostgres(this.config, auth);
+      await restartPostgres(port, auth);
       const ready = Date.now() + PRIMARY_TIMEOUT_MS;
-      while (!isPrimary(await patroniNode(this.config))) {
+      while (!isPrimary(await patroniNode(port))) {
         if (Date.now() > ready) throw this.postgresFailure("PostgreSQL did not come back after a restart for new settings.");
         await sleep(500);
       }
@@ -322,15 +444,182 @@ export class Supervisor {
 
   private async writePgbouncerFiles(): Promise<void> {
     const pg = { uid: this.pgUser.uid, gid: this.pgUser.gid };
-    writeAtomic(this.paths.pgbouncerIni, pgbouncerIni(this.config, this.paths, this.settings.pgbouncer), 0o600, pg);
+    writeAtomic(this.paths.pgbouncerIni, pgbouncerIni(this.config, this.paths, this.settings.pgbouncer, this.primaryNode.ports.postgres), 0o600, pg);
     writeAtomic(this.paths.pgbouncerUsers, pgbouncerUserlist(await scramVerifiers(this.config, this.paths)), 0o600, pg);
+  }
+
+  /** Starts a replica's Patroni; a new one first copies the primary (pg_basebackup). */
+  private async startReplica(node: NodeInfo): Promise<void> {
+    await this.startChild(patroniChild(node.name), async () => {
+      const st = await patroniNode(node.ports.patroni);
+      return st?.state === "running" && st.role === "replica";
+    }, REPLICA_TIMEOUT_MS);
+  }
+
+  private following = false;
+
+  /**
+   * Finds the leader in Patroni's view of the cluster and, when it has moved, points PgBouncer at it
+   * (RELOAD, then RECONNECT so no pooled server connection to the old primary is reused). Called by
+   * Patroni's role-change callback at once and by the one-second watch as a fallback.
+   */
+  private async followLeader(): Promise<void> {
+    if (this.following) return;
+    this.following = true;
+    try {
+      // Every node's Patroni at once: the one that was primary may be the one not answering.
+      const views = (await Promise.all(this.nodes.map((n) => patroniCluster(n.ports.patroni, 1000)))).filter((v) => v !== undefined);
+      const members = (views.find((v) => v.members.some((m) => m.role === "leader" && m.state === "running")) ?? views[0])?.members;
+      if (!members) return;
+      this.members = members;
+      const leader = members.find((m) => m.role === "leader" && m.state === "running");
+      if (!leader || leader.name === this.primary || !this.nodes.some((n) => n.name === leader.name)) return;
+      const from = this.primary;
+      this.primary = leader.name;
+      writePrimary(this.paths, this.primaryNode);
+      this.log(`primary moved from ${from} to ${leader.name}: PgBouncer now sends writes to port ${this.primaryNode.ports.postgres}`);
+      await this.retargetPooler();
+    } finally {
+      this.following = false;
+    }
+  }
+
+  private async retargetPooler(): Promise<void> {
+    if (!this.children.get("pgbouncer")?.running) return; // not started yet: it starts with the right target
+    const pg = { uid: this.pgUser.uid, gid: this.pgUser.gid };
+    writeAtomic(this.paths.pgbouncerIni, pgbouncerIni(this.config, this.paths, this.settings.pgbouncer, this.primaryNode.ports.postgres), 0o600, pg);
+    await poolerAdmin(this.config, this.paths, async (c) => {
+      await c.query("RELOAD");
+      await c.query("RECONNECT");
+    });
+  }
+
+  /** Each node's role, state, timeline, lag and sync state: Patroni's members and the primary's pg_stat_replication. */
+  private async replicationStatus(): Promise<ReplicationStatus> {
+    let rows: ReplicationRow[] = [];
+    if (this.nodes.length > 1 && this.phase !== "starting") {
+      try {
+        // Short timeouts: a primary that stopped answering must not hold up status.
+        const client = await superuserClient(this.config, this.paths, "postgres", 1500);
+        try {
+          rows = await replicationRows(client);
+        } finally {
+          await client.end();
+        }
+      } catch {
+        /* the primary is not answering: Patroni's view alone */
+      }
+    }
+    return { mode: this.config.replication_mode, primary: this.primary, nodes: nodeStatuses(this.nodes, this.members, rows) };
+  }
+
+  private async exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
+    if (this.phase !== "ready" && this.phase !== "degraded") throw new TuskError("NotRunning", `The cluster is ${this.phase}; ${name} needs it running.`, { hint: "Wait for `tusk status` to say ready." });
+    if (this.operation) throw new TuskError("IncompatibleState", `A ${this.operation} is in progress.`, { hint: "Wait for it to finish, then try again." });
+    this.operation = name;
+    try {
+      return await work();
+    } finally {
+      this.operation = null;
+    }
+  }
+
+  /**
+   * Adds or removes streaming replicas on this machine. A new node gets free ports and its own data
+   * directory and copies the primary; a removed node is stopped and its data deleted. The primary,
+   * and node pg1 (whose directories are the cluster's first), are never removed.
+   */
+  async scale(replicas: number): Promise<ReplicationStatus> {
+    if (!Number.isInteger(replicas) || replicas < 0) throw new TuskError("Usage", `--replicas must be a whole number of 0 or more, not ${replicas}.`);
+    if (replicas > MAX_REPLICAS) throw new TuskError("InsufficientResources", `${replicas} replicas is more than this machine should hold (at most ${MAX_REPLICAS}: replicas on one machine share its cores and disk).`, { hint: "A later version spreads replicas over several hosts." });
+    const adding = Math.max(0, replicas - (this.nodes.length - 1));
+    if (adding > 0) {
+      const perNode = replicaMemoryBytes(asRecord(this.settings.postgres));
+      const available = freemem(); // MemAvailable on Linux
+      if (adding * perNode > available * 0.8) {
+        throw new TuskError("InsufficientResources", `${adding} more replica(s) need about ${Math.ceil((adding * perNode) / 1024 ** 2)} MB of memory; ${Math.floor(available / 1024 ** 2)} MB is available.`, { hint: "Scale to fewer replicas, or lower postgresql.shared_buffers in tusk.yaml." });
+      }
+    }
+    return this.exclusive("scale", async () => {
+      while (this.nodes.length - 1 < replicas) {
+        const ports = await freePortSet();
+        const node: NodeInfo = { name: nextNodeName(this.nodes), ports: { postgres: ports.postgres, patroni: ports.patroni } };
+        this.nodes.push(node);
+        writeReplicaNodes(this.paths, this.nodes.filter((n) => n.name !== FIRST_NODE));
+        this.log(`adding replica ${node.name} (PostgreSQL ${node.ports.postgres}, Patroni ${node.ports.patroni})`);
+        this.prepareNodeDirs(node);
+        this.writePatroniConfig(node);
+        try {
+          await this.startReplica(node);
+        } catch (e) {
+          await this.removeNode(node); // a replica that did not come up is not left half-made
+          throw e;
+        }
+      }
+      while (this.nodes.length - 1 > replicas) {
+        const removable = this.nodes.filter((n) => n.name !== this.primary && n.name !== FIRST_NODE);
+        const sync = new Set(this.members.filter((m) => m.role === "sync_standby").map((m) => m.name));
+        const victim = removable.sort((a, b) => Number(sync.has(a.name)) - Number(sync.has(b.name)) || b.name.localeCompare(a.name, "en", { numeric: true }))[0];
+        if (!victim) throw new TuskError("IncompatibleState", `Node ${FIRST_NODE} is a replica now and holds the cluster's first directories; it is not removed.`, { hint: `Switch over to ${FIRST_NODE} first (tusk switchover --to ${FIRST_NODE}), then scale down.` });
+        await this.removeNode(victim);
+      }
+      await this.followLeader();
+      return this.replicationStatus();
+    });
+  }
+
+  /** Stops a replica's Patroni and PostgreSQL, forgets the node and deletes its data. */
+  private async removeNode(node: NodeInfo): Promise<void> {
+    const child = patroniChild(node.name);
+    this.log(`removing replica ${node.name}`);
+    await this.children.get(child)?.stop((st) => this.log(`  ${child}: ${st.signal}, waiting up to ${st.waitMs} ms`));
+    this.children.delete(child);
+    this.nextRestartAt.delete(child);
+    await stopOrphanPostmaster(nodePaths(this.paths, node.name).dataDir, this.pgUser, this.log);
+    this.nodes = this.nodes.filter((n) => n.name !== node.name);
+    writeReplicaNodes(this.paths, this.nodes.filter((n) => n.name !== FIRST_NODE));
+    rmSync(dirname(nodePaths(this.paths, node.name).dataDir), { recursive: true, force: true });
+  }
+
+  /**
+   * Planned switchover: PgBouncer pauses the application's pool (in-flight transactions finish, new
+   * ones wait), Patroni hands the lock to the candidate, PgBouncer follows it and resumes. Clients see
+   * a pause, not an error.
+   */
+  async switchover(to: string | undefined): Promise<{ from: string; to: string; pausedMs: number; totalMs: number }> {
+    return this.exclusive("switchover", async () => {
+      const started = Date.now();
+      const status = await this.replicationStatus();
+      const choice = chooseCandidate(status.nodes, to);
+      if (!choice.ok) throw new TuskError(choice.code, choice.message, { hint: choice.hint });
+      const from = this.primary;
+      this.log(`switchover from ${from} to ${choice.name}: pausing the pool`);
+      await poolerAdmin(this.config, this.paths, (c) => withTimeout(c.query(`PAUSE ${this.config.database}`), 15_000, "PgBouncer could not pause within 15 s: a transaction stayed open"));
+      const pausedAt = Date.now();
+      try {
+        const r = await patroniSwitchover(this.primaryNode.ports.patroni, this.patroniAuth, from, choice.name);
+        if (r.status >= 300) throw new TuskError("ProcessFailed", `Patroni refused the switchover (${r.status}): ${r.body.slice(0, 200)}`);
+        const deadline = Date.now() + 60_000;
+        while (this.primary !== choice.name) {
+          if (Date.now() > deadline) throw new TuskError("Timeout", `${choice.name} did not become the primary within 60 s.`, { hint: `See ${this.paths.logDir}.` });
+          await this.followLeader();
+          if (this.primary !== choice.name) await sleep(100);
+        }
+      } finally {
+        await poolerAdmin(this.config, this.paths, (c) => c.query(`RESUME ${this.config.database}`)).catch((e) => this.log(`RESUME failed: ${(e as Error).message}`));
+      }
+      const totalMs = Date.now() - started;
+      this.log(`switchover to ${choice.name} done in ${totalMs} ms (pool paused ${Date.now() - pausedAt} ms)`);
+      return { from, to: choice.name, pausedMs: Date.now() - pausedAt, totalMs };
+    });
   }
 
   /** One supervision cycle: observe, decide, act. */
   private async watch(): Promise<void> {
     if (this.phase === "stopping" || this.phase === "failed") return;
-    const down = START_ORDER.filter((n) => this.children.has(n) && !this.children.get(n)!.running);
-    this.lastPatroni = await patroniNode(this.config);
+    const down = this.childOrder().filter((n) => this.children.has(n) && !this.children.get(n)!.running);
+    await this.followLeader();
+    this.lastPatroni = await patroniNode(this.primaryNode.ports.patroni, 1000);
     const decision = decideRestarts(down, this.nextRestartAt, Date.now(), this.lastPatroni);
     this.decision = decision.sentence;
     this.phase = decision.healthy ? "ready" : "degraded";
@@ -347,48 +636,36 @@ export class Supervisor {
   /** Stops children in reverse order, each escalating on its clock, then any surviving postmaster. */
   async shutdown(): Promise<void> {
     this.phase = "stopping";
-    this.decision = "stopping: PgBouncer, then Patroni and PostgreSQL, then etcd";
+    this.decision = "stopping: PgBouncer, then the replicas, the primary (Patroni and PostgreSQL), then etcd";
     if (this.watchTimer) clearInterval(this.watchTimer);
     if (this.scheduleTimer) clearInterval(this.scheduleTimer);
-    for (const name of [...START_ORDER].reverse()) {
+    this.callbacks?.close();
+    // Replicas stop before the primary: a primary stopping first would hand its lock to a replica.
+    for (const name of this.childOrder().reverse()) {
       const child = this.children.get(name);
       if (!child) continue;
       this.log(`stopping ${name}`);
       await child.stop((s) => this.log(`  ${name}: ${s.signal}, waiting up to ${s.waitMs} ms`));
     }
-    await this.stopOrphanPostmaster();
-  }
-
-  /** A postmaster without its Patroni (Patroni was killed): fast, then immediate shutdown via pg_ctl. */
-  private async stopOrphanPostmaster(): Promise<void> {
-    const pidFile = `${this.paths.dataDir}/postmaster.pid`;
-    if (!existsSync(pidFile)) return;
-    const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
-    if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    if (!cmdline.includes("postgres")) return;
-    for (const mode of ["fast", "immediate"]) {
-      this.log(`stopping the postmaster (pid ${pid}) with pg_ctl -m ${mode}`);
-      await run(`${PG_BIN_DIR}/pg_ctl`, ["stop", "-D", this.paths.dataDir, "-m", mode, "-t", "30", "-w"], { uid: this.pgUser.uid, gid: this.pgUser.gid, cwd: "/" });
-      if (!isAlive(pid)) return;
-    }
+    for (const node of this.nodes) await stopOrphanPostmaster(nodePaths(this.paths, node.name).dataDir, this.pgUser, this.log);
   }
 
   async status(): Promise<SupervisorStatus> {
     const versions = await this.versions();
-    const processes: ProcessStatus[] = START_ORDER.map((name) => {
+    const processes: ProcessStatus[] = this.childOrder().map((name) => {
       const child = this.children.get(name);
+      const patroni = name !== "etcd" && name !== "pgbouncer";
       return {
         name,
         up: child?.running ?? false,
         pid: child?.pid ?? null,
-        port: name === "etcd" ? this.config.ports.etcd_client : name === "patroni" ? this.config.ports.patroni : this.config.ports.pooler,
-        version: versions[name] ?? null,
+        port: name === "etcd" ? this.config.ports.etcd_client : patroni ? this.node(nodeOfChild(name)).ports.patroni : this.config.ports.pooler,
+        version: (patroni ? versions.patroni : versions[name]) ?? null,
         restarts: child?.restarts ?? 0,
         startedAt: child?.startedAt?.toISOString() ?? null,
       };
     });
-    processes.splice(2, 0, this.postgresStatus(versions.postgres ?? null));
+    processes.splice(processes.length - 1, 0, this.postgresStatus(versions.postgres ?? null));
     return {
       phase: this.phase,
       decision: this.decision,
@@ -399,11 +676,12 @@ export class Supervisor {
       stateDir: this.paths.root,
       dataSizeBytes: await this.dataSize(),
       backups: await this.backupHealth(),
+      replication: await this.replicationStatus(),
     };
   }
 
   private postgresStatus(version: string | null): ProcessStatus {
-    const pidFile = `${this.paths.dataDir}/postmaster.pid`;
+    const pidFile = `${nodePaths(this.paths, this.primary).dataDir}/postmaster.pid`;
     let pid: number | null = null;
     if (existsSync(pidFile)) {
       const n = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
@@ -413,12 +691,13 @@ export class Supervisor {
       name: "postgres",
       up: pid !== null && this.lastPatroni?.state === "running",
       pid,
-      port: this.config.ports.postgres,
+      port: this.primaryNode.ports.postgres,
       version,
       restarts: 0,
       startedAt: this.lastPatroni?.postmaster_start_time ? new Date(this.lastPatroni.postmaster_start_time).toISOString() : null,
       role: this.lastPatroni?.role === "master" ? "primary" : this.lastPatroni?.role ?? null,
       state: this.lastPatroni?.state ?? null,
+      timeline: this.lastPatroni?.timeline ?? null,
     };
   }
 
@@ -438,25 +717,40 @@ export class Supervisor {
 
   private backupHealthCache: { value: BackupHealth; at: number } | undefined;
 
-  /** Archiving and backup figures for status, read at most every 15 s. */
+  private backupHealthRefresh: Promise<void> | undefined;
+
+  /**
+   * Backup figures for status, at most 15 s old. They come from `pgbackrest info`, which waits on
+   * every repository — an unreachable object store can hold it for a minute — so they are read in
+   * the background and status answers with the last figures it has.
+   */
   private async backupHealth(): Promise<BackupHealth | null> {
     if (this.phase === "starting" || this.phase === "stopping") return null;
-    if (this.backupHealthCache && Date.now() - this.backupHealthCache.at < 15_000) return this.backupHealthCache.value;
+    const fresh = this.backupHealthCache && Date.now() - this.backupHealthCache.at < 15_000;
+    if (!fresh && !this.backupHealthRefresh) {
+      this.backupHealthRefresh = this.readBackupHealth().finally(() => (this.backupHealthRefresh = undefined));
+    }
+    if (!this.backupHealthCache && this.backupHealthRefresh) await Promise.race([this.backupHealthRefresh, sleep(5000)]);
+    const cached = this.backupHealthCache?.value;
+    return cached ? { ...cached, lastDrill: drillHistory(this.paths).pop() ?? null, schedule: this.schedule } : null;
+  }
+
+  private async readBackupHealth(): Promise<void> {
     let value: BackupHealth;
     try {
       const client = await superuserClient(this.config, this.paths);
       try {
         const c = await readCatalog(this.backups, client);
-        value = { lastBackup: c.backups[c.backups.length - 1] ?? null, backupCount: c.backups.length, window: c.window, archiver: c.archiver, lastDrill: drillHistory(this.paths).pop() ?? null, schedule: this.schedule };
+        value = { lastBackup: c.backups.filter((b) => b.repo === 1).pop() ?? null, backupCount: c.backups.length, window: c.window, archiver: c.archiver, lastDrill: null, schedule: this.schedule };
       } finally {
         await client.end();
       }
     } catch (e) {
-      value = { lastBackup: null, backupCount: 0, window: { from: null, to: null }, archiver: null, lastDrill: drillHistory(this.paths).pop() ?? null, schedule: this.schedule, error: (e as Error).message };
+      value = { lastBackup: null, backupCount: 0, window: { from: null, to: null }, archiver: null, lastDrill: null, schedule: this.schedule, error: (e as Error).message };
     }
     this.backupHealthCache = { value, at: Date.now() };
-    return value;
   }
+
 
   private dataSizeCache: { bytes: number | null; at: number } | undefined;
 
@@ -464,7 +758,7 @@ export class Supervisor {
   private async dataSize(): Promise<number | null> {
     if (this.phase === "starting") return null; // the data directory is still being created
     if (this.dataSizeCache && Date.now() - this.dataSizeCache.at < 30_000) return this.dataSizeCache.bytes;
-    const r = await run("du", ["-sb", this.paths.dataDir]);
+    const r = await run("du", ["-sb", nodePaths(this.paths, this.primary).dataDir]);
     this.dataSizeCache = { bytes: r.code === 0 ? Number(r.stdout.split("\t")[0]) : null, at: Date.now() };
     return this.dataSizeCache.bytes;
   }
@@ -472,7 +766,7 @@ export class Supervisor {
 
 /** The parameters kept in etcd for the whole cluster: all but the node-local ones (paths, TLS files). */
 function clusterWide(parameters: Record<string, string>, config: TuskConfig, paths: StatePaths): Record<string, string> {
-  const local = localParameters(config, paths);
+  const local = localParameters(config, paths, nodePaths(paths, FIRST_NODE));
   return Object.fromEntries(Object.entries(parameters).filter(([k]) => !(k in local)));
 }
 
@@ -507,4 +801,22 @@ export function decideRestarts(down: ChildName[], nextRestartAt: ReadonlyMap<Chi
   if (waiting.length) parts.push(`waiting to restart ${waiting.join(", ")} (back-off)`);
   if (!pgRunning) parts.push(`PostgreSQL is ${patroni?.state ?? "unreachable through Patroni"}; Patroni restarts it`);
   return { restartNow, healthy: false, sentence: parts.join("; ") };
+}
+
+/** Memory a replica on this machine takes: its shared_buffers plus per-process and cache overhead. */
+export function replicaMemoryBytes(postgres: Record<string, string>): number {
+  const sb = parseMemory(postgres.shared_buffers ?? "128MB");
+  return sb + 256 * 1024 ** 2;
+}
+
+function parseMemory(v: string): number {
+  const m = /^(\d+)\s*(kB|MB|GB|TB)?$/.exec(v.trim());
+  if (!m) return 128 * 1024 ** 2;
+  const unit = { kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 }[m[2] ?? "kB"] ?? 1024;
+  return Number(m[1]) * unit;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new TuskError("Timeout", message)), ms)))]).finally(() => clearTimeout(timer));
 }

@@ -1,0 +1,123 @@
+/**
+ * Failover benchmark: the client-observed write outage and the acknowledged rows lost, for a
+ * switchover, a killed postmaster and the loss of the primary's node (its Patroni and PostgreSQL
+ * frozen), with tusk's Patroni settings and, as the baseline in the same run, Patroni's defaults
+ * (ttl 30, loop_wait 10, retry_timeout 10, primary_start_timeout 300, no failsafe mode). A writer
+ * commits a row every 10 ms through the pooled connection string; the outage is the longest gap
+ * between two acknowledged commits.
+ *
+ *   bash bench/run.sh failover [--trials N]
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { httpRequest } from "../src/core/processes/http-probe.js";
+import { PATRONI_REST_USER, PATRONI_TIMING } from "../src/core/generate/patroni-config.js";
+import type { SupervisorStatus } from "../src/core/supervisor/status.js";
+import { PGBOUNCER } from "../src/core/install/components.js";
+import { TestCluster } from "../test/helpers/test-cluster.js";
+import { Writer } from "../test/helpers/writer.js";
+import { freezeNode, killPostmaster } from "../test/helpers/node-faults.js";
+import { machineLine, median, printTable, seconds } from "./lib/report.js";
+
+const { values: opts } = parseArgs({ options: { trials: { type: "string", default: "3" } } });
+const TRIALS = Number(opts.trials);
+const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const PATRONI_DEFAULTS = { ttl: 30, loop_wait: 10, retry_timeout: 10, primary_start_timeout: 300, failsafe_mode: false };
+
+type Scenario = "switchover" | "postmaster kill" | "node loss";
+
+async function status(cluster: TestCluster): Promise<SupervisorStatus> {
+  const r = await cluster.cli("status", "--json");
+  if (r.code !== 0) throw new Error(`status failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as SupervisorStatus;
+}
+
+async function waitFor(cluster: TestCluster, what: string, check: (s: SupervisorStatus) => boolean, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check(await status(cluster))) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await sleep(500);
+  }
+}
+
+const primaryOf = (s: SupervisorStatus) => s.replication.nodes.find((n) => n.role === "primary");
+const healthy = (s: SupervisorStatus) => primaryOf(s)?.state === "running" && s.replication.nodes.every((n) => n.role === "primary" || (n.state === "running" && (n.lagBytes ?? 1) === 0));
+
+let tables = 0;
+
+/** One trial: a writer, the fault, recovery, then the count of acknowledged rows on the primary. */
+async function trial(cluster: TestCluster, scenario: Scenario): Promise<{ outageMs: number; errors: number; lost: number }> {
+  await waitFor(cluster, "a healthy cluster", healthy);
+  const table = `bench_${++tables}`;
+  await cluster.query(cluster.url("pooled", "owner"), `CREATE TABLE ${table} (id int PRIMARY KEY)`);
+  const old = primaryOf(await status(cluster))!.name;
+  const writer = new Writer(cluster.url("pooled"), table);
+  await sleep(2000);
+  if (scenario === "switchover") {
+    const r = await cluster.cli("switchover");
+    if (r.code !== 0) throw new Error(`switchover failed: ${r.stderr}`);
+  } else if (scenario === "postmaster kill") {
+    killPostmaster(cluster.stateDir, old);
+    await waitFor(cluster, "a running primary", (s) => primaryOf(s)?.state === "running");
+  } else {
+    const thaw = freezeNode(cluster.stateDir, old);
+    try {
+      await waitFor(cluster, "a promoted replica", (s) => { const p = primaryOf(s); return p !== undefined && p.name !== old && p.state === "running"; });
+      await sleep(2000);
+    } finally {
+      thaw();
+    }
+  }
+  await sleep(2000);
+  const report = await writer.stop();
+  const found = await cluster.query<{ n: number }>(cluster.url("pooled"), `SELECT count(*)::int AS n FROM ${table} WHERE id = ANY($1)`, [report.acked]);
+  return { outageMs: report.maxGapMs, errors: report.errors.length, lost: report.acked.length - (found.rows[0]?.n ?? 0) };
+}
+
+async function patchPatroni(cluster: TestCluster, patch: Record<string, unknown>): Promise<void> {
+  const s = await status(cluster);
+  const password = readFileSync(join(cluster.stateDir, "secrets/patroni_rest.secret"), "utf8").trim();
+  const port = s.replication.nodes.find((n) => n.role === "primary")!.patroniPort;
+  const r = await httpRequest(`http://127.0.0.1:${port}/config`, { method: "PATCH", auth: { user: PATRONI_REST_USER, password }, body: patch, timeoutMs: 10_000 });
+  if (r.status >= 300) throw new Error(`PATCH /config failed (${r.status}): ${r.body}`);
+  await sleep(3000); // every member picks the change up on its next loop
+}
+
+async function main(): Promise<void> {
+  const rows: (string | number)[][] = [];
+  let versions = "";
+  for (const profile of ["tusk", "Patroni defaults"] as const) {
+    log(`${profile}: starting a cluster with 2 replicas`);
+    const cluster = await TestCluster.start(`bench-failover`);
+    try {
+      const up = await cluster.cli("scale", "--replicas", "2");
+      if (up.code !== 0) throw new Error(`scale failed: ${up.stderr}`);
+      if (profile === "Patroni defaults") await patchPatroni(cluster, PATRONI_DEFAULTS);
+      const s = await status(cluster);
+      versions = s.processes.filter((p) => ["etcd", "patroni", "postgres", "pgbouncer"].includes(p.name)).map((p) => `${p.name} ${p.version}`).join(", ");
+      for (const scenario of ["switchover", "postmaster kill", "node loss"] as Scenario[]) {
+        const results = [];
+        for (let t = 0; t < TRIALS; t++) {
+          log(`${profile}: ${scenario}, trial ${t + 1}/${TRIALS}`);
+          results.push(await trial(cluster, scenario));
+        }
+        const outages = results.map((r) => r.outageMs);
+        rows.push([profile, scenario, TRIALS, seconds(median(outages)), seconds(Math.max(...outages)), results.reduce((a, r) => a + r.errors, 0), results.reduce((a, r) => a + r.lost, 0)]);
+      }
+    } finally {
+      await cluster.destroy();
+    }
+  }
+  const timing = PATRONI_TIMING.map((t) => `${t.name} ${t.value}`).join(", ");
+  console.log(`\n${machineLine()}\n${versions || `PgBouncer ${PGBOUNCER.installedVersion()}`}`);
+  console.log(`tusk: ${timing}, synchronous_mode on; baseline: ${Object.entries(PATRONI_DEFAULTS).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  printTable("Client-observed write outage (longest gap between acknowledged commits; writer every 10 ms, 5 s query timeout)", ["settings", "fault", "trials", "outage median (s)", "outage worst (s)", "client errors", "acknowledged rows lost"], rows);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

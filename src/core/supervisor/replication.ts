@@ -1,0 +1,110 @@
+import { readFileSync } from "node:fs";
+import pg from "pg";
+import type { TuskConfig } from "../config/config-file.js";
+import type { NodeInfo } from "../cluster/nodes.js";
+import { ROLES } from "../endpoints.js";
+import type { ExitCodeName } from "../errors.js";
+import type { PatroniMember } from "../processes/patroni.js";
+import { readSecret } from "../secrets.js";
+import type { StatePaths } from "../state-dir.js";
+
+/** One replica as pg_stat_replication on the primary shows it. */
+export interface ReplicationRow {
+  name: string;
+  state: string;
+  syncState: string;
+  lagBytes: number | null;
+  lagSeconds: number | null;
+}
+
+export async function replicationRows(primary: pg.Client): Promise<ReplicationRow[]> {
+  const sql = readFileSync(new URL("./sql/replication.sql", import.meta.url), "utf8");
+  const r = await primary.query(sql);
+  return r.rows.map((x) => ({
+    name: String(x.name),
+    state: String(x.state),
+    syncState: String(x.sync_state),
+    lagBytes: x.lag_bytes === null ? null : Number(x.lag_bytes),
+    lagSeconds: x.lag_seconds === null ? null : Number(x.lag_seconds),
+  }));
+}
+
+export interface NodeStatus {
+  name: string;
+  role: "primary" | "sync standby" | "replica" | "unknown";
+  /** Patroni's state: running, streaming, starting, stopped, … or "unreachable". */
+  state: string;
+  timeline: number | null;
+  postgresPort: number;
+  patroniPort: number;
+  lagBytes: number | null;
+  lagSeconds: number | null;
+  /** pg_stat_replication's sync_state for replicas (sync, async, potential, quorum). */
+  syncState: string | null;
+}
+
+export interface ReplicationStatus {
+  mode: TuskConfig["replication_mode"];
+  primary: string;
+  nodes: NodeStatus[];
+}
+
+/** Joins tusk's nodes, Patroni's members and the primary's pg_stat_replication into one row per node. */
+export function nodeStatuses(nodes: NodeInfo[], members: PatroniMember[], rows: ReplicationRow[]): NodeStatus[] {
+  return nodes.map((n) => {
+    const m = members.find((x) => x.name === n.name);
+    const row = rows.find((x) => x.name === n.name);
+    const role: NodeStatus["role"] = !m ? "unknown" : m.role === "leader" ? "primary" : m.role === "sync_standby" ? "sync standby" : "replica";
+    const patroniLag = typeof m?.lag === "number" ? m.lag : null;
+    return {
+      name: n.name,
+      role,
+      state: m?.state ?? "unreachable",
+      timeline: m?.timeline ?? null,
+      postgresPort: n.ports.postgres,
+      patroniPort: n.ports.patroni,
+      lagBytes: role === "primary" ? 0 : (row?.lagBytes ?? patroniLag),
+      lagSeconds: role === "primary" ? 0 : (row?.lagSeconds ?? null),
+      syncState: role === "primary" ? null : (row?.syncState ?? null),
+    };
+  });
+}
+
+/** A replica this far behind is not a switchover target (Patroni's maximum_lag_on_failover). */
+export const SWITCHOVER_MAX_LAG_BYTES = 1_048_576;
+
+export type CandidateChoice = { ok: true; name: string } | { ok: false; code: ExitCodeName; message: string; hint: string };
+
+/**
+ * Which replica a switchover promotes: the one asked for, if it is a healthy, caught-up replica; else
+ * the synchronous standby, else the least lagging streaming replica.
+ */
+export function chooseCandidate(nodes: NodeStatus[], to: string | undefined): CandidateChoice {
+  const names = nodes.map((n) => n.name).join(", ");
+  const healthy = (n: NodeStatus) => n.role !== "primary" && n.role !== "unknown" && (n.state === "streaming" || n.state === "running") && n.lagBytes !== null && n.lagBytes <= SWITCHOVER_MAX_LAG_BYTES;
+  if (to !== undefined) {
+    const n = nodes.find((x) => x.name === to);
+    if (!n) return { ok: false, code: "Usage", message: `There is no node named "${to}".`, hint: `Nodes: ${names}.` };
+    if (n.role === "primary") return { ok: false, code: "Usage", message: `${to} is already the primary.`, hint: "Name a replica, or leave out --to." };
+    if (!healthy(n)) {
+      return { ok: false, code: "IncompatibleState", message: `${to} is not a healthy, caught-up replica (state ${n.state}, ${n.lagBytes ?? "unknown"} bytes behind).`, hint: "Wait until it streams and has caught up (tusk status), or choose another node." };
+    }
+    return { ok: true, name: to };
+  }
+  const candidates = nodes.filter(healthy).sort((a, b) => (a.role === "sync standby" ? -1 : b.role === "sync standby" ? 1 : (a.lagBytes ?? 0) - (b.lagBytes ?? 0)));
+  if (candidates.length === 0) {
+    return { ok: false, code: "IncompatibleState", message: "There is no healthy, caught-up replica to switch over to.", hint: nodes.length > 1 ? "tusk status shows each replica's state and lag." : "Add one with `tusk scale --replicas 1`." };
+  }
+  return { ok: true, name: candidates[0]!.name };
+}
+
+/** PgBouncer's admin console, as the superuser (admin_users), over loopback. */
+export async function poolerAdmin<T>(config: TuskConfig, paths: StatePaths, work: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ host: "127.0.0.1", port: config.ports.pooler, user: ROLES.superuser, password: readSecret(paths, "superuser"), database: "pgbouncer", connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}

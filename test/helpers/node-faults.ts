@@ -1,0 +1,49 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { nodePaths } from "../../src/core/cluster/nodes.js";
+import { StatePaths } from "../../src/core/state-dir.js";
+
+/** Faults injected into one node of a cluster on this machine (tests and the failover benchmark). */
+export function pidOf(file: string): number {
+  return Number(readFileSync(file, "utf8").trim().split(/\s+/)[0]);
+}
+
+/** The postmaster of a node and every process it started. */
+export function postgresProcesses(dataDir: string): number[] {
+  const postmaster = pidOf(join(dataDir, "postmaster.pid"));
+  const children = readdirSync("/proc").filter((e) => /^\d+$/.test(e)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1] === String(postmaster);
+    } catch {
+      return false;
+    }
+  });
+  return [postmaster, ...children.map(Number)];
+}
+
+export function killPostmaster(stateDir: string, node: string): void {
+  process.kill(postgresProcesses(nodePaths(new StatePaths(stateDir), node).dataDir)[0]!, "SIGKILL");
+}
+
+/**
+ * Freezes a node as if it stopped answering: its Patroni and every PostgreSQL process get SIGSTOP,
+ * so nothing on it renews the leader lock or answers clients, and nothing restarts them. Returns
+ * the function that thaws it (SIGCONT).
+ */
+export function freezeNode(stateDir: string, node: string): () => void {
+  const np = nodePaths(new StatePaths(stateDir), node);
+  const frozen = [pidOf(np.patroniPid), ...postgresProcesses(np.dataDir)];
+  for (const pid of frozen) process.kill(pid, "SIGSTOP");
+  let thawed = false;
+  return () => {
+    if (thawed) return;
+    thawed = true;
+    for (const pid of frozen) {
+      try {
+        process.kill(pid, "SIGCONT");
+      } catch {
+        /* gone */
+      }
+    }
+  };
+}

@@ -1,0 +1,55 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { chooseCandidate, nodeStatuses, type NodeStatus } from "../../src/core/supervisor/replication.js";
+import { nextNodeName } from "../../src/core/cluster/nodes.js";
+
+const nodes = [
+  { name: "pg1", ports: { postgres: 5432, patroni: 8008 } },
+  { name: "pg2", ports: { postgres: 5433, patroni: 8009 } },
+  { name: "pg3", ports: { postgres: 5434, patroni: 8010 } },
+];
+
+test("node status joins Patroni's members with pg_stat_replication by node name", () => {
+  const members = [
+    { name: "pg1", role: "leader", state: "running", host: "127.0.0.1", port: 5432, timeline: 3 },
+    { name: "pg2", role: "sync_standby", state: "streaming", host: "127.0.0.1", port: 5433, timeline: 3, lag: 0 },
+    { name: "pg3", role: "replica", state: "running", host: "127.0.0.1", port: 5434, timeline: 3, lag: 5_000_000 },
+  ];
+  const rows = [{ name: "pg2", state: "streaming", syncState: "sync", lagBytes: 0, lagSeconds: 0.01 }];
+  const s = nodeStatuses(nodes, members, rows);
+  assert.deepEqual(s.map((n) => n.role), ["primary", "sync standby", "replica"]);
+  assert.equal(s[1]!.syncState, "sync");
+  assert.equal(s[2]!.lagBytes, 5_000_000, "Patroni's lag when the primary has no row for it");
+  assert.equal(nodeStatuses(nodes, [], [])[0]!.state, "unreachable");
+});
+
+function node(name: string, role: NodeStatus["role"], state: string, lagBytes: number | null): NodeStatus {
+  return { name, role, state, timeline: 1, postgresPort: 0, patroniPort: 0, lagBytes, lagSeconds: 0, syncState: null };
+}
+
+test("switchover candidate: the named healthy replica, else the synchronous standby, else the least lagging", () => {
+  const cluster = [node("pg1", "primary", "running", 0), node("pg2", "replica", "running", 10), node("pg3", "sync standby", "streaming", 500)];
+  assert.deepEqual(chooseCandidate(cluster, undefined), { ok: true, name: "pg3" });
+  assert.deepEqual(chooseCandidate(cluster, "pg2"), { ok: true, name: "pg2" });
+  const noSync = [node("pg1", "primary", "running", 0), node("pg2", "replica", "running", 900), node("pg3", "replica", "running", 10)];
+  assert.deepEqual(chooseCandidate(noSync, undefined), { ok: true, name: "pg3" });
+});
+
+test("switchover refusals: unknown node, the primary itself, a lagging or stopped replica, no replica at all", () => {
+  const cluster = [node("pg1", "primary", "running", 0), node("pg2", "replica", "running", 50_000_000), node("pg3", "replica", "stopped", null)];
+  const unknown = chooseCandidate(cluster, "pg7");
+  assert.ok(!unknown.ok && unknown.code === "Usage" && /pg1, pg2, pg3/.test(unknown.hint));
+  const self = chooseCandidate(cluster, "pg1");
+  assert.ok(!self.ok && self.code === "Usage");
+  const lagging = chooseCandidate(cluster, "pg2");
+  assert.ok(!lagging.ok && lagging.code === "IncompatibleState" && /50000000 bytes behind/.test(lagging.message));
+  const none = chooseCandidate(cluster, undefined);
+  assert.ok(!none.ok && /no healthy, caught-up replica/.test(none.message));
+  const alone = chooseCandidate([node("pg1", "primary", "running", 0)], undefined);
+  assert.ok(!alone.ok && /tusk scale --replicas 1/.test(alone.hint));
+});
+
+test("new nodes take the first free name", () => {
+  assert.equal(nextNodeName(nodes), "pg4");
+  assert.equal(nextNodeName([nodes[0]!, nodes[2]!]), "pg2");
+});
