@@ -16,8 +16,8 @@ import { PATRONI_REST_USER, PATRONI_TIMING } from "../src/core/generate/patroni-
 import type { SupervisorStatus } from "../src/core/supervisor/status.js";
 import { PGBOUNCER } from "../src/core/install/components.js";
 import { TestCluster } from "../test/helpers/test-cluster.js";
-import { Writer } from "../test/helpers/writer.js";
-import { freezeNode, killPostmaster } from "../test/helpers/node-faults.js";
+import { Writer } from "../src/core/failover/writer.js";
+import { freezeNode, killPostmaster } from "../src/core/failover/faults.js";
 import { machineLine, median, printTable, seconds } from "./lib/report.js";
 
 const { values: opts } = parseArgs({ options: { trials: { type: "string", default: "3" } } });
@@ -44,7 +44,8 @@ async function waitFor(cluster: TestCluster, what: string, check: (s: Supervisor
 }
 
 const primaryOf = (s: SupervisorStatus) => s.replication.nodes.find((n) => n.role === "primary");
-const healthy = (s: SupervisorStatus) => primaryOf(s)?.state === "running" && s.replication.nodes.every((n) => n.role === "primary" || (n.state === "running" && (n.lagBytes ?? 1) === 0));
+/** Every replica streaming and caught up, and a synchronous standby named (the only one Patroni promotes). */
+const healthy = (s: SupervisorStatus) => primaryOf(s)?.state === "running" && s.replication.nodes.some((n) => n.role === "sync standby") && s.replication.nodes.every((n) => n.role === "primary" || (n.state === "running" && (n.lagBytes ?? 1) === 0));
 
 let tables = 0;
 

@@ -19,6 +19,7 @@ import { registerDump } from "./commands/dump.js";
 import { registerImport } from "./commands/import.js";
 import { registerScale } from "./commands/scale.js";
 import { registerSwitchover } from "./commands/switchover.js";
+import { registerHistory } from "./commands/history.js";
 
 /** The tusk command line: parses, calls the core, formats. Expected failures print without a stack. */
 const program = new Command()
@@ -29,7 +30,7 @@ const program = new Command()
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
-for (const register of [registerUp, registerDown, registerStatus, registerDestroy, registerPsql, registerConfig, registerInstall, registerBackup, registerBackups, registerRestorePoint, registerRestore, registerDrill, registerDump, registerImport, registerScale, registerSwitchover]) register(program);
+for (const register of [registerUp, registerDown, registerStatus, registerDestroy, registerPsql, registerConfig, registerInstall, registerBackup, registerBackups, registerRestorePoint, registerRestore, registerDrill, registerDump, registerImport, registerScale, registerSwitchover, registerHistory]) register(program);
 program.commands.forEach((c) => c.exitOverride());
 program.commands.flatMap((c) => c.commands).forEach((c) => c.exitOverride());
 

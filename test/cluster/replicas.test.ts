@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { ExitCode } from "../../src/core/errors.js";
 import type { SupervisorStatus } from "../../src/core/supervisor/status.js";
 import type { NodeStatus } from "../../src/core/supervisor/replication.js";
-import { freezeNode, killPostmaster } from "../helpers/node-faults.js";
+import { freezeNode, killPostmaster } from "../../src/core/failover/faults.js";
 import { TestCluster } from "../helpers/test-cluster.js";
-import { Writer, type WriterReport } from "../helpers/writer.js";
+import { Writer, type WriterReport } from "../../src/core/failover/writer.js";
 
 /**
  * Streaming replicas and failover on real Patroni, etcd, PostgreSQL and PgBouncer: scaling with data
@@ -44,11 +44,22 @@ function superuserUrl(port: number): string {
   return `postgresql://postgres:${password}@127.0.0.1:${port}/app`;
 }
 
-/** A fresh table for one scenario's writer, created by the owner role. */
+/**
+ * A fresh table for one scenario's writer, created by the owner role through the pooler. Just after
+ * a crash the primary may still be finishing recovery (read-only for a moment), so it retries.
+ */
 async function writerTable(): Promise<string> {
   const name = `acked_${++table}`;
-  await cluster.query(cluster.url("pooled", "owner"), `CREATE TABLE ${name} (id int PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`);
-  return name;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await cluster.query(cluster.url("pooled", "owner"), `CREATE TABLE ${name} (id int PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`);
+      return name;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await sleep(500);
+    }
+  }
 }
 
 /** Every acknowledged id is on the current primary. */
@@ -125,8 +136,10 @@ test("kill -9 of the primary's postmaster: writes resume through the same string
 
 test("loss of the primary's node (Patroni and PostgreSQL frozen): failover, nothing lost, the old node rejoins as a replica", async () => {
   const name = await writerTable();
-  // A healthy cluster to start from: every replica streaming and caught up.
-  const s = await waitFor("replicas caught up", (x) => x.replication.nodes.every((n) => n.role === "primary" || (n.state === "running" && (n.lagBytes ?? 1) === 0)));
+  // A healthy cluster to start from: every replica streaming and caught up, one of them named the
+  // synchronous standby. (Patroni names none for a moment after a primary restarts, and in
+  // synchronous mode it promotes only the synchronous standby.)
+  const s = await waitFor("replicas caught up and a synchronous standby", (x) => x.replication.nodes.some((n) => n.role === "sync standby") && x.replication.nodes.every((n) => n.role === "primary" || (n.state === "running" && (n.lagBytes ?? 1) === 0)));
   const old = primaryOf(s)!;
   const writer = new Writer(cluster.url("pooled"), name);
   await sleep(1500);
@@ -147,6 +160,23 @@ test("loss of the primary's node (Patroni and PostgreSQL frozen): failover, noth
   const end = await status();
   assert.equal(end.replication.nodes.filter((n) => n.role === "primary").length, 1, "one primary");
   assert.notEqual(primaryOf(end)!.name, old.name, "the promoted node kept the lock");
+});
+
+test("history lists the switchover and the failover; a failover drill reports the outage and no lost write", async () => {
+  const history = JSON.parse((await cluster.cli("history", "--json")).stdout) as { kind: string; from: string; to: string; outageMs: number | null }[];
+  assert.ok(history.some((h) => h.kind === "switchover" && h.outageMs !== null), JSON.stringify(history));
+  const failover = history.find((h) => h.kind === "failover");
+  assert.ok(failover && failover.outageMs !== null && failover.outageMs > 0, JSON.stringify(history));
+  assert.match((await cluster.cli("history")).stdout, /WHEN +KIND +FROM +TO +TL +OUTAGE/);
+  const r = await cluster.cli("drill", "failover", "--kind", "switchover", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const drill = JSON.parse(r.stdout) as { ok: boolean; lost: number; acknowledged: number; outageMs: number; clientErrors: number };
+  assert.equal(drill.ok, true);
+  assert.equal(drill.lost, 0);
+  assert.equal(drill.clientErrors, 0);
+  assert.ok(drill.acknowledged > 100 && drill.outageMs > 0);
+  const bad = await cluster.cli("drill", "failover", "--kind", "meteor");
+  assert.equal(bad.code, ExitCode.Usage);
 });
 
 test("scale down to 1 replica", async () => {

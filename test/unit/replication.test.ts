@@ -27,25 +27,33 @@ function node(name: string, role: NodeStatus["role"], state: string, lagBytes: n
   return { name, role, state, timeline: 1, postgresPort: 0, patroniPort: 0, lagBytes, lagSeconds: 0, syncState: null };
 }
 
-test("switchover candidate: the named healthy replica, else the synchronous standby, else the least lagging", () => {
+test("switchover candidate in synchronous mode: the synchronous standby, and only it", () => {
   const cluster = [node("pg1", "primary", "running", 0), node("pg2", "replica", "running", 10), node("pg3", "sync standby", "streaming", 500)];
-  assert.deepEqual(chooseCandidate(cluster, undefined), { ok: true, name: "pg3" });
-  assert.deepEqual(chooseCandidate(cluster, "pg2"), { ok: true, name: "pg2" });
-  const noSync = [node("pg1", "primary", "running", 0), node("pg2", "replica", "running", 900), node("pg3", "replica", "running", 10)];
-  assert.deepEqual(chooseCandidate(noSync, undefined), { ok: true, name: "pg3" });
+  assert.deepEqual(chooseCandidate(cluster, undefined, true), { ok: true, name: "pg3" });
+  assert.deepEqual(chooseCandidate(cluster, "pg3", true), { ok: true, name: "pg3" });
+  const notSync = chooseCandidate(cluster, "pg2", true);
+  assert.ok(!notSync.ok && notSync.code === "IncompatibleState" && /pg3 is/.test(notSync.message));
+  const noSyncYet = chooseCandidate([node("pg1", "primary", "running", 0), node("pg2", "replica", "running", 0)], undefined, true);
+  assert.ok(!noSyncYet.ok && noSyncYet.transient === true);
+});
+
+test("switchover candidate in asynchronous mode: the named healthy replica, else the least lagging", () => {
+  const cluster = [node("pg1", "primary", "running", 0), node("pg2", "replica", "running", 900), node("pg3", "replica", "running", 10)];
+  assert.deepEqual(chooseCandidate(cluster, undefined, false), { ok: true, name: "pg3" });
+  assert.deepEqual(chooseCandidate(cluster, "pg2", false), { ok: true, name: "pg2" });
 });
 
 test("switchover refusals: unknown node, the primary itself, a lagging or stopped replica, no replica at all", () => {
   const cluster = [node("pg1", "primary", "running", 0), node("pg2", "replica", "running", 50_000_000), node("pg3", "replica", "stopped", null)];
-  const unknown = chooseCandidate(cluster, "pg7");
+  const unknown = chooseCandidate(cluster, "pg7", false);
   assert.ok(!unknown.ok && unknown.code === "Usage" && /pg1, pg2, pg3/.test(unknown.hint));
-  const self = chooseCandidate(cluster, "pg1");
+  const self = chooseCandidate(cluster, "pg1", false);
   assert.ok(!self.ok && self.code === "Usage");
-  const lagging = chooseCandidate(cluster, "pg2");
+  const lagging = chooseCandidate(cluster, "pg2", false);
   assert.ok(!lagging.ok && lagging.code === "IncompatibleState" && /50000000 bytes behind/.test(lagging.message));
-  const none = chooseCandidate(cluster, undefined);
+  const none = chooseCandidate(cluster, undefined, false);
   assert.ok(!none.ok && /no healthy, caught-up replica/.test(none.message));
-  const alone = chooseCandidate([node("pg1", "primary", "running", 0)], undefined);
+  const alone = chooseCandidate([node("pg1", "primary", "running", 0)], undefined, false);
   assert.ok(!alone.ok && /tusk scale --replicas 1/.test(alone.hint));
 });
 

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { drillHistory, runDrill, type DrillResult } from "../../core/backup/drill.js";
 import { TuskError } from "../../core/errors.js";
+import { runFailoverDrill } from "../../core/failover/drill.js";
 import { clusterFor } from "../context.js";
 import { table } from "../format.js";
 import { terminalProgress } from "../terminal-progress.js";
@@ -28,6 +29,21 @@ export function registerDrill(program: Command): void {
           hint: "Read the failed checks above; take a new full backup (`tusk backup`) and run the drill again.",
         });
       }
+    });
+  drill
+    .command("failover")
+    .description("a synthetic writer commits every 10 ms through the pooled string while the primary is switched over or lost; reports the outage it saw and any acknowledged write lost")
+    .option("--kind <kind>", "switchover (planned) or primary-loss (the primary's Patroni and PostgreSQL frozen until a replica takes over)", "switchover")
+    .option("--json", "print the result as JSON")
+    .action(async (opts: { kind: string; json?: boolean }, command: Command) => {
+      if (opts.kind !== "switchover" && opts.kind !== "primary-loss") {
+        throw new TuskError("Usage", `--kind must be switchover or primary-loss, not "${opts.kind}".`);
+      }
+      const cluster = clusterFor(command);
+      await cluster.status();
+      const r = await runFailoverDrill(cluster, opts.kind, terminalProgress());
+      console.log(opts.json ? JSON.stringify(r, null, 2) : `Failover drill (${r.kind}) ${r.ok ? "PASSED" : "FAILED"}: ${r.from} → ${r.to}; writes stalled at most ${(r.outageMs / 1000).toFixed(1)} s; ${r.acknowledged} acknowledged commits, ${r.lost} lost; ${r.clientErrors} client errors.`);
+      if (!r.ok) throw new TuskError("ProcessFailed", `The failover drill lost ${r.lost} acknowledged commits.`, { hint: "This must never happen: keep the logs in the state directory and report it." });
     });
   drill
     .command("history")

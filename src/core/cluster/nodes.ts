@@ -58,11 +58,19 @@ function nodesFile(paths: StatePaths): string {
   return join(paths.root, "nodes.json");
 }
 
+function readReplicaNodes(paths: StatePaths): NodeInfo[] {
+  const file = nodesFile(paths);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as NodeInfo[]) : [];
+}
+
 export function readNodes(config: TuskConfig, paths: StatePaths): NodeInfo[] {
   const first: NodeInfo = { name: FIRST_NODE, ports: { postgres: config.ports.postgres, patroni: config.ports.patroni } };
-  const file = nodesFile(paths);
-  const replicas = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as NodeInfo[]) : [];
-  return [first, ...replicas];
+  return [first, ...readReplicaNodes(paths)];
+}
+
+/** Every node's name, without reading tusk.yaml (for cleaning up after a dead supervisor). */
+export function nodeNames(paths: StatePaths): string[] {
+  return [FIRST_NODE, ...readReplicaNodes(paths).map((n) => n.name)];
 }
 
 export function writeReplicaNodes(paths: StatePaths, replicas: NodeInfo[]): void {

@@ -3,6 +3,7 @@ import { run } from "../exec.js";
 import { PG_BIN_DIR } from "../install/components.js";
 import type { OsUser } from "../os-user.js";
 import type { StatePaths } from "../state-dir.js";
+import { FIRST_NODE, nodeNames, nodePaths } from "../cluster/nodes.js";
 import { isAlive, livePidFromFile, stopEscalating, type StopStep } from "./pid-file.js";
 
 /**
@@ -25,14 +26,17 @@ export async function stopOrphanPostmaster(dataDir: string, user: OsUser, log: (
 
 /**
  * Stops what a supervisor that died left running, newest layer first, each by the PID (and start
- * time) in its PID file: PgBouncer, Patroni, etcd, then a postmaster left without its Patroni.
+ * time) in its PID file: PgBouncer, every node's Patroni, etcd, then any postmaster left without
+ * its Patroni.
  */
 export async function stopLeftovers(paths: StatePaths, user: OsUser, log: (line: string) => void, steps: (name: string) => readonly StopStep[]): Promise<void> {
-  for (const name of ["pgbouncer", "patroni", "etcd"]) {
-    const pid = livePidFromFile(paths.pidFile(name));
+  const nodes = nodeNames(paths);
+  const patronis = nodes.map((n) => ({ name: n === FIRST_NODE ? "patroni" : `patroni-${n}`, pidFile: nodePaths(paths, n).patroniPid }));
+  for (const { name, pidFile } of [{ name: "pgbouncer", pidFile: paths.pidFile("pgbouncer") }, ...patronis.reverse(), { name: "etcd", pidFile: paths.pidFile("etcd") }]) {
+    const pid = livePidFromFile(pidFile);
     if (pid === undefined) continue;
     log(`stopping ${name} (pid ${pid}) left by a previous supervisor`);
     await stopEscalating(pid, steps(name));
   }
-  await stopOrphanPostmaster(paths.dataDir, user, log);
+  for (const n of nodes) await stopOrphanPostmaster(nodePaths(paths, n).dataDir, user, log);
 }

@@ -73,15 +73,19 @@ export function nodeStatuses(nodes: NodeInfo[], members: PatroniMember[], rows: 
 /** A replica this far behind is not a switchover target (Patroni's maximum_lag_on_failover). */
 export const SWITCHOVER_MAX_LAG_BYTES = 1_048_576;
 
-export type CandidateChoice = { ok: true; name: string } | { ok: false; code: ExitCodeName; message: string; hint: string };
+export type CandidateChoice =
+  | { ok: true; name: string }
+  | { ok: false; code: ExitCodeName; message: string; hint: string; /** worth asking again in a moment */ transient?: boolean };
 
 /**
- * Which replica a switchover promotes: the one asked for, if it is a healthy, caught-up replica; else
- * the synchronous standby, else the least lagging streaming replica.
+ * Which replica a switchover promotes. In synchronous mode Patroni promotes only the synchronous
+ * standby, so that is the candidate (a named node must be it); otherwise the named healthy,
+ * caught-up replica, or the least lagging one.
  */
-export function chooseCandidate(nodes: NodeStatus[], to: string | undefined): CandidateChoice {
+export function chooseCandidate(nodes: NodeStatus[], to: string | undefined, synchronous: boolean): CandidateChoice {
   const names = nodes.map((n) => n.name).join(", ");
   const healthy = (n: NodeStatus) => n.role !== "primary" && n.role !== "unknown" && (n.state === "streaming" || n.state === "running") && n.lagBytes !== null && n.lagBytes <= SWITCHOVER_MAX_LAG_BYTES;
+  const sync = nodes.find((n) => n.role === "sync standby");
   if (to !== undefined) {
     const n = nodes.find((x) => x.name === to);
     if (!n) return { ok: false, code: "Usage", message: `There is no node named "${to}".`, hint: `Nodes: ${names}.` };
@@ -89,9 +93,19 @@ export function chooseCandidate(nodes: NodeStatus[], to: string | undefined): Ca
     if (!healthy(n)) {
       return { ok: false, code: "IncompatibleState", message: `${to} is not a healthy, caught-up replica (state ${n.state}, ${n.lagBytes ?? "unknown"} bytes behind).`, hint: "Wait until it streams and has caught up (tusk status), or choose another node." };
     }
-    return { ok: true, name: to };
+    if (synchronous && sync && sync.name !== to) {
+      return { ok: false, code: "IncompatibleState", message: `${to} is not the synchronous standby (${sync.name} is); in synchronous mode only the synchronous standby has every acknowledged commit.`, hint: `Switch over to ${sync.name}, or leave out --to.` };
+    }
   }
-  const candidates = nodes.filter(healthy).sort((a, b) => (a.role === "sync standby" ? -1 : b.role === "sync standby" ? 1 : (a.lagBytes ?? 0) - (b.lagBytes ?? 0)));
+  if (synchronous) {
+    if (!sync) {
+      return { ok: false, code: "IncompatibleState", message: "No replica is the synchronous standby yet.", hint: "Patroni names one within a few seconds of a replica catching up; `tusk status` shows it.", transient: true };
+    }
+    if (!healthy(sync)) return { ok: false, code: "IncompatibleState", message: `The synchronous standby ${sync.name} is not healthy (state ${sync.state}).`, hint: "`tusk status` shows each replica's state and lag.", transient: true };
+    return { ok: true, name: sync.name };
+  }
+  if (to !== undefined) return { ok: true, name: to };
+  const candidates = nodes.filter(healthy).sort((a, b) => (a.lagBytes ?? 0) - (b.lagBytes ?? 0));
   if (candidates.length === 0) {
     return { ok: false, code: "IncompatibleState", message: "There is no healthy, caught-up replica to switch over to.", hint: nodes.length > 1 ? "tusk status shows each replica's state and lag." : "Add one with `tusk scale --replicas 1`." };
   }

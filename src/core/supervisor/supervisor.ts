@@ -5,7 +5,7 @@ import type { TuskConfig } from "../config/config-file.js";
 import { asRecord, effectiveSettings, type EffectiveSettings } from "../config/effective-settings.js";
 import type { HostFacts } from "../config/host-facts.js";
 import { pgbouncerIni, pgbouncerUserlist } from "../generate/pgbouncer-config.js";
-import { localParameters, PATRONI_NAMESPACE, PATRONI_REST_USER, patroniConfig } from "../generate/patroni-config.js";
+import { dcsSettings, localParameters, PATRONI_NAMESPACE, PATRONI_REST_USER, patroniConfig } from "../generate/patroni-config.js";
 import { ensureServerCertificate } from "../generate/tls.js";
 import { pgbackrestConf } from "../generate/pgbackrest-config.js";
 import { Pgbackrest } from "../backup/pgbackrest.js";
@@ -18,15 +18,12 @@ import { getJson } from "../processes/http-probe.js";
 import { ManagedProcess, type ProcessSpec } from "../processes/managed-process.js";
 import { stopLeftovers, stopOrphanPostmaster } from "../processes/leftovers.js";
 import { sleep, isAlive } from "../processes/pid-file.js";
-import { clusterConfig, isPrimary, patchConfig, patroniNode, patroniSpec, restartPostgres, type PatroniAuth, type PatroniMember, type PatroniNodeStatus } from "../processes/patroni.js";
-import { FIRST_NODE, nodePaths, readNodes, readPrimary, type NodeInfo } from "../cluster/nodes.js";
+import { clusterConfig, isPrimary, patchConfig, patroniCluster, patroniNode, patroniSpec, patroniSwitchover, restartPostgres, type PatroniAuth, type PatroniMember, type PatroniNodeStatus } from "../processes/patroni.js";
+import { FIRST_NODE, nextNodeName, nodePaths, readNodes, readPrimary, writePrimary, writeReplicaNodes, type NodeInfo } from "../cluster/nodes.js";
 import { callbackSocket, CALLBACK_SCRIPT, startCallbackServer, type CallbackServer } from "./callback-server.js";
-import { dcsSettings } from "../generate/patroni-config.js";
-import { livePidFromFile, stopEscalating } from "../processes/pid-file.js";
 import { chooseCandidate, nodeStatuses, poolerAdmin, replicationRows, type ReplicationRow, type ReplicationStatus } from "./replication.js";
-import { patroniCluster, patroniSwitchover } from "../processes/patroni.js";
-import { nextNodeName, writePrimary, writeReplicaNodes } from "../cluster/nodes.js";
 import { freePortSet } from "../cluster/free-ports.js";
+import { recordRoleChange } from "../cluster/history.js";
 import { MAX_REPLICAS } from "../config/config-file.js";
 import { freemem } from "node:os";
 import { pgbouncerSpec, portAccepts } from "../processes/pgbouncer.js";
@@ -295,11 +292,6 @@ export class Supervisor {
 
   /** Stops processes a previous supervisor left running (it was killed), checked by PID and start time. */
   private async reapStale(): Promise<void> {
-    for (const node of this.nodes.filter((n) => n.name !== FIRST_NODE)) {
-      const pid = livePidFromFile(nodePaths(this.paths, node.name).patroniPid);
-      if (pid !== undefined) await stopEscalating(pid, this.specFor(patroniChild(node.name)).stopSteps);
-      await stopOrphanPostmaster(nodePaths(this.paths, node.name).dataDir, this.pgUser, this.log);
-    }
     await stopLeftovers(this.paths, this.pgUser, this.log, (name) => this.specFor(name).stopSteps);
   }
 
@@ -457,6 +449,8 @@ export class Supervisor {
   }
 
   private following = false;
+  /** When the watch last saw the primary running as primary: the start of a failover's outage. */
+  private primaryHealthyAt: number | undefined;
 
   /**
    * Finds the leader in Patroni's view of the cluster and, when it has moved, points PgBouncer at it
@@ -479,6 +473,10 @@ export class Supervisor {
       writePrimary(this.paths, this.primaryNode);
       this.log(`primary moved from ${from} to ${leader.name}: PgBouncer now sends writes to port ${this.primaryNode.ports.postgres}`);
       await this.retargetPooler();
+      if (this.operation !== "switchover") {
+        const seen = this.primaryHealthyAt;
+        recordRoleChange(this.paths, { at: new Date().toISOString(), kind: "failover", from, to: leader.name, timeline: leader.timeline ?? null, outageMs: seen ? Date.now() - seen : null });
+      }
     } finally {
       this.following = false;
     }
@@ -589,8 +587,14 @@ export class Supervisor {
   async switchover(to: string | undefined): Promise<{ from: string; to: string; pausedMs: number; totalMs: number }> {
     return this.exclusive("switchover", async () => {
       const started = Date.now();
-      const status = await this.replicationStatus();
-      const choice = chooseCandidate(status.nodes, to);
+      if (this.nodes.length < 2) throw new TuskError("IncompatibleState", "There is no replica to switch over to.", { hint: "Add one with `tusk scale --replicas 1`." });
+      // Right after a role change Patroni takes up to loop_wait to name the new synchronous standby.
+      let choice = chooseCandidate((await this.replicationStatus()).nodes, to, this.config.replication_mode !== "async");
+      while (!choice.ok && choice.transient && Date.now() - started < 15_000) {
+        await sleep(500);
+        await this.followLeader();
+        choice = chooseCandidate((await this.replicationStatus()).nodes, to, this.config.replication_mode !== "async");
+      }
       if (!choice.ok) throw new TuskError(choice.code, choice.message, { hint: choice.hint });
       const from = this.primary;
       this.log(`switchover from ${from} to ${choice.name}: pausing the pool`);
@@ -609,8 +613,11 @@ export class Supervisor {
         await poolerAdmin(this.config, this.paths, (c) => c.query(`RESUME ${this.config.database}`)).catch((e) => this.log(`RESUME failed: ${(e as Error).message}`));
       }
       const totalMs = Date.now() - started;
-      this.log(`switchover to ${choice.name} done in ${totalMs} ms (pool paused ${Date.now() - pausedAt} ms)`);
-      return { from, to: choice.name, pausedMs: Date.now() - pausedAt, totalMs };
+      const pausedMs = Date.now() - pausedAt;
+      this.log(`switchover to ${choice.name} done in ${totalMs} ms (pool paused ${pausedMs} ms)`);
+      const timeline = this.members.find((m) => m.name === choice.name)?.timeline ?? null;
+      recordRoleChange(this.paths, { at: new Date().toISOString(), kind: "switchover", from, to: choice.name, timeline, outageMs: pausedMs });
+      return { from, to: choice.name, pausedMs, totalMs };
     });
   }
 
@@ -620,6 +627,7 @@ export class Supervisor {
     const down = this.childOrder().filter((n) => this.children.has(n) && !this.children.get(n)!.running);
     await this.followLeader();
     this.lastPatroni = await patroniNode(this.primaryNode.ports.patroni, 1000);
+    if (isPrimary(this.lastPatroni)) this.primaryHealthyAt = Date.now();
     const decision = decideRestarts(down, this.nextRestartAt, Date.now(), this.lastPatroni);
     this.decision = decision.sentence;
     this.phase = decision.healthy ? "ready" : "degraded";

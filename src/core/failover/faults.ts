@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { nodePaths } from "../../src/core/cluster/nodes.js";
-import { StatePaths } from "../../src/core/state-dir.js";
+import { nodePaths } from "../cluster/nodes.js";
+import { StatePaths } from "../state-dir.js";
 
-/** Faults injected into one node of a cluster on this machine (tests and the failover benchmark). */
+/** Faults injected into one node of a cluster on this machine: failover drills, tests, the benchmark. */
 export function pidOf(file: string): number {
   return Number(readFileSync(file, "utf8").trim().split(/\s+/)[0]);
 }

@@ -8,7 +8,7 @@ export interface WriterReport {
 }
 
 /**
- * A client that commits one row every 10 ms through a connection string and records every id whose
+ * Synthetic write load for failover drills, tests and the benchmark: a client that commits one row every 10 ms through a connection string and records every id whose
  * commit was acknowledged. Each query gives up after `queryTimeoutMs` (as an application would), and
  * the connection is then replaced.
  */

@@ -1,0 +1,105 @@
+import pg from "pg";
+import type { Cluster } from "../cluster/cluster.js";
+import { connectionStrings } from "../cluster/connection-strings.js";
+import { TuskError } from "../errors.js";
+import type { Progress } from "../progress.js";
+import { sleep } from "../processes/pid-file.js";
+import type { SupervisorStatus } from "../supervisor/status.js";
+import { freezeNode } from "./faults.js";
+import { Writer } from "./writer.js";
+
+export type FailoverDrillKind = "switchover" | "primary-loss";
+
+export interface FailoverDrillResult {
+  kind: FailoverDrillKind;
+  from: string;
+  to: string;
+  /** The longest time between two acknowledged commits of the synthetic writer. */
+  outageMs: number;
+  acknowledged: number;
+  /** Acknowledged commits not found on the new primary afterwards: must be 0. */
+  lost: number;
+  clientErrors: number;
+  ok: boolean;
+}
+
+const primaryOf = (s: SupervisorStatus) => s.replication.nodes.find((n) => n.role === "primary");
+
+async function waitFor(cluster: Cluster, what: string, check: (s: SupervisorStatus) => boolean, timeoutMs: number): Promise<SupervisorStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await cluster.status().catch(() => undefined);
+    if (s && check(s)) return s;
+    if (Date.now() > deadline) throw new TuskError("Timeout", `${what} did not happen within ${timeoutMs / 1000} s.`, { hint: "`tusk status` shows each node; the supervisor log says what it saw." });
+    await sleep(500);
+  }
+}
+
+async function exec(url: string, sql: string, values: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    return await client.query(sql, values);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * `tusk drill failover`: a synthetic writer commits a row every 10 ms through the pooled connection
+ * string while the primary is switched over (planned) or lost (its Patroni and PostgreSQL frozen,
+ * as if the node stopped answering, then thawed to rejoin). Reports the outage the writer saw and
+ * whether any acknowledged commit is missing on the new primary. The drill's table is dropped.
+ */
+export async function runFailoverDrill(cluster: Cluster, kind: FailoverDrillKind, progress: Progress): Promise<FailoverDrillResult> {
+  const before = await cluster.status();
+  const replicas = before.replication.nodes.filter((n) => n.role !== "primary");
+  if (replicas.length === 0) throw new TuskError("IncompatibleState", "A failover drill needs at least one replica.", { hint: "Add one with `tusk scale --replicas 1`." });
+  // In synchronous mode Patroni promotes only the synchronous standby: without one named, a lost
+  // primary is not replaced.
+  const candidate = (n: SupervisorStatus["replication"]["nodes"][number]) => (cluster.config.replication_mode === "async" ? n.role !== "primary" : n.role === "sync standby") && n.state === "running" && (n.lagBytes ?? 1) === 0;
+  const healthy = (s: SupervisorStatus) => primaryOf(s)?.state === "running" && s.replication.nodes.some(candidate);
+  // Right after a role change Patroni takes a moment to name a synchronous standby again.
+  const ready = healthy(before) ? before : await waitFor(cluster, "a caught-up failover candidate", healthy, 30_000).catch(() => undefined);
+  if (!ready) throw new TuskError("IncompatibleState", "No replica is a running, caught-up failover candidate (in synchronous mode: the synchronous standby), so a failover now would find none.", { hint: "`tusk status` shows each replica's role, state and lag." });
+  const from = primaryOf(ready)!.name;
+  const urls = connectionStrings(cluster.config, cluster.paths);
+  const table = `tusk_failover_drill_${Date.now()}`;
+  // The owner role through the pooler: it reaches whichever node is primary.
+  const owner = urls.migrations.replace(`:${cluster.config.ports.postgres}/`, `:${cluster.config.ports.pooler}/`);
+  await exec(owner, `CREATE TABLE ${table} (id int PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`);
+  try {
+    let step = progress.step("Writing a row every 10 ms through the pooled connection string");
+    const writer = new Writer(urls.pooled, table);
+    await sleep(2000);
+    step.done();
+    let to: string;
+    if (kind === "switchover") {
+      step = progress.step(`Switching over from ${from}`);
+      to = (await cluster.api.switchover(undefined)).to;
+      step.done();
+    } else {
+      step = progress.step(`Freezing ${from} (Patroni and PostgreSQL stop answering) until a replica takes over`);
+      const thaw = freezeNode(cluster.paths.root, from);
+      try {
+        const after = await waitFor(cluster, "a replica taking over", (s) => { const p = primaryOf(s); return p !== undefined && p.name !== from && p.state === "running"; }, 120_000);
+        to = primaryOf(after)!.name;
+        await sleep(2000);
+      } finally {
+        thaw();
+      }
+      step.done();
+      step = progress.step(`Waiting for ${from} to rejoin as a replica`);
+      await waitFor(cluster, `${from} rejoining`, (s) => { const n = s.replication.nodes.find((x) => x.name === from); return n !== undefined && n.role !== "primary" && n.state === "running"; }, 180_000);
+      step.done();
+    }
+    await sleep(2000);
+    const report = await writer.stop();
+    const found = await exec(urls.pooled, `SELECT count(*)::int AS n FROM ${table} WHERE id = ANY($1)`, [report.acked]);
+    const lost = report.acked.length - Number(found.rows[0]?.n ?? 0);
+    return { kind, from, to, outageMs: report.maxGapMs, acknowledged: report.acked.length, lost, clientErrors: report.errors.length, ok: lost === 0 };
+  } finally {
+    await exec(owner, `DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+  }
+}
