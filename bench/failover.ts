@@ -49,14 +49,28 @@ const healthy = (s: SupervisorStatus) => primaryOf(s)?.state === "running" && s.
 
 let tables = 0;
 
+/** Retries a query for up to a minute: right after a fault the pooler may still report the failed login. */
+async function retrying<T>(work: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await work();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await sleep(500);
+    }
+  }
+}
+
 /** One trial: a writer, the fault, recovery, then the count of acknowledged rows on the primary. */
 async function trial(cluster: TestCluster, scenario: Scenario): Promise<{ outageMs: number; errors: number; lost: number }> {
   await waitFor(cluster, "a healthy cluster", healthy);
   const table = `bench_${++tables}`;
-  await cluster.query(cluster.url("pooled", "owner"), `CREATE TABLE ${table} (id int PRIMARY KEY)`);
+  await retrying(() => cluster.query(cluster.url("pooled", "owner"), `CREATE TABLE ${table} (id int PRIMARY KEY)`));
   const old = primaryOf(await status(cluster))!.name;
   const writer = new Writer(cluster.url("pooled"), table);
   await sleep(2000);
+  const faultAt = Date.now();
   if (scenario === "switchover") {
     const r = await cluster.cli("switchover");
     if (r.code !== 0) throw new Error(`switchover failed: ${r.stderr}`);
@@ -72,9 +86,12 @@ async function trial(cluster: TestCluster, scenario: Scenario): Promise<{ outage
       thaw();
     }
   }
+  // The outage ends when the writer's commits are acknowledged again.
+  const resumed = Date.now() + 180_000;
+  while (writer.lastAckAt <= faultAt + 100 && Date.now() < resumed) await sleep(100);
   await sleep(2000);
   const report = await writer.stop();
-  const found = await cluster.query<{ n: number }>(cluster.url("pooled"), `SELECT count(*)::int AS n FROM ${table} WHERE id = ANY($1)`, [report.acked]);
+  const found = await retrying(() => cluster.query<{ n: number }>(cluster.url("pooled"), `SELECT count(*)::int AS n FROM ${table} WHERE id = ANY($1)`, [report.acked]));
   return { outageMs: report.maxGapMs, errors: report.errors.length, lost: report.acked.length - (found.rows[0]?.n ?? 0) };
 }
 

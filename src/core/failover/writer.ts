@@ -14,6 +14,8 @@ export interface WriterReport {
  */
 export class Writer {
   private stopped = false;
+  /** When the last commit was acknowledged (ms since the epoch). */
+  lastAckAt = Date.now();
   private readonly done: Promise<WriterReport>;
 
   constructor(url: string, table: string, queryTimeoutMs = 5000) {
@@ -37,6 +39,7 @@ export class Writer {
         report.acked.push(next);
         report.maxGapMs = Math.max(report.maxGapMs, Date.now() - lastOk);
         lastOk = Date.now();
+        this.lastAckAt = lastOk;
       } catch (e) {
         report.errors.push((e as Error).message);
         void client?.end().catch(() => undefined);
