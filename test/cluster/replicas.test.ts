@@ -179,6 +179,16 @@ test("history lists the switchover and the failover; a failover drill reports th
   assert.equal(bad.code, ExitCode.Usage);
 });
 
+test("after the failovers, backups, restore points and restore drills follow the current primary", async () => {
+  const backup = await cluster.cli("backup", "--type", "incr");
+  assert.equal(backup.code, 0, backup.stderr);
+  assert.equal((await cluster.cli("restore-point", "after_failovers")).code, 0);
+  // The drill's scratch instance must not wait for the synchronous standby the source named.
+  const drill = await cluster.cli("drill", "restore", "--json");
+  assert.equal(drill.code, 0, drill.stderr + drill.stdout);
+  assert.equal((JSON.parse(drill.stdout) as { ok: boolean }).ok, true);
+});
+
 test("scale down to 1 replica", async () => {
   const r = await cluster.cli("scale", "--replicas", "1");
   assert.equal(r.code, 0, r.stderr);

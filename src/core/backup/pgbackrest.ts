@@ -26,6 +26,9 @@ export interface PgbackrestInfo {
 
 export type BackupType = "full" | "diff" | "incr";
 
+/** Commands that take pgBackRest's pg1-* options (the ones that reach PostgreSQL or its files). */
+const REACHES_POSTGRES = new Set(["backup", "check", "stanza-create", "stanza-upgrade", "archive-push"]);
+
 /** pgBackRest's exit code for "unable to acquire lock". */
 const LOCK_CONFLICT = 50;
 /** `info` status codes: the stanza is valid, with or without a backup yet. */
@@ -41,15 +44,18 @@ const NO_BACKUP = 2;
 export class Pgbackrest {
   constructor(private readonly config: TuskConfig, private readonly paths: StatePaths, private readonly user: OsUser) {}
 
-  /** The configuration names node pg1; after a failover backups are taken from the current primary. */
-  private base(): string[] {
+  /**
+   * The configuration names node pg1; after a failover, the commands that reach PostgreSQL are
+   * pointed at the current primary. The others (info, expire, verify) reject pg options.
+   */
+  private base(command: string): string[] {
     const primary = readPrimary(this.config, this.paths);
-    const node = primary.name === FIRST_NODE ? [] : [`--pg1-path=${primary.dataDir}`, `--pg1-port=${primary.port}`, `--pg1-socket-path=${primary.socketDir}`];
+    const node = primary.name === FIRST_NODE || !REACHES_POSTGRES.has(command) ? [] : [`--pg1-path=${primary.dataDir}`, `--pg1-port=${primary.port}`, `--pg1-socket-path=${primary.socketDir}`];
     return [`--config=${this.paths.pgbackrestConfig}`, `--stanza=${this.config.cluster_name}`, ...node];
   }
 
   async run(command: string, args: string[] = [], onLine?: (line: string) => void): Promise<RunResult> {
-    return run(PGBACKREST_BIN, [...this.base(), ...args, command], { uid: this.user.uid, gid: this.user.gid, cwd: this.paths.pgbackrestDir, onLine });
+    return run(PGBACKREST_BIN, [...this.base(command), ...args, command], { uid: this.user.uid, gid: this.user.gid, cwd: this.paths.pgbackrestDir, onLine });
   }
 
   /**
@@ -92,7 +98,7 @@ export class Pgbackrest {
 
   /** Pushes one WAL file synchronously, without the asynchronous queue of a running cluster. */
   async archivePush(walFile: string): Promise<void> {
-    const r = await run(PGBACKREST_BIN, [...this.base(), "--no-archive-async", "archive-push", walFile], { uid: this.user.uid, gid: this.user.gid, cwd: this.paths.pgbackrestDir });
+    const r = await run(PGBACKREST_BIN, [...this.base("archive-push"), "--no-archive-async", "archive-push", walFile], { uid: this.user.uid, gid: this.user.gid, cwd: this.paths.pgbackrestDir });
     if (r.code !== 0) {
       throw new TuskError("ProcessFailed", `pgbackrest archive-push ${walFile} failed (code ${r.code}).`, { detail: tail(r.stderr || r.stdout, 8) });
     }

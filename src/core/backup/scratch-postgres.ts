@@ -42,6 +42,9 @@ export class ScratchPostgres {
       `hba_file=${join(this.dataDir, "pg_hba.conf")}`,
       `ident_file=${join(this.dataDir, "pg_ident.conf")}`,
       "archive_mode=off",
+      // A source in synchronous mode hands down the standby Patroni named: a scratch instance has
+      // none, and every commit would wait for it forever.
+      "synchronous_standby_names=''",
       "shared_preload_libraries=pg_stat_statements",
       "shared_buffers=128MB",
       "logging_collector=off",
