@@ -18,6 +18,7 @@ import { PGBOUNCER } from "../src/core/install/components.js";
 import { TestCluster } from "../test/helpers/test-cluster.js";
 import { Writer } from "../src/core/failover/writer.js";
 import { freezeNode, killPostmaster } from "../src/core/failover/faults.js";
+import { primaryOf } from "../src/core/supervisor/replication.js";
 import { machineLine, median, printTable, seconds } from "./lib/report.js";
 
 const { values: opts } = parseArgs({ options: { trials: { type: "string", default: "3" } } });
@@ -43,9 +44,8 @@ async function waitFor(cluster: TestCluster, what: string, check: (s: Supervisor
   }
 }
 
-const primaryOf = (s: SupervisorStatus) => s.replication.nodes.find((n) => n.role === "primary");
 /** Every replica streaming and caught up, and a synchronous standby named (the only one Patroni promotes). */
-const healthy = (s: SupervisorStatus) => primaryOf(s)?.state === "running" && s.replication.nodes.some((n) => n.role === "sync standby") && s.replication.nodes.every((n) => n.role === "primary" || (n.state === "running" && (n.lagBytes ?? 1) === 0));
+const healthy = (s: SupervisorStatus) => primaryOf(s.replication)?.state === "running" && s.replication.nodes.some((n) => n.role === "sync standby") && s.replication.nodes.every((n) => n.role === "primary" || (n.state === "running" && (n.lagBytes ?? 1) === 0));
 
 let tables = 0;
 
@@ -67,7 +67,7 @@ async function trial(cluster: TestCluster, scenario: Scenario): Promise<{ outage
   await waitFor(cluster, "a healthy cluster", healthy);
   const table = `bench_${++tables}`;
   await retrying(() => cluster.query(cluster.url("pooled", "owner"), `CREATE TABLE ${table} (id int PRIMARY KEY)`));
-  const old = primaryOf(await status(cluster))!.name;
+  const old = primaryOf((await status(cluster)).replication)!.name;
   const writer = new Writer(cluster.url("pooled"), table);
   await sleep(2000);
   const faultAt = Date.now();
@@ -76,11 +76,11 @@ async function trial(cluster: TestCluster, scenario: Scenario): Promise<{ outage
     if (r.code !== 0) throw new Error(`switchover failed: ${r.stderr}`);
   } else if (scenario === "postmaster kill") {
     killPostmaster(cluster.stateDir, old);
-    await waitFor(cluster, "a running primary", (s) => primaryOf(s)?.state === "running");
+    await waitFor(cluster, "a running primary", (s) => primaryOf(s.replication)?.state === "running");
   } else {
     const thaw = freezeNode(cluster.stateDir, old);
     try {
-      await waitFor(cluster, "a promoted replica", (s) => { const p = primaryOf(s); return p !== undefined && p.name !== old && p.state === "running"; });
+      await waitFor(cluster, "a promoted replica", (s) => { const p = primaryOf(s.replication); return p !== undefined && p.name !== old && p.state === "running"; });
       await sleep(2000);
     } finally {
       thaw();

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ExitCode } from "../../src/core/errors.js";
 import type { SupervisorStatus } from "../../src/core/supervisor/status.js";
-import type { NodeStatus } from "../../src/core/supervisor/replication.js";
+import { primaryOf, type NodeStatus } from "../../src/core/supervisor/replication.js";
 import { freezeNode, killPostmaster } from "../../src/core/failover/faults.js";
 import { TestCluster } from "../helpers/test-cluster.js";
 import { Writer, type WriterReport } from "../../src/core/failover/writer.js";
@@ -26,7 +26,6 @@ async function status(): Promise<SupervisorStatus> {
   return JSON.parse(r.stdout) as SupervisorStatus;
 }
 
-const primaryOf = (s: SupervisorStatus) => s.replication.nodes.find((n) => n.role === "primary");
 
 async function waitFor(what: string, check: (s: SupervisorStatus) => boolean, timeoutMs = 90_000): Promise<SupervisorStatus> {
   const deadline = Date.now() + timeoutMs;
@@ -106,7 +105,7 @@ test("refusals: switchover to an unknown node, scaling below zero or beyond the 
 
 test("switchover under write load: no client error, no acknowledged row lost, the pooled string unchanged", async () => {
   const name = await writerTable();
-  const before = primaryOf(await status())!.name;
+  const before = primaryOf((await status()).replication)!.name;
   const writer = new Writer(cluster.url("pooled"), name);
   await sleep(1500);
   const r = await cluster.cli("switchover", "--json");
@@ -117,17 +116,17 @@ test("switchover under write load: no client error, no acknowledged row lost, th
   const report = await writer.stop();
   assert.deepEqual(report.errors, [], "clients waited in the paused pool instead of failing");
   await assertNoneLost(name, report);
-  assert.equal(primaryOf(await status())!.name, result.to);
+  assert.equal(primaryOf((await status()).replication)!.name, result.to);
 });
 
 test("kill -9 of the primary's postmaster: writes resume through the same string, nothing acknowledged is lost", async () => {
   const name = await writerTable();
   const s = await status();
-  const primary = primaryOf(s)!;
+  const primary = primaryOf(s.replication)!;
   const writer = new Writer(cluster.url("pooled"), name);
   await sleep(1500);
   killPostmaster(cluster.stateDir, primary.name);
-  await waitFor("a running primary again", (x) => primaryOf(x)?.state === "running" && x.replication.nodes.filter((n) => n.state === "running").length === 3);
+  await waitFor("a running primary again", (x) => primaryOf(x.replication)?.state === "running" && x.replication.nodes.filter((n) => n.state === "running").length === 3);
   await sleep(3000);
   const report = await writer.stop();
   await assertNoneLost(name, report);
@@ -140,13 +139,13 @@ test("loss of the primary's node (Patroni and PostgreSQL frozen): failover, noth
   // synchronous standby. (Patroni names none for a moment after a primary restarts, and in
   // synchronous mode it promotes only the synchronous standby.)
   const s = await waitFor("replicas caught up and a synchronous standby", (x) => x.replication.nodes.some((n) => n.role === "sync standby") && x.replication.nodes.every((n) => n.role === "primary" || (n.state === "running" && (n.lagBytes ?? 1) === 0)));
-  const old = primaryOf(s)!;
+  const old = primaryOf(s.replication)!;
   const writer = new Writer(cluster.url("pooled"), name);
   await sleep(1500);
   const thaw = freezeNode(cluster.stateDir, old.name);
   try {
-    const after = await waitFor("a replica promoted", (x) => { const p = primaryOf(x); return p !== undefined && p.name !== old.name && p.state === "running"; }, 60_000);
-    assert.notEqual(primaryOf(after)!.name, old.name);
+    const after = await waitFor("a replica promoted", (x) => { const p = primaryOf(x.replication); return p !== undefined && p.name !== old.name && p.state === "running"; }, 60_000);
+    assert.notEqual(primaryOf(after.replication)!.name, old.name);
     await sleep(3000);
     // The old primary wakes up after its lock expired: it must demote, not take the lock back.
     thaw();
@@ -159,7 +158,7 @@ test("loss of the primary's node (Patroni and PostgreSQL frozen): failover, noth
   await assertNoneLost(name, report);
   const end = await status();
   assert.equal(end.replication.nodes.filter((n) => n.role === "primary").length, 1, "one primary");
-  assert.notEqual(primaryOf(end)!.name, old.name, "the promoted node kept the lock");
+  assert.notEqual(primaryOf(end.replication)!.name, old.name, "the promoted node kept the lock");
 });
 
 test("history lists the switchover and the failover; a failover drill reports the outage and no lost write", async () => {

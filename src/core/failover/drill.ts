@@ -6,6 +6,7 @@ import type { Progress } from "../progress.js";
 import { sleep } from "../processes/pid-file.js";
 import type { SupervisorStatus } from "../supervisor/status.js";
 import { freezeNode } from "./faults.js";
+import { primaryOf } from "../supervisor/replication.js";
 import { Writer } from "./writer.js";
 
 export type FailoverDrillKind = "switchover" | "primary-loss";
@@ -23,7 +24,6 @@ export interface FailoverDrillResult {
   ok: boolean;
 }
 
-const primaryOf = (s: SupervisorStatus) => s.replication.nodes.find((n) => n.role === "primary");
 
 async function waitFor(cluster: Cluster, what: string, check: (s: SupervisorStatus) => boolean, timeoutMs: number): Promise<SupervisorStatus> {
   const deadline = Date.now() + timeoutMs;
@@ -59,11 +59,11 @@ export async function runFailoverDrill(cluster: Cluster, kind: FailoverDrillKind
   // In synchronous mode Patroni promotes only the synchronous standby: without one named, a lost
   // primary is not replaced.
   const candidate = (n: SupervisorStatus["replication"]["nodes"][number]) => (cluster.config.replication_mode === "async" ? n.role !== "primary" : n.role === "sync standby") && n.state === "running" && (n.lagBytes ?? 1) === 0;
-  const healthy = (s: SupervisorStatus) => primaryOf(s)?.state === "running" && s.replication.nodes.some(candidate);
+  const healthy = (s: SupervisorStatus) => primaryOf(s.replication)?.state === "running" && s.replication.nodes.some(candidate);
   // Right after a role change Patroni takes a moment to name a synchronous standby again.
   const ready = healthy(before) ? before : await waitFor(cluster, "a caught-up failover candidate", healthy, 30_000).catch(() => undefined);
   if (!ready) throw new TuskError("IncompatibleState", "No replica is a running, caught-up failover candidate (in synchronous mode: the synchronous standby), so a failover now would find none.", { hint: "`tusk status` shows each replica's role, state and lag." });
-  const from = primaryOf(ready)!.name;
+  const from = primaryOf(ready.replication)!.name;
   const urls = connectionStrings(cluster.config, cluster.paths);
   const table = `tusk_failover_drill_${Date.now()}`;
   // The owner role through the pooler: it reaches whichever node is primary.
@@ -83,8 +83,8 @@ export async function runFailoverDrill(cluster: Cluster, kind: FailoverDrillKind
       step = progress.step(`Freezing ${from} (Patroni and PostgreSQL stop answering) until a replica takes over`);
       const thaw = freezeNode(cluster.paths.root, from);
       try {
-        const after = await waitFor(cluster, "a replica taking over", (s) => { const p = primaryOf(s); return p !== undefined && p.name !== from && p.state === "running"; }, 120_000);
-        to = primaryOf(after)!.name;
+        const after = await waitFor(cluster, "a replica taking over", (s) => { const p = primaryOf(s.replication); return p !== undefined && p.name !== from && p.state === "running"; }, 120_000);
+        to = primaryOf(after.replication)!.name;
         await sleep(2000);
       } finally {
         thaw();

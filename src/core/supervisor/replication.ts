@@ -49,6 +49,11 @@ export interface ReplicationStatus {
   nodes: NodeStatus[];
 }
 
+/** The node Patroni names leader, if any answers. */
+export function primaryOf(r: ReplicationStatus): NodeStatus | undefined {
+  return r.nodes.find((n) => n.role === "primary");
+}
+
 /** Joins tusk's nodes, Patroni's members and the primary's pg_stat_replication into one row per node. */
 export function nodeStatuses(nodes: NodeInfo[], members: PatroniMember[], rows: ReplicationRow[]): NodeStatus[] {
   return nodes.map((n) => {

@@ -356,10 +356,10 @@ export class Supervisor {
     throw this.postgresFailure(`PostgreSQL did not become a running primary within ${PRIMARY_TIMEOUT_MS / 1000} s.`);
   }
 
-  private async waitForPrimary(): Promise<void> {
+  private async waitForPrimary(failure = `PostgreSQL did not become a running primary within ${PRIMARY_TIMEOUT_MS / 1000} s.`): Promise<void> {
     const deadline = Date.now() + PRIMARY_TIMEOUT_MS;
     while (!isPrimary(await patroniNode(this.primaryNode.ports.patroni))) {
-      if (Date.now() > deadline) throw this.postgresFailure(`PostgreSQL did not become a running primary within ${PRIMARY_TIMEOUT_MS / 1000} s.`);
+      if (Date.now() > deadline) throw this.postgresFailure(failure);
       await sleep(500);
     }
   }
@@ -426,11 +426,7 @@ export class Supervisor {
     if (node?.pending_restart) {
       this.log("restarting PostgreSQL for settings that need it");
       await restartPostgres(port, auth);
-      const ready = Date.now() + PRIMARY_TIMEOUT_MS;
-      while (!isPrimary(await patroniNode(port))) {
-        if (Date.now() > ready) throw this.postgresFailure("PostgreSQL did not come back after a restart for new settings.");
-        await sleep(500);
-      }
+      await this.waitForPrimary("PostgreSQL did not come back after a restart for new settings.");
     }
   }
 
