@@ -68,8 +68,9 @@ export function formatReplication(s: Pick<SupervisorStatus, "replication">): str
     n.lagBytes === null ? "-" : bytes(n.lagBytes),
     n.lagSeconds === null ? "-" : `${n.lagSeconds.toFixed(1)} s`,
     n.syncState ?? "-",
+    n.servesReads === null ? "-" : n.servesReads ? "yes" : "no",
   ]);
-  return [`Replication: ${mode}; primary ${r.primary}`, table(rows, ["NODE", "ROLE", "STATE", "TL", "PORT", "LAG", "LAG TIME", "SYNC"]), ""];
+  return [`Replication: ${mode}; primary ${r.primary}`, table(rows, ["NODE", "ROLE", "STATE", "TL", "PORT", "LAG", "LAG TIME", "SYNC", "READS"]), ""];
 }
 
 function formatBackupHealth(s: SupervisorStatus): string[] {
@@ -98,6 +99,7 @@ export function formatConnectionStrings(c: ConnectionStrings): string {
     "Connection strings (passwords are in the state directory's secrets/, readable by root only):",
     `  application, pooled (transaction mode, the default):  ${c.pooled}`,
     `  application, pooled (session mode: LISTEN/NOTIFY, advisory locks, temp tables):  ${c.pooledSession}`,
+    `  application, read-only (replicas within the lag limit, else the primary):  ${c.readOnly}`,
     `  application, direct to PostgreSQL:  ${c.direct}`,
     `  migrations (owner role), direct:  ${c.migrations}`,
     `  monitoring (read-only, pg_monitor):  ${c.monitoring}`,

@@ -8,6 +8,8 @@ export const STATE_DIR_ENV = "TUSK_STATE_DIR";
 export const DEFAULT_PORTS = {
   postgres: 5432,
   pooler: 6432,
+  /** HAProxy: reads spread over replicas within the lag limit, the primary when none qualifies. */
+  readonly: 6433,
   patroni: 8008,
   etcd_client: 2379,
   etcd_peer: 2380,

@@ -46,6 +46,10 @@ export class StatePaths {
   get pgbouncerDir() { return join(this.root, "pgbouncer"); }
   get pgbouncerIni() { return join(this.pgbouncerDir, "pgbouncer.ini"); }
   get pgbouncerUsers() { return join(this.pgbouncerDir, "userlist.txt"); }
+  /** The read-only endpoint's HAProxy: its configuration and stats socket. */
+  get haproxyDir() { return join(this.root, "haproxy"); }
+  get haproxyConfig() { return join(this.haproxyDir, "haproxy.cfg"); }
+  get haproxyStatsSocket() { return join(this.haproxyDir, "stats.sock"); }
 }
 
 export function resolveStateDir(flag: string | undefined): string {

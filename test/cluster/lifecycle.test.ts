@@ -50,7 +50,8 @@ test("status reports every process up with pid, port and version; --json and tex
   const s = await status();
   assert.equal(s.phase, "ready");
   assert.match(s.decision, /^no action: /);
-  assert.deepEqual(s.processes.map((p) => p.name), ["etcd", "patroni", "postgres", "pgbouncer"]);
+  assert.deepEqual(s.processes.map((p) => p.name), ["etcd", "patroni", "postgres", "pgbouncer", "haproxy"]);
+  assert.equal(s.processes.find((p) => p.name === "haproxy")?.port, cluster.ports.readonly);
   for (const p of s.processes) {
     assert.equal(p.up, true, `${p.name} down`);
     assert.ok(p.pid && isAlive(p.pid), `${p.name} pid`);
@@ -118,13 +119,20 @@ test("kill -9 of the postmaster: Patroni restarts PostgreSQL and no row is lost"
   assert.equal(await rowCount("pooled"), 1000);
 });
 
-test("kill -9 of PgBouncer: the supervisor restarts it", async () => {
-  const bouncer = (await status()).processes.find((p) => p.name === "pgbouncer")!;
-  process.kill(bouncer.pid!, "SIGKILL");
-  await eventually("PgBouncer restarted", async () => {
-    const now = (await status()).processes.find((p) => p.name === "pgbouncer")!;
-    return now.up && now.pid !== bouncer.pid && now.restarts === 1 && (await rowCount("pooled")) === 1000;
+test("kill -9 of PgBouncer and HAProxy: the supervisor restarts them", async () => {
+  const before = (await status()).processes;
+  const pid = (name: string) => before.find((p) => p.name === name)!.pid!;
+  process.kill(pid("pgbouncer"), "SIGKILL");
+  process.kill(pid("haproxy"), "SIGKILL");
+  await eventually("PgBouncer and HAProxy restarted", async () => {
+    const now = (await status()).processes;
+    const restarted = (name: string) => now.some((p) => p.name === name && p.up && p.pid !== pid(name) && p.restarts === 1);
+    return restarted("pgbouncer") && restarted("haproxy") && (await rowCount("pooled")) === 1000;
   });
+  const ro = new pg.Client({ connectionString: cluster.urls.readOnly });
+  await ro.connect();
+  assert.equal((await ro.query("SELECT count(*)::int AS n FROM kept")).rows[0].n, 1000);
+  await ro.end();
 });
 
 test("kill -9 of Patroni: the supervisor restarts it and it adopts the running PostgreSQL", async () => {

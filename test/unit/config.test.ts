@@ -78,3 +78,11 @@ test("the backup policy is validated: times, weekdays, whole numbers", () => {
   assert.match(text, /backups\.keep_weekly_weeks: must be a whole number from 0 to 3650/);
   assert.match(text, /backups\.keep_yearly: not a backup setting/);
 });
+
+test("read_only_max_lag takes bytes or a size with a unit, and says what it wants otherwise", () => {
+  assert.equal(parseConfig("read_only_max_lag: 64MB", "t.yaml").read_only_max_lag, 64 * 1024 ** 2);
+  assert.equal(parseConfig("read_only_max_lag: 512kB", "t.yaml").read_only_max_lag, 512 * 1024);
+  assert.equal(parseConfig("read_only_max_lag: 1000", "t.yaml").read_only_max_lag, 1000);
+  assert.equal(parseConfig("", "t.yaml").read_only_max_lag, 16 * 1024 ** 2);
+  assert.throws(() => parseConfig("read_only_max_lag: ten seconds", "t.yaml"), (e: TuskError) => e.exitCode === ExitCode.InvalidConfig && /read_only_max_lag: must be a size of WAL such as 16MB/.test(e.detail ?? ""));
+});

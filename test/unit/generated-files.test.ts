@@ -7,6 +7,7 @@ import { effectiveSettings, asRecord } from "../../src/core/config/effective-set
 import { patroniConfig, PATRONI_TIMING } from "../../src/core/generate/patroni-config.js";
 import { pgbouncerIni, pgbouncerUserlist } from "../../src/core/generate/pgbouncer-config.js";
 import { pgHbaRules } from "../../src/core/generate/pg-hba.js";
+import { haproxyConfig } from "../../src/core/generate/haproxy-config.js";
 import { StatePaths } from "../../src/core/state-dir.js";
 import { GiB } from "../../src/core/config/units.js";
 
@@ -91,4 +92,15 @@ test("TLS: PgBouncer offers it on loopback and requires it beyond; PostgreSQL ss
   assert.equal(doc.postgresql.parameters.ssl, "on");
   assert.equal(doc.postgresql.parameters.ssl_key_file, "/srv/tusk-test/tls/server.key");
   assert.equal(doc.postgresql.listen, "127.0.0.1,10.1.2.3:5432");
+});
+
+test("haproxy.cfg: every node checked twice, by Patroni's /replica with the lag limit and /primary", () => {
+  const config = parseConfig("read_only_max_lag: 1MB\nports: { readonly: 7433 }", "t.yaml");
+  const nodes = [{ name: "pg1", ports: { postgres: 5432, patroni: 8008 } }, { name: "pg2", ports: { postgres: 5433, patroni: 8009 } }];
+  const cfg = haproxyConfig(config, nodes, "/run/h.sock");
+  assert.match(cfg, /bind 127\.0\.0\.1:7433/);
+  assert.match(cfg, /backend replicas[^]*option httpchk GET \/replica\?lag=1048576[^]*server pg2 127\.0\.0\.1:5433 check port 8009/);
+  assert.match(cfg, /backend primary[^]*option httpchk GET \/primary[^]*server pg1 127\.0\.0\.1:5432 check port 8008/);
+  assert.match(cfg, /use_backend replicas if \{ nbsrv\(replicas\) gt 0 \}\n  default_backend primary/);
+  assert.match(cfg, /on-marked-down shutdown-sessions/);
 });

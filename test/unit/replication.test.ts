@@ -1,3 +1,4 @@
+import { parseServersUp } from "../../src/core/processes/haproxy.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chooseCandidate, nodeStatuses, type NodeStatus } from "../../src/core/supervisor/replication.js";
@@ -24,7 +25,7 @@ test("node status joins Patroni's members with pg_stat_replication by node name"
 });
 
 function node(name: string, role: NodeStatus["role"], state: string, lagBytes: number | null): NodeStatus {
-  return { name, role, state, timeline: 1, postgresPort: 0, patroniPort: 0, lagBytes, lagSeconds: 0, syncState: null };
+  return { name, role, state, timeline: 1, postgresPort: 0, patroniPort: 0, lagBytes, lagSeconds: 0, syncState: null, servesReads: null };
 }
 
 test("switchover candidate in synchronous mode: the synchronous standby, and only it", () => {
@@ -60,4 +61,14 @@ test("switchover refusals: unknown node, the primary itself, a lagging or stoppe
 test("new nodes take the first free name", () => {
   assert.equal(nextNodeName(nodes), "pg4");
   assert.equal(nextNodeName([nodes[0]!, nodes[2]!]), "pg2");
+});
+
+test("read-only endpoint membership from HAProxy's show stat: passing replicas, else the primary", () => {
+  const header = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status\n";
+  const row = (px: string, sv: string, st: string) => `${px},${sv},0,0,0,0,,0,0,0,,0,,0,0,0,0,${st}\n`;
+  const both = header + row("readonly", "FRONTEND", "OPEN") + row("replicas", "pg2", "UP") + row("replicas", "pg3", "DOWN") + row("replicas", "BACKEND", "UP") + row("primary", "pg1", "UP") + row("primary", "pg2", "DOWN");
+  assert.deepEqual([...parseServersUp(both)!], ["pg2"]);
+  const none = header + row("replicas", "pg2", "DOWN 1/2") + row("primary", "pg1", "UP") + row("primary", "pg2", "DOWN");
+  assert.deepEqual([...parseServersUp(none)!], ["pg1"]);
+  assert.equal(parseServersUp("Unknown command\n"), undefined);
 });

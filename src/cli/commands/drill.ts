@@ -43,6 +43,7 @@ export function registerDrill(program: Command): void {
       await cluster.status();
       const r = await runFailoverDrill(cluster, opts.kind, terminalProgress());
       console.log(opts.json ? JSON.stringify(r, null, 2) : `Failover drill (${r.kind}) ${r.ok ? "PASSED" : "FAILED"}: ${r.from} → ${r.to}; writes stalled at most ${(r.outageMs / 1000).toFixed(1)} s; ${r.acknowledged} acknowledged commits, ${r.lost} lost; ${r.clientErrors} client errors.`);
+      if (!opts.json) for (const e of r.errorKinds) console.log(`  ${e.count} × ${e.message}`);
       if (!r.ok) throw new TuskError("ProcessFailed", `The failover drill lost ${r.lost} acknowledged commits.`, { hint: "This must never happen: keep the logs in the state directory and report it." });
     });
   drill

@@ -9,6 +9,11 @@ export interface ConnectionStrings {
   pooled: string;
   /** PgBouncer, session pooling: LISTEN/NOTIFY, advisory locks, session SET, temp tables. */
   pooledSession: string;
+  /**
+   * HAProxy: replicas within the lag limit, round-robin; the primary when none qualifies. Sessions
+   * are read-only (default_transaction_read_only) even when they land on the primary.
+   */
+  readOnly: string;
   /** PostgreSQL itself, as the application role. */
   direct: string;
   /** PostgreSQL itself, as the owner role: for migrations. */
@@ -17,8 +22,9 @@ export interface ConnectionStrings {
   monitoring: string;
 }
 
-function url(user: string, password: string, host: string, port: number, database: string, tls: boolean): string {
-  const query = tls ? "?sslmode=require" : "";
+function url(user: string, password: string, host: string, port: number, database: string, tls: boolean, options?: string): string {
+  const params = [...(tls ? ["sslmode=require"] : []), ...(options ? [`options=${encodeURIComponent(options)}`] : [])];
+  const query = params.length ? `?${params.join("&")}` : "";
   return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}${query}`;
 }
 
@@ -31,6 +37,7 @@ export function connectionStrings(config: TuskConfig, paths: StatePaths): Connec
   return {
     pooled: url(ROLES.app, app, host, config.ports.pooler, db, tls),
     pooledSession: url(ROLES.app, app, host, config.ports.pooler, `${db}${SESSION_ENTRY_SUFFIX}`, tls),
+    readOnly: url(ROLES.app, app, host, config.ports.readonly, db, tls, "-c default_transaction_read_only=on"),
     direct: url(ROLES.app, app, host, config.ports.postgres, db, tls),
     migrations: url(ROLES.owner, readSecret(paths, "owner"), host, config.ports.postgres, db, tls),
     monitoring: url(ROLES.monitor, readSecret(paths, "monitor"), host, config.ports.postgres, db, tls),

@@ -1,5 +1,5 @@
 import { createServer } from "node:net";
-import type { PortName } from "../endpoints.js";
+import { DEFAULT_PORTS, type PortName } from "../endpoints.js";
 
 /**
  * Below Linux's ephemeral range (32768–60999 by default): a port chosen there could be taken as the
@@ -18,7 +18,7 @@ function canBind(port: number): Promise<boolean> {
 
 /** Distinct free loopback ports, one for every service of a cluster (clones, tests, benchmarks). */
 export async function freePortSet(): Promise<Record<PortName, number>> {
-  const names: PortName[] = ["postgres", "pooler", "patroni", "etcd_client", "etcd_peer", "api"];
+  const names = Object.keys(DEFAULT_PORTS) as PortName[];
   const ports: number[] = [];
   // A random start spreads concurrent callers (test files run two at a time) apart.
   let port = FIRST + Math.floor(Math.random() * (LAST - FIRST));

@@ -22,6 +22,8 @@ export interface TuskConfig {
   replicas: number;
   /** sync: one synchronous standby, writes go on without one if none is left; strict: writes wait for one; async. */
   replication_mode: "sync" | "strict" | "async";
+  /** Bytes of WAL a replica may be behind and still serve the read-only endpoint. */
+  read_only_max_lag: number;
 }
 
 export const DEFAULT_CONFIG: TuskConfig = {
@@ -35,6 +37,7 @@ export const DEFAULT_CONFIG: TuskConfig = {
   s3: null,
   replicas: 0,
   replication_mode: "sync",
+  read_only_max_lag: 16 * 1024 * 1024,
 };
 
 /** Settings tusk itself manages; overriding them would break the cluster it runs. */
@@ -105,6 +108,12 @@ export function parseConfig(text: string, source: string): TuskConfig {
         if (value !== "sync" && value !== "strict" && value !== "async") problems.push(`replication_mode: must be sync, strict or async, not ${JSON.stringify(value)}.`);
         else config.replication_mode = value;
         break;
+      case "read_only_max_lag": {
+        const bytes = parseByteSize(value);
+        if (bytes === undefined || bytes < 0) problems.push(`read_only_max_lag: must be a size of WAL such as 16MB, 512kB or 1048576 (bytes), not ${JSON.stringify(value)}.`);
+        else config.read_only_max_lag = bytes;
+        break;
+      }
       case "backups":
         readBackupPolicy(value, config, problems);
         break;
@@ -117,6 +126,17 @@ export function parseConfig(text: string, source: string): TuskConfig {
     });
   }
   return config;
+}
+
+const BYTE_UNITS: Record<string, number> = { "": 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** A whole number of bytes, or a size with kB, MB or GB (powers of 1024, as PostgreSQL reads them). */
+export function parseByteSize(value: unknown): number | undefined {
+  if (typeof value === "number") return Number.isInteger(value) ? value : undefined;
+  if (typeof value !== "string") return undefined;
+  const m = /^\s*(\d+)\s*([kKmMgG]?[bB]?)\s*$/.exec(value);
+  const factor = m ? BYTE_UNITS[m[2]!.toLowerCase()] : undefined;
+  return m && factor !== undefined ? Number(m[1]) * factor : undefined;
 }
 
 function readPorts(value: unknown, config: TuskConfig, problems: string[]): void {

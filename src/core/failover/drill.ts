@@ -21,6 +21,8 @@ export interface FailoverDrillResult {
   /** Acknowledged commits not found on the new primary afterwards: must be 0. */
   lost: number;
   clientErrors: number;
+  /** The distinct errors the writer saw, with how often each occurred. */
+  errorKinds: { message: string; count: number }[];
   ok: boolean;
 }
 
@@ -33,6 +35,12 @@ async function waitFor(cluster: Cluster, what: string, check: (s: SupervisorStat
     if (Date.now() > deadline) throw new TuskError("Timeout", `${what} did not happen within ${timeoutMs / 1000} s.`, { hint: "`tusk status` shows each node; the supervisor log says what it saw." });
     await sleep(500);
   }
+}
+
+function countDistinct(messages: string[]): { message: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const m of messages) counts.set(m, (counts.get(m) ?? 0) + 1);
+  return [...counts].map(([message, count]) => ({ message, count }));
 }
 
 async function exec(url: string, sql: string, values: unknown[] = []): Promise<pg.QueryResult> {
@@ -98,7 +106,7 @@ export async function runFailoverDrill(cluster: Cluster, kind: FailoverDrillKind
     const report = await writer.stop();
     const found = await exec(urls.pooled, `SELECT count(*)::int AS n FROM ${table} WHERE id = ANY($1)`, [report.acked]);
     const lost = report.acked.length - Number(found.rows[0]?.n ?? 0);
-    return { kind, from, to, outageMs: report.maxGapMs, acknowledged: report.acked.length, lost, clientErrors: report.errors.length, ok: lost === 0 };
+    return { kind, from, to, outageMs: report.maxGapMs, acknowledged: report.acked.length, lost, clientErrors: report.errors.length, errorKinds: countDistinct(report.errors), ok: lost === 0 };
   } finally {
     await exec(owner, `DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
   }

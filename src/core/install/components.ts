@@ -15,6 +15,7 @@ export const PATRONI_BIN = "/usr/bin/patroni";
 export const ETCD_BIN = "/usr/bin/etcd";
 export const PSQL_BIN = `${PG_BIN_DIR}/psql`;
 export const PGBACKREST_BIN = "/usr/bin/pgbackrest";
+export const HAPROXY_BIN = "/usr/sbin/haproxy";
 /** The install log is machine-wide: packages serve every cluster on the machine. */
 export const INSTALL_LOG = "/var/log/tusk/install.log";
 
@@ -31,6 +32,7 @@ export const RUNTIME_PACKAGES = [
   "etcd-server",
   "etcd-client",
   "pgbackrest",
+  "haproxy",
   "openssl",
   "procps",
   "util-linux",

@@ -41,6 +41,8 @@ export interface NodeStatus {
   lagSeconds: number | null;
   /** pg_stat_replication's sync_state for replicas (sync, async, potential, quorum). */
   syncState: string | null;
+  /** Whether the read-only endpoint sends new sessions here; null when HAProxy did not answer. */
+  servesReads: boolean | null;
 }
 
 export interface ReplicationStatus {
@@ -55,7 +57,7 @@ export function primaryOf(r: ReplicationStatus): NodeStatus | undefined {
 }
 
 /** Joins tusk's nodes, Patroni's members and the primary's pg_stat_replication into one row per node. */
-export function nodeStatuses(nodes: NodeInfo[], members: PatroniMember[], rows: ReplicationRow[]): NodeStatus[] {
+export function nodeStatuses(nodes: NodeInfo[], members: PatroniMember[], rows: ReplicationRow[], readers?: ReadonlySet<string>): NodeStatus[] {
   return nodes.map((n) => {
     const m = members.find((x) => x.name === n.name);
     const row = rows.find((x) => x.name === n.name);
@@ -71,6 +73,7 @@ export function nodeStatuses(nodes: NodeInfo[], members: PatroniMember[], rows: 
       lagBytes: role === "primary" ? 0 : (row?.lagBytes ?? patroniLag),
       lagSeconds: role === "primary" ? 0 : (row?.lagSeconds ?? null),
       syncState: role === "primary" ? null : (row?.syncState ?? null),
+      servesReads: readers ? readers.has(n.name) : null,
     };
   });
 }
@@ -126,4 +129,18 @@ export async function poolerAdmin<T>(config: TuskConfig, paths: StatePaths, work
   } finally {
     await client.end();
   }
+}
+
+/**
+ * After a failover, disconnects the clients whose transaction is on a server connection to the old
+ * primary (PgBouncer 1.24 KILL_CLIENT). A primary that froze never answers them: without this they
+ * wait for their own timeout; cut, they reconnect and PgBouncer sends them to the new primary.
+ * Idle clients keep their connections. Returns how many were cut.
+ */
+export async function cutClientsOf(c: pg.Client, oldPort: number): Promise<number> {
+  const servers = (await c.query<{ port: string; ptr: string }>("SHOW SERVERS")).rows.filter((s) => Number(s.port) === oldPort);
+  const stuck = new Set(servers.map((s) => s.ptr));
+  const clients = (await c.query<{ id: string; link: string }>("SHOW CLIENTS")).rows.filter((x) => x.link && stuck.has(x.link));
+  for (const client of clients) await c.query(`KILL_CLIENT ${Number(client.id)}`);
+  return clients.length;
 }

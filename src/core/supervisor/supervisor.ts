@@ -11,7 +11,7 @@ import { pgbackrestConf } from "../generate/pgbackrest-config.js";
 import { Pgbackrest } from "../backup/pgbackrest.js";
 import { dirname, join } from "node:path";
 import { readRestoreSpec, restoreCommand } from "../backup/restore-spec.js";
-import { PGBOUNCER, PG_MAJOR } from "../install/components.js";
+import { HAPROXY_BIN, PGBOUNCER, PG_MAJOR } from "../install/components.js";
 import { etcdUser, postgresUser, type OsUser } from "../os-user.js";
 import { deleteClusterKeys, etcdReady, etcdSpec } from "../processes/etcd.js";
 import { getJson } from "../processes/http-probe.js";
@@ -21,12 +21,14 @@ import { sleep, isAlive } from "../processes/pid-file.js";
 import { clusterConfig, isPrimary, patchConfig, patroniCluster, patroniNode, patroniSpec, patroniSwitchover, restartPostgres, type PatroniAuth, type PatroniMember, type PatroniNodeStatus } from "../processes/patroni.js";
 import { FIRST_NODE, nextNodeName, nodePaths, readNodes, readPrimary, writePrimary, writeReplicaNodes, type NodeInfo } from "../cluster/nodes.js";
 import { callbackSocket, CALLBACK_SCRIPT, startCallbackServer, type CallbackServer } from "./callback-server.js";
-import { chooseCandidate, nodeStatuses, poolerAdmin, replicationRows, type ReplicationRow, type ReplicationStatus } from "./replication.js";
+import { chooseCandidate, cutClientsOf, nodeStatuses, poolerAdmin, replicationRows, type ReplicationRow, type ReplicationStatus } from "./replication.js";
 import { freePortSet } from "../cluster/free-ports.js";
 import { recordRoleChange } from "../cluster/history.js";
 import { MAX_REPLICAS } from "../config/config-file.js";
 import { freemem } from "node:os";
 import { pgbouncerSpec, portAccepts } from "../processes/pgbouncer.js";
+import { haproxySpec, readOnlyServers } from "../processes/haproxy.js";
+import { haproxyConfig } from "../generate/haproxy-config.js";
 import { provision, scramVerifiers, superuserClient } from "../provision/provision.js";
 import { sqlFile } from "../provision/sql-template.js";
 import { ensureSecret } from "../secrets.js";
@@ -42,7 +44,7 @@ import { S3_REPO } from "../generate/pgbackrest-config.js";
 import { nextOccurrence, scheduledType } from "../backup/policy.js";
 import { silentProgress } from "../progress.js";
 
-/** "etcd", "pgbouncer", and one Patroni per node: "patroni" for pg1, "patroni-pgN" for the others. */
+/** "etcd", "pgbouncer", "haproxy", and one Patroni per node: "patroni" for pg1, "patroni-pgN" for the others. */
 type ChildName = string;
 const patroniChild = (node: string): ChildName => (node === FIRST_NODE ? "patroni" : `patroni-${node}`);
 const nodeOfChild = (child: ChildName): string => (child === "patroni" ? FIRST_NODE : child.slice("patroni-".length));
@@ -107,10 +109,10 @@ export class Supervisor {
     return this.node(this.primary);
   }
 
-  /** Start order: etcd, the primary's Patroni, the replicas', PgBouncer (stop order is the reverse). */
+  /** Start order: etcd, the primary's Patroni, the replicas', PgBouncer, HAProxy (stop order is the reverse). */
   private childOrder(): ChildName[] {
     const replicas = this.nodes.filter((n) => n.name !== this.primary).map((n) => patroniChild(n.name));
-    return ["etcd", patroniChild(this.primary), ...replicas, "pgbouncer"];
+    return ["etcd", patroniChild(this.primary), ...replicas, "pgbouncer", "haproxy"];
   }
 
   private async step<T>(label: string, work: () => Promise<T>): Promise<T> {
@@ -171,6 +173,7 @@ export class Supervisor {
         await this.writePgbouncerFiles();
         await this.startChild("pgbouncer", () => portAccepts(this.config.ports.pooler), 20_000);
       });
+      await this.step("Starting the read-only endpoint (HAProxy)", () => this.startReadOnlyEndpoint());
       const replicas = this.nodes.filter((n) => n.name !== this.primary);
       if (replicas.length > 0) {
         await this.step(`Starting replicas ${replicas.map((n) => n.name).join(", ")}`, async () => {
@@ -256,6 +259,7 @@ export class Supervisor {
     ensureDir(this.paths.logDir, 0o755);
     for (const node of this.nodes) this.prepareNodeDirs(node);
     ensureDir(this.paths.pgbouncerDir, 0o700, pg);
+    ensureDir(this.paths.haproxyDir, 0o700, pg);
     ensureDir(this.paths.etcdDataDir, 0o700, { uid: this.etcdOsUser.uid, gid: this.etcdOsUser.gid });
     for (const dir of [this.paths.pgbackrestDir, join(this.paths.pgbackrestDir, "spool"), join(this.paths.runDir, "pgbackrest"), join(this.paths.logDir, "pgbackrest")]) ensureDir(dir, 0o700, pg);
     ensureDir(this.paths.backupRepo, 0o750, pg);
@@ -297,6 +301,7 @@ export class Supervisor {
 
   private specFor(name: ChildName): ProcessSpec {
     if (name === "etcd") return etcdSpec(this.config, this.paths, this.etcdOsUser);
+    if (name === "haproxy") return haproxySpec(this.paths, this.pgUser);
     if (name === "pgbouncer") {
       const maxClients = Number(asRecord(this.settings.pgbouncer).max_client_conn ?? 2000);
       return pgbouncerSpec(this.paths, this.pgUser, maxClients);
@@ -361,6 +366,23 @@ export class Supervisor {
     while (!isPrimary(await patroniNode(this.primaryNode.ports.patroni))) {
       if (Date.now() > deadline) throw this.postgresFailure(failure);
       await sleep(500);
+    }
+  }
+
+  private async waitForWritable(node: string, deadline: number): Promise<void> {
+    for (;;) {
+      const inRecovery = await superuserClient(this.config, this.paths, "postgres", 2000)
+        .then(async (c) => {
+          try {
+            return (await c.query<{ r: boolean }>("SELECT pg_is_in_recovery() AS r")).rows[0]?.r ?? true;
+          } finally {
+            await c.end().catch(() => undefined);
+          }
+        })
+        .catch(() => true);
+      if (!inRecovery) return;
+      if (Date.now() > deadline) throw new TuskError("Timeout", `${node} was named primary but PostgreSQL did not leave recovery in time.`, { hint: `See ${this.paths.logDir}.` });
+      await sleep(50);
     }
   }
 
@@ -470,6 +492,12 @@ export class Supervisor {
       this.log(`primary moved from ${from} to ${leader.name}: PgBouncer now sends writes to port ${this.primaryNode.ports.postgres}`);
       await this.retargetPooler();
       if (this.operation !== "switchover") {
+        const oldPort = this.node(from)?.ports.postgres;
+        const cut = oldPort === undefined ? 0 : await poolerAdmin(this.config, this.paths, (c) => cutClientsOf(c, oldPort)).catch((e) => {
+          this.log(`could not cut the clients stuck on ${from}: ${(e as Error).message}`);
+          return 0;
+        });
+        if (cut > 0) this.log(`cut ${cut} client(s) whose transaction was on ${from}; they reconnect to ${leader.name}`);
         const seen = this.primaryHealthyAt;
         recordRoleChange(this.paths, { at: new Date().toISOString(), kind: "failover", from, to: leader.name, timeline: leader.timeline ?? null, outageMs: seen ? Date.now() - seen : null });
       }
@@ -504,7 +532,8 @@ export class Supervisor {
         /* the primary is not answering: Patroni's view alone */
       }
     }
-    return { mode: this.config.replication_mode, primary: this.primary, nodes: nodeStatuses(this.nodes, this.members, rows) };
+    const readers = this.children.get("haproxy")?.running ? await readOnlyServers(this.paths.haproxyStatsSocket) : undefined;
+    return { mode: this.config.replication_mode, primary: this.primary, nodes: nodeStatuses(this.nodes, this.members, rows, readers) };
   }
 
   private async exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
@@ -558,8 +587,23 @@ export class Supervisor {
         await this.removeNode(victim);
       }
       await this.followLeader();
+      await this.restartReadOnlyEndpoint();
       return this.replicationStatus();
     });
+  }
+
+  /** HAProxy routes by asking each node's Patroni, so its configuration changes only with the set of nodes. */
+  private async startReadOnlyEndpoint(): Promise<void> {
+    writeAtomic(this.paths.haproxyConfig, haproxyConfig(this.config, this.nodes, this.paths.haproxyStatsSocket), 0o644, { uid: this.pgUser.uid, gid: this.pgUser.gid });
+    await this.startChild("haproxy", () => portAccepts(this.config.ports.readonly), 20_000);
+  }
+
+  private async restartReadOnlyEndpoint(): Promise<void> {
+    const child = this.children.get("haproxy");
+    if (!child) return; // not started yet: it starts with the current nodes
+    await child.stop((st) => this.log(`  haproxy: ${st.signal}, waiting up to ${st.waitMs} ms`));
+    this.children.delete("haproxy");
+    await this.startReadOnlyEndpoint();
   }
 
   /** Stops a replica's Patroni and PostgreSQL, forgets the node and deletes its data. */
@@ -605,6 +649,9 @@ export class Supervisor {
           await this.followLeader();
           if (this.primary !== choice.name) await sleep(100);
         }
+        // Patroni names the new leader as soon as it asks PostgreSQL to promote; until recovery has
+        // ended, a resumed client's write would fail as read-only.
+        await this.waitForWritable(choice.name, deadline);
       } finally {
         await poolerAdmin(this.config, this.paths, (c) => c.query(`RESUME ${this.config.database}`)).catch((e) => this.log(`RESUME failed: ${(e as Error).message}`));
       }
@@ -658,18 +705,18 @@ export class Supervisor {
     const versions = await this.versions();
     const processes: ProcessStatus[] = this.childOrder().map((name) => {
       const child = this.children.get(name);
-      const patroni = name !== "etcd" && name !== "pgbouncer";
+      const patroni = name.startsWith("patroni");
       return {
         name,
         up: child?.running ?? false,
         pid: child?.pid ?? null,
-        port: name === "etcd" ? this.config.ports.etcd_client : patroni ? this.node(nodeOfChild(name)).ports.patroni : this.config.ports.pooler,
+        port: name === "etcd" ? this.config.ports.etcd_client : patroni ? this.node(nodeOfChild(name)).ports.patroni : name === "haproxy" ? this.config.ports.readonly : this.config.ports.pooler,
         version: (patroni ? versions.patroni : versions[name]) ?? null,
         restarts: child?.restarts ?? 0,
         startedAt: child?.startedAt?.toISOString() ?? null,
       };
     });
-    processes.splice(processes.length - 1, 0, this.postgresStatus(versions.postgres ?? null));
+    processes.splice(processes.findIndex((p) => p.name === "pgbouncer"), 0, this.postgresStatus(versions.postgres ?? null));
     return {
       phase: this.phase,
       decision: this.decision,
@@ -710,6 +757,7 @@ export class Supervisor {
   private async versions(): Promise<Partial<Record<ChildName | "postgres", string>>> {
     const v = this.versionCache;
     v.pgbouncer ??= PGBOUNCER.installedVersion();
+    if (!v.haproxy) v.haproxy = /version (\S+)/.exec((await run(HAPROXY_BIN, ["-v"]).catch(() => undefined))?.stdout ?? "")?.[1];
     if (!v.etcd) v.etcd = (await getJson<{ etcdserver?: string }>(`http://127.0.0.1:${this.config.ports.etcd_client}/version`))?.json.etcdserver;
     if (!v.patroni && this.lastPatroni?.patroni?.version) v.patroni = this.lastPatroni.patroni.version;
     if (this.lastPatroni?.server_version) {
