@@ -152,6 +152,35 @@ test("read-only endpoint spreads reads over the replicas and stops using one who
   await cluster.query(cluster.url("direct", "owner"), "DROP TABLE ro_lag");
 });
 
+test("etcd frozen past the leader ttl: no failover, the primary keeps acknowledging writes (failsafe), status explains", async () => {
+  const s = await waitFor("a synchronous standby", (x) => x.replication.nodes.some((n) => n.role === "sync standby"));
+  const leader = primaryOf(s.replication)!;
+  const etcd = s.processes.find((p) => p.name === "etcd")!.pid!;
+  const name = await writerTable();
+  const writer = new Writer(cluster.url("pooled"), name);
+  await sleep(1000);
+  process.kill(etcd, "SIGSTOP");
+  const frozenAt = Date.now();
+  let explained = "";
+  try {
+    // 15 s: past the ttl (8 s), so only failsafe mode can keep the primary primary.
+    while (Date.now() - frozenAt < 15_000) {
+      const now = await status();
+      if (/failsafe mode keeps PostgreSQL primary/.test(now.decision)) explained = now.decision;
+      await sleep(1000);
+    }
+    assert.ok(writer.lastAckAt > frozenAt + 12_000, `writes acknowledged late in the etcd stall (last at +${writer.lastAckAt - frozenAt} ms)`);
+  } finally {
+    process.kill(etcd, "SIGCONT");
+  }
+  assert.match(explained, /etcd has not answered for \d+ s/, "status explained the stall");
+  const after = await waitFor("etcd back and the same primary", (x) => x.decision.startsWith("no action") && primaryOf(x.replication)?.name === leader.name);
+  assert.equal(primaryOf(after.replication)!.timeline, leader.timeline, "no promotion happened");
+  const report = await writer.stop();
+  assert.deepEqual(report.errors, [], "no client error");
+  await assertNoneLost(name, report);
+});
+
 test("refusals: switchover to an unknown node, scaling below zero or beyond the machine", async () => {
   const unknown = await cluster.cli("switchover", "--to", "pg9");
   assert.equal(unknown.code, ExitCode.Usage, unknown.stderr);

@@ -23,6 +23,14 @@ test("supervision decisions are sentences: healthy, restart now, wait for back-o
   assert.match(decideRestarts([], new Map(), 0, undefined).sentence, /unreachable through Patroni/);
 });
 
+test("etcd silent: status explains whether failsafe mode is holding the primary", () => {
+  const early = decideRestarts([], new Map(), 5000, { state: "running", role: "master" }, 1000);
+  assert.equal(early.healthy, false);
+  assert.match(early.sentence, /^etcd has not answered for 4 s, so Patroni cannot renew the leader lock; PostgreSQL is primary/);
+  const held = decideRestarts([], new Map(), 21_000, { state: "running", role: "master", failsafe_mode_is_active: true }, 1000);
+  assert.match(held.sentence, /for 20 s.*failsafe mode keeps PostgreSQL primary while every member's Patroni answers/);
+});
+
 test("parameters compare as PostgreSQL reads them (Patroni stores booleans)", () => {
   assert.equal(normalizeParameter(true), "on");
   assert.equal(normalizeParameter("off"), "off");

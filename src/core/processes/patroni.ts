@@ -35,6 +35,10 @@ export interface PatroniNodeStatus {
   timeline?: number;
   postmaster_start_time?: string;
   patroni?: { version?: string };
+  /** Set while the DCS is unreachable and failsafe mode keeps this primary running. */
+  failsafe_mode_is_active?: boolean;
+  /** When Patroni last reached the DCS (seconds since the epoch). */
+  dcs_last_seen?: number;
 }
 
 export async function patroniNode(port: number, timeoutMs = 2000): Promise<PatroniNodeStatus | undefined> {

@@ -68,6 +68,8 @@ export class Supervisor {
   private readonly steps: StepRecord[] = [];
   private readonly children = new Map<ChildName, ManagedProcess>();
   private readonly nextRestartAt = new Map<ChildName, number>();
+  /** When etcd stopped answering its health check, while it does not. */
+  private etcdSilentSince: number | null = null;
   private readonly startedAt = new Date();
   private watchTimer: NodeJS.Timeout | undefined;
   /** The primary's Patroni as last seen. */
@@ -671,7 +673,10 @@ export class Supervisor {
     await this.followLeader();
     this.lastPatroni = await patroniNode(this.primaryNode.ports.patroni, 1000);
     if (isPrimary(this.lastPatroni)) this.primaryHealthyAt = Date.now();
-    const decision = decideRestarts(down, this.nextRestartAt, Date.now(), this.lastPatroni);
+    const etcdUp = (await getJson<{ health?: string }>(`http://127.0.0.1:${this.config.ports.etcd_client}/health`, 1000))?.json.health === "true";
+    if (etcdUp) this.etcdSilentSince = null;
+    else this.etcdSilentSince ??= Date.now();
+    const decision = decideRestarts(down, this.nextRestartAt, Date.now(), this.lastPatroni, this.etcdSilentSince);
     this.decision = decision.sentence;
     this.phase = decision.healthy ? "ready" : "degraded";
     for (const name of decision.restartNow) {
@@ -841,10 +846,18 @@ export interface RestartDecision {
  * The supervision decision, pure: which exited children to restart now (their back-off has passed),
  * and one sentence describing the situation.
  */
-export function decideRestarts(down: ChildName[], nextRestartAt: ReadonlyMap<ChildName, number>, now: number, patroni: PatroniNodeStatus | undefined): RestartDecision {
+export function decideRestarts(down: ChildName[], nextRestartAt: ReadonlyMap<ChildName, number>, now: number, patroni: PatroniNodeStatus | undefined, etcdSilentSince: number | null = null): RestartDecision {
   const restartNow = down.filter((n) => (nextRestartAt.get(n) ?? 0) <= now);
   const waiting = down.filter((n) => !restartNow.includes(n));
   const pgRunning = patroni?.state === "running";
+  const role = patroni?.role === "master" ? "primary" : patroni?.role;
+  if (down.length === 0 && pgRunning && etcdSilentSince !== null) {
+    const silent = `etcd has not answered for ${Math.round((now - etcdSilentSince) / 1000)} s, so Patroni cannot renew the leader lock`;
+    const sentence = patroni?.failsafe_mode_is_active
+      ? `${silent}; failsafe mode keeps PostgreSQL ${role} while every member's Patroni answers; no failover or switchover can happen until etcd is back`
+      : `${silent}; PostgreSQL is ${role}, and Patroni keeps it so for retry_timeout, then failsafe mode if every member answers`;
+    return { restartNow, healthy: false, sentence };
+  }
   if (down.length === 0 && pgRunning) {
     return { restartNow, healthy: true, sentence: `no action: all processes are up and PostgreSQL is ${patroni?.role === "master" ? "primary" : patroni?.role}` };
   }
