@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test, as README.md says: installs what is missing (npm dependencies, the TypeScript
-# build — which type-checks — and the Debian/source-built stack), then the unit tier and the
+# build — which type-checks — the Debian/source-built stack, and the test tools: Prometheus and Chromium), then the unit tier and the
 # scenario tier against real PostgreSQL, Patroni, etcd and PgBouncer processes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./tusk install
+./tusk install --test-tools
 node --test --test-concurrency=2 --test-timeout=600000 dist/test/unit/ dist/test/cluster/

@@ -51,7 +51,21 @@ export function formatStatus(s: SupervisorStatus): string {
     "",
     ...formatReplication(s),
     ...formatBackupHealth(s),
+    ...formatMonitoring(s),
   ].join("\n");
+}
+
+function formatMonitoring(s: SupervisorStatus): string[] {
+  const m = s.monitoring;
+  if (!m) return [];
+  const collector = !m.enabled
+    ? "Metrics: collector off (monitoring.enabled: false)."
+    : `Metrics: every ${m.intervalSeconds} s; ${m.collections} collections, last ${m.lastAt ?? "-"}${m.lastDurationMs === null ? "" : ` (${m.lastDurationMs} ms)`}${m.lastError ? `; LAST FAILED: ${m.lastError}` : ""}`;
+  const open = m.alerts.filter((a) => a.state === "firing");
+  const pending = m.alerts.length - open.length;
+  const lines = [collector, open.length ? `Alerts: ${open.length} firing${pending ? `, ${pending} pending` : ""} (\`tusk alerts\`):` : `Alerts: none firing${pending ? ` (${pending} pending)` : ""}.`];
+  for (const a of open) lines.push(`  ${a.severity.toUpperCase()} ${a.rule}${a.silenced ? " (silenced)" : ""}: ${a.summary}`);
+  return ["", ...lines];
 }
 
 /** The nodes table, shown once there is more than one node. */

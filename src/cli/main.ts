@@ -20,6 +20,9 @@ import { registerImport } from "./commands/import.js";
 import { registerScale } from "./commands/scale.js";
 import { registerSwitchover } from "./commands/switchover.js";
 import { registerHistory } from "./commands/history.js";
+import { registerAlerts } from "./commands/alerts.js";
+import { registerToken } from "./commands/token.js";
+import { registerQueries } from "./commands/queries.js";
 
 /** The tusk command line: parses, calls the core, formats. Expected failures print without a stack. */
 const program = new Command()
@@ -30,7 +33,7 @@ const program = new Command()
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
-for (const register of [registerUp, registerDown, registerStatus, registerDestroy, registerPsql, registerConfig, registerInstall, registerBackup, registerBackups, registerRestorePoint, registerRestore, registerDrill, registerDump, registerImport, registerScale, registerSwitchover, registerHistory]) register(program);
+for (const register of [registerUp, registerDown, registerStatus, registerDestroy, registerPsql, registerConfig, registerInstall, registerBackup, registerBackups, registerRestorePoint, registerRestore, registerDrill, registerDump, registerImport, registerScale, registerSwitchover, registerHistory, registerAlerts, registerQueries, registerToken]) register(program);
 program.commands.forEach((c) => c.exitOverride());
 program.commands.flatMap((c) => c.commands).forEach((c) => c.exitOverride());
 

@@ -26,6 +26,19 @@ export const ROUTES = {
   reconcile: `${API_PREFIX}/reconcile`,
   scale: `${API_PREFIX}/scale`,
   switchover: `${API_PREFIX}/switchover`,
+  series: `${API_PREFIX}/metrics/series`,
+  queries: `${API_PREFIX}/queries`,
+  querySeries: `${API_PREFIX}/queries/:queryid/series`,
+  tables: `${API_PREFIX}/tables`,
+  indexes: `${API_PREFIX}/indexes`,
+  alerts: `${API_PREFIX}/alerts`,
+  rules: `${API_PREFIX}/alerts/rules`,
+  silences: `${API_PREFIX}/alerts/silences`,
+  backups: `${API_PREFIX}/backups`,
+  drills: `${API_PREFIX}/drills/restore`,
+  openapi: `${API_PREFIX}/openapi.json`,
+  /** Prometheus's conventional path, outside the versioned prefix. */
+  prometheus: "/metrics",
 } as const;
 
 /** Patroni REST API paths used by the supervisor (Patroni docs, "REST API"). */

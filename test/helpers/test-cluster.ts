@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync, rmSync, existsSync, readdirSync } from "node:fs";
+import { cpSync, mkdtempSync, writeFileSync, rmSync, existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { stringify } from "yaml";
 import pg from "pg";
 import type { ConnectionStrings } from "../../src/core/cluster/connection-strings.js";
@@ -19,10 +19,12 @@ export class TestCluster {
     readonly urls: ConnectionStrings,
   ) {}
 
-  static async start(name: string, extraConfig: Record<string, unknown> = {}): Promise<TestCluster> {
+  /** `beforeUp` runs once the state directory exists, before `tusk up` (a test mounting a filesystem in it). */
+  static async start(name: string, extraConfig: Record<string, unknown> = {}, beforeUp?: (stateDir: string) => void): Promise<TestCluster> {
     const stateDir = mkdtempSync(join(tmpdir(), `tusk-${name}-`));
     const ports = await freePorts();
     writeTestConfig(stateDir, ports, extraConfig);
+    beforeUp?.(stateDir);
     const up = await runCli(["--state-dir", stateDir, "up", "--json"]);
     if (up.code !== 0) throw new Error(`tusk up failed (${up.code}):\n${up.stderr}\n${up.stdout}`);
     return new TestCluster(stateDir, ports, JSON.parse(up.stdout) as ConnectionStrings);
@@ -55,7 +57,10 @@ export class TestCluster {
   }
 
   /** Stops and deletes the cluster and any clones made from it. */
+  /** With TUSK_TEST_KEEP_LOGS=DIR, the cluster's logs are copied to DIR/<state dir name> first. */
   async destroy(): Promise<void> {
+    const keep = process.env.TUSK_TEST_KEEP_LOGS;
+    if (keep && existsSync(join(this.stateDir, "log"))) cpSync(join(this.stateDir, "log"), join(keep, basename(this.stateDir)), { recursive: true });
     const clones = `${this.stateDir}-clones`;
     if (existsSync(clones)) {
       for (const name of readdirSync(clones)) await runCli(["--state-dir", join(clones, name), "destroy", "--yes"]);

@@ -1,3 +1,4 @@
+import { DEFAULT_ALERTS, DEFAULT_MONITORING, readAlerts, readMonitoring, type AlertSettings, type MonitoringSettings } from "./monitoring-settings.js";
 import { existsSync, readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { TuskError } from "../errors.js";
@@ -24,6 +25,8 @@ export interface TuskConfig {
   replication_mode: "sync" | "strict" | "async";
   /** Bytes of WAL a replica may be behind and still serve the read-only endpoint. */
   read_only_max_lag: number;
+  monitoring: MonitoringSettings;
+  alerts: AlertSettings;
 }
 
 export const DEFAULT_CONFIG: TuskConfig = {
@@ -38,6 +41,8 @@ export const DEFAULT_CONFIG: TuskConfig = {
   replicas: 0,
   replication_mode: "sync",
   read_only_max_lag: 16 * 1024 * 1024,
+  monitoring: { ...DEFAULT_MONITORING },
+  alerts: { ...DEFAULT_ALERTS },
 };
 
 /** Settings tusk itself manages; overriding them would break the cluster it runs. */
@@ -114,6 +119,12 @@ export function parseConfig(text: string, source: string): TuskConfig {
         else config.read_only_max_lag = bytes;
         break;
       }
+      case "monitoring":
+        config.monitoring = readMonitoring(value, problems);
+        break;
+      case "alerts":
+        config.alerts = readAlerts(value, problems);
+        break;
       case "backups":
         readBackupPolicy(value, config, problems);
         break;

@@ -38,6 +38,11 @@ export const RUNTIME_PACKAGES = [
   "util-linux",
 ] as const;
 
+/** What the test suite drives besides tusk's own stack: a real Prometheus to scrape /metrics, and a headless browser for the dashboard. */
+export const TEST_PACKAGES = ["prometheus", "chromium"] as const;
+export const PROMETHEUS_BIN = "/usr/bin/prometheus";
+export const CHROMIUM_BIN = "/usr/bin/chromium";
+
 /** What building pgvector and PgBouncer from Debian's source packages needs. */
 export const BUILD_PACKAGES = [
   "build-essential",

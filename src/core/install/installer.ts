@@ -12,12 +12,12 @@ export interface InstallPlan {
 }
 
 /** What is missing from this machine: Debian packages and source-built components. */
-export async function planInstall(): Promise<InstallPlan> {
+export async function planInstall(extra: readonly string[] = []): Promise<InstallPlan> {
   const sources = [PGVECTOR, PGBOUNCER].filter((c) => {
     const v = c.installedVersion();
     return v === undefined || !versionAtLeast(v, c.minimumVersion);
   });
-  const wanted: string[] = [...RUNTIME_PACKAGES];
+  const wanted: string[] = [...RUNTIME_PACKAGES, ...extra];
   if (sources.length > 0) wanted.push(...BUILD_PACKAGES);
   return { packages: await missingPackages(wanted), sources };
 }
@@ -52,8 +52,8 @@ function preventDebianMainCluster(): void {
  * Installs whatever is missing. Safe to run again: a complete machine costs one dpkg query.
  * Only root can install; anyone else is told what is missing.
  */
-export async function ensureInstalled(progress: Progress, logFile: string, isRoot: boolean): Promise<InstallPlan> {
-  const plan = await planInstall();
+export async function ensureInstalled(progress: Progress, logFile: string, isRoot: boolean, extra: readonly string[] = []): Promise<InstallPlan> {
+  const plan = await planInstall(extra);
   if (plan.packages.length === 0 && plan.sources.length === 0) return plan;
   requireRootToInstall(plan, isRoot);
   mkdirSync(dirname(logFile), { recursive: true });

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { METRICS_DATABASE } from "../metrics/database-name.js";
 import { ROLES } from "../endpoints.js";
 import type { TuskConfig } from "../config/config-file.js";
 import { ensureSecret, readSecret } from "../secrets.js";
@@ -64,6 +65,12 @@ export async function provision(config: TuskConfig, paths: StatePaths): Promise<
     await c.query(sqlFile("extensions.sql"));
     await c.query(sqlFile("cron.sql", vars));
     await c.query(sqlFile("app-database.sql", vars));
+  });
+  await inDatabase(config, paths, "postgres", async (c) => {
+    const exists = (await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [METRICS_DATABASE])).rowCount;
+    // template0: the metrics database needs none of the application's extensions.
+    if (!exists) await c.query(`CREATE DATABASE ${c.escapeIdentifier(METRICS_DATABASE)} OWNER ${c.escapeIdentifier(ROLES.monitor)} TEMPLATE template0`);
+    await c.query(sqlFile("metrics-database.sql", { ...vars, metrics_database: METRICS_DATABASE }));
   });
 }
 

@@ -28,9 +28,20 @@ export class ApiClient {
     return JSON.parse(r.body) as SupervisorStatus;
   }
 
+  /** GETs a route with a query string; an error answer becomes the TuskError the supervisor raised. */
+  async get<T>(route: string, query: Record<string, string | number | boolean | undefined> = {}, timeoutMs = 30_000): Promise<T> {
+    const q = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])).toString();
+    const r = await httpRequest(this.url(q ? `${route}?${q}` : route), { token: readSecret(this.paths, "api_token"), timeoutMs });
+    return this.answer<T>(r);
+  }
+
   /** POSTs to a route; an error answer becomes the TuskError the supervisor raised. */
-  private async post<T>(route: string, body: unknown, timeoutMs: number): Promise<T> {
+  async post<T>(route: string, body: unknown, timeoutMs: number): Promise<T> {
     const r = await httpRequest(this.url(route), { method: "POST", body, token: readSecret(this.paths, "api_token"), timeoutMs });
+    return this.answer<T>(r);
+  }
+
+  private answer<T>(r: { status: number; body: string }): T {
     if (r.status >= 300) {
       let e: { error?: string; hint?: string; exitCode?: number } = {};
       try {

@@ -1,46 +1,137 @@
 import Fastify, { type FastifyInstance } from "fastify";
-import { timingSafeEqual } from "node:crypto";
-import { ROUTES } from "../endpoints.js";
-import { hashToken } from "../secrets.js";
+import swagger from "@fastify/swagger";
+import { RULES } from "../alerts/rules/index.js";
+import type { TokenVerifier } from "../api-tokens.js";
+import { drillHistory } from "../backup/drill.js";
+import type { BackupType } from "../backup/pgbackrest.js";
+import { API_PREFIX, ROUTES } from "../endpoints.js";
 import { ExitCode, TuskError } from "../errors.js";
+import { prometheusText } from "../metrics/prometheus.js";
+import type { TopQueryOrder } from "../metrics/store.js";
+import { indexRows, tableRows } from "../metrics/views.js";
+import { TUSK_VERSION } from "../state-dir.js";
+import { SCHEMAS } from "./api-schemas.js";
 import type { Supervisor } from "./supervisor.js";
 
+/** Routes anyone on loopback may read: liveness and the API's own description. */
+const PUBLIC = new Set<string>([ROUTES.health, ROUTES.openapi]);
+
+interface Range {
+  from?: string;
+  to?: string;
+}
+
+function range(q: Range): { from: Date; to: Date } {
+  const to = q.to ? new Date(q.to) : new Date();
+  const from = q.from ? new Date(q.from) : new Date(to.getTime() - 3_600_000);
+  if (from >= to) throw new TuskError("Usage", `from (${from.toISOString()}) must be before to (${to.toISOString()}).`);
+  return { from, to };
+}
+
+function parseMatch(match: string | undefined): Record<string, string> {
+  if (!match) return {};
+  return Object.fromEntries(match.split(",").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+}
+
 /**
- * The supervisor's HTTP API on loopback. Every route but /health needs `Authorization: Bearer
- * <token>`; only the token's SHA-256 is held in memory. Later issues add routes here.
+ * The supervisor's HTTP API on loopback, versioned under /v1. Every route but /v1/health and the
+ * OpenAPI document needs `Authorization: Bearer <token>`: the CLI's own token or one made with
+ * `tusk token create`, checked against stored SHA-256 hashes. Schemas live in api-schemas.ts.
  */
-export function buildApi(supervisor: Supervisor, tokenHash: string, onShutdown: () => void): FastifyInstance {
+export async function buildApi(supervisor: Supervisor, tokens: TokenVerifier, onShutdown: () => void): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
-  const expected = Buffer.from(tokenHash, "hex");
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "tusk API", version: TUSK_VERSION, description: "Status, metrics, queries, tables and indexes, alerts, backups and drills of one tusk cluster." },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+  });
 
   app.addHook("onRequest", async (req, reply) => {
-    if (req.url === ROUTES.health) return;
+    const path = req.url.split("?")[0]!;
+    if (PUBLIC.has(path)) return;
     const header = req.headers.authorization ?? "";
     const token = header.startsWith("Bearer ") ? header.slice(7) : "";
-    const given = Buffer.from(hashToken(token), "hex");
-    if (!token || !timingSafeEqual(given, expected)) {
-      await reply.code(401).send({ error: "A valid bearer token is required (Authorization: Bearer <token>)." });
+    if (!tokens.verify(token)) {
+      await reply.code(401).send({ error: "A valid bearer token is required (Authorization: Bearer <token>); `tusk token create NAME` makes one.", hint: "", exitCode: ExitCode.Usage });
     }
   });
 
-  app.get(ROUTES.health, async () => ({ ok: true }));
-  app.get(ROUTES.status, async () => supervisor.status());
-  app.post<{ Body: { replicas: number } }>(ROUTES.scale, {
-    schema: { body: { type: "object", required: ["replicas"], additionalProperties: false, properties: { replicas: { type: "integer" } } } },
-  }, async (req) => supervisor.scale(req.body.replicas));
-  app.post<{ Body: { to?: string } }>(ROUTES.switchover, {
-    schema: { body: { type: "object", additionalProperties: false, properties: { to: { type: "string" } } } },
-  }, async (req) => supervisor.switchover(req.body.to));
-  // An expected failure (TuskError) keeps its message, hint and exit code for the CLI.
+  // An expected failure (TuskError) keeps its message, hint and exit code for the CLI; a schema
+  // violation is a 400 whose message names the field.
   app.setErrorHandler(async (error, _req, reply) => {
     if (error instanceof TuskError) {
-      const status = error.exitCode === ExitCode.Usage ? 400 : error.exitCode === ExitCode.IncompatibleState ? 409 : error.exitCode === ExitCode.InsufficientResources ? 422 : 500;
+      const status = error.exitCode === ExitCode.Usage ? 400 : error.exitCode === ExitCode.IncompatibleState || error.exitCode === ExitCode.NotRunning ? 409 : error.exitCode === ExitCode.InsufficientResources ? 422 : 500;
       return reply.code(status).send({ error: error.message, hint: error.hint ?? "", exitCode: error.exitCode });
     }
     const validation = (error as { validation?: unknown }).validation !== undefined;
-    return reply.code(validation ? 400 : 500).send({ error: (error as Error).message, hint: "", exitCode: validation ? ExitCode.Usage : ExitCode.Internal });
+    return reply.code(validation ? 400 : 500).send({ error: (error as Error).message, hint: validation ? `See ${ROUTES.openapi} for the request's schema.` : "", exitCode: validation ? ExitCode.Usage : ExitCode.Internal });
   });
-  app.post(ROUTES.shutdown, async (_req, reply) => {
+
+  const monitoring = supervisor.monitoring;
+  const rawDays = () => supervisor.config.monitoring.retention_days;
+
+  app.get(ROUTES.health, { schema: { hide: true } }, async () => ({ ok: true }));
+  app.get(ROUTES.status, { schema: SCHEMAS.status }, async () => supervisor.status());
+  app.post<{ Body: { replicas: number } }>(ROUTES.scale, { schema: SCHEMAS.scale }, async (req) => supervisor.scale(req.body.replicas));
+  app.post<{ Body: { to?: string } }>(ROUTES.switchover, { schema: SCHEMAS.switchover }, async (req) => supervisor.switchover(req.body.to));
+
+  app.get<{ Querystring: Range & { name: string; rate?: boolean; match?: string } }>(ROUTES.series, { schema: SCHEMAS.series }, async (req) => {
+    const { from, to } = range(req.query);
+    const series = await monitoring.store.series(req.query.name, from, to, { rate: req.query.rate, match: parseMatch(req.query.match), rawDays: rawDays() });
+    return { name: req.query.name, from: from.toISOString(), to: to.toISOString(), series };
+  });
+  app.get<{ Querystring: Range & { order: TopQueryOrder; limit: number } }>(ROUTES.queries, { schema: SCHEMAS.queries }, async (req) => {
+    const { from, to } = range(req.query);
+    return { from: from.toISOString(), to: to.toISOString(), queries: await monitoring.store.topQueries(from, to, req.query.order, req.query.limit) };
+  });
+  app.get<{ Params: { queryid: string }; Querystring: Range }>(ROUTES.querySeries, { schema: SCHEMAS.querySeries }, async (req) => {
+    const { from, to } = range(req.query);
+    return { queryid: req.params.queryid, points: await monitoring.store.querySeries(req.params.queryid, from, to) };
+  });
+  app.get(ROUTES.tables, { schema: SCHEMAS.tables }, async () => {
+    const latest = monitoring.latestSamples();
+    return { at: latest?.at.toISOString() ?? null, tables: tableRows(latest?.samples ?? []) };
+  });
+  app.get(ROUTES.indexes, { schema: SCHEMAS.indexes }, async () => {
+    const latest = monitoring.latestSamples();
+    return { at: latest?.at.toISOString() ?? null, indexes: indexRows(latest?.samples ?? []) };
+  });
+
+  app.get<{ Querystring: { limit: number } }>(ROUTES.alerts, { schema: SCHEMAS.alerts }, async (req) => monitoring.alerts(req.query.limit));
+  app.get(ROUTES.rules, { schema: SCHEMAS.rules }, async () => ({
+    rules: RULES.map((r) => {
+      const s = monitoring.settings.get(r.id)!;
+      return { id: r.id, title: r.title, severity: r.severity, unit: r.unit, threshold: s.threshold, forSeconds: s.forSeconds, windowSeconds: s.windowSeconds, enabled: s.enabled, doc: r.doc };
+    }),
+  }));
+  app.post<{ Body: { rule: string; labels?: Record<string, string>; seconds: number; comment?: string } }>(ROUTES.silences, { schema: SCHEMAS.silence }, async (req) => {
+    if (!RULES.some((r) => r.id === req.body.rule)) throw new TuskError("Usage", `body/rule: there is no rule "${req.body.rule}".`, { hint: `Rules: ${RULES.map((r) => r.id).join(", ")}.` });
+    return monitoring.silence(req.body.rule, req.body.labels ?? {}, req.body.seconds, req.body.comment ?? "");
+  });
+
+  app.get(ROUTES.backups, { schema: SCHEMAS.backups }, async () => supervisor.backupCatalog());
+  app.post<{ Body: { type: BackupType } }>(ROUTES.backups, { schema: SCHEMAS.startBackup }, async (req) => supervisor.backup(req.body?.type ?? "full"));
+  app.get(`${API_PREFIX}/drills`, { schema: SCHEMAS.drills }, async () => ({ drills: drillHistory(supervisor.paths) }));
+  app.post(ROUTES.drills, { schema: SCHEMAS.startDrill }, async () => supervisor.restoreDrill());
+
+  app.get(ROUTES.prometheus, { schema: { tags: ["metrics"], summary: "The latest collection in Prometheus text format" } }, async (_req, reply) => {
+    const latest = monitoring.latestSamples();
+    if (!latest) throw new TuskError("NotRunning", "No collection yet: the collector starts once the cluster is ready.");
+    const firing = new Map<string, { rule: string; severity: string; n: number }>();
+    for (const a of monitoring.openAlerts().filter((x) => x.state === "firing")) {
+      const f = firing.get(a.rule) ?? { rule: a.rule, severity: a.severity, n: 0 };
+      f.n += 1;
+      firing.set(a.rule, f);
+    }
+    const alertSamples = RULES.map((r) => ({ name: "tusk_alerts_firing", labels: { rule: r.id, severity: r.severity }, value: firing.get(r.id)?.n ?? 0 }));
+    return reply.type("text/plain; version=0.0.4; charset=utf-8").send(prometheusText([...latest.samples, ...alertSamples], supervisor.config.cluster_name, latest.at));
+  });
+
+  app.get(ROUTES.openapi, { schema: { hide: true } }, async () => app.swagger());
+
+  app.post(ROUTES.shutdown, { schema: { hide: true } }, async (_req, reply) => {
     await reply.code(202).send({ stopping: true });
     onShutdown();
   });

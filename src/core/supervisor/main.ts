@@ -5,6 +5,7 @@ import { writePidFile, removePidFile } from "../processes/pid-file.js";
 import { ensureSecret, hashToken } from "../secrets.js";
 import { StatePaths } from "../state-dir.js";
 import { buildApi } from "./api-server.js";
+import { TokenVerifier } from "../api-tokens.js";
 import { Supervisor } from "./supervisor.js";
 
 /**
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   log(`supervisor ${process.pid} starting for ${paths.root}`);
 
   let stopping = false;
-  const api = buildApi(supervisor, hashToken(ensureSecret(paths, "api_token")), () => void stop("API request"));
+  const api = await buildApi(supervisor, new TokenVerifier(paths, hashToken(ensureSecret(paths, "api_token"))), () => void stop("API request"));
   async function stop(why: string): Promise<void> {
     if (stopping) return;
     stopping = true;

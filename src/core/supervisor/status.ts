@@ -1,6 +1,8 @@
 import type { ArchiverStatus, BackupSummary, RestoreWindow } from "../backup/catalog.js";
 import type { DrillResult } from "../backup/drill.js";
 import type { ReplicationStatus } from "./replication.js";
+import type { CollectionStatus } from "../metrics/monitoring.js";
+import type { AlertView } from "../alerts/alert-log.js";
 
 /** What the supervisor reports through GET /v1/status; the CLI and the dashboard read this shape. */
 export type Phase = "starting" | "ready" | "degraded" | "failed" | "stopping";
@@ -62,4 +64,6 @@ export interface SupervisorStatus {
   backups: BackupHealth | null;
   /** The nodes, their roles and lag, and the synchronous mode in force. */
   replication: ReplicationStatus;
+  /** The metrics collector's last round, and the alerts open now (pending and firing). */
+  monitoring: CollectionStatus & { alerts: AlertView[] };
 }

@@ -28,6 +28,8 @@ import { MAX_REPLICAS } from "../config/config-file.js";
 import { freemem } from "node:os";
 import { pgbouncerSpec, portAccepts } from "../processes/pgbouncer.js";
 import { haproxySpec, readOnlyServers } from "../processes/haproxy.js";
+import { Monitoring } from "../metrics/monitoring.js";
+import type { CollectorContext } from "../metrics/collector.js";
 import { haproxyConfig } from "../generate/haproxy-config.js";
 import { provision, scramVerifiers, superuserClient } from "../provision/provision.js";
 import { sqlFile } from "../provision/sql-template.js";
@@ -36,8 +38,9 @@ import { needsRestart } from "../config/postgres-settings.js";
 import { ensureDir, TUSK_VERSION, writeAtomic, type StatePaths } from "../state-dir.js";
 import { lastLogLines } from "./postgres-log.js";
 import type { BackupHealth, Phase, ProcessStatus, ScheduleStatus, StepRecord, SupervisorStatus } from "./status.js";
-import { readCatalog, summarize } from "../backup/catalog.js";
-import { drillHistory, runDrill } from "../backup/drill.js";
+import { readCatalog, summarize, type BackupCatalog } from "../backup/catalog.js";
+import type { BackupType } from "../backup/pgbackrest.js";
+import { drillHistory, runDrill, type DrillResult } from "../backup/drill.js";
 import { applyRetention, backupNow, repositories } from "../backup/operations.js";
 import { s3Failure, s3Unreachable } from "../backup/s3.js";
 import { S3_REPO } from "../generate/pgbackrest-config.js";
@@ -68,6 +71,8 @@ export class Supervisor {
   private readonly steps: StepRecord[] = [];
   private readonly children = new Map<ChildName, ManagedProcess>();
   private readonly nextRestartAt = new Map<ChildName, number>();
+  /** Metrics, alerts and their history (started once the cluster is ready). */
+  readonly monitoring: Monitoring;
   /** When etcd stopped answering its health check, while it does not. */
   private etcdSilentSince: number | null = null;
   private readonly startedAt = new Date();
@@ -101,6 +106,22 @@ export class Supervisor {
     this.nodes = readNodes(config, paths);
     const last = readPrimary(config, paths).name;
     this.primary = this.nodes.some((n) => n.name === last) ? last : FIRST_NODE;
+    this.monitoring = new Monitoring(config, paths, () => this.collectorContext(), (line) => this.log(line));
+  }
+
+  /** What the collector records besides the statistics views: nodes, processes, disks, backups. */
+  private async collectorContext(): Promise<CollectorContext> {
+    const replication = await this.replicationStatus();
+    const health = await this.backupHealth();
+    const drill = drillHistory(this.paths).pop();
+    return {
+      nodes: replication.nodes.map((n) => ({ name: n.name, role: n.role, up: n.state === "running" || n.state === "streaming", timeline: n.timeline })),
+      disks: { data: nodePaths(this.paths, this.primary).dataDir, backups: this.paths.backupRepo },
+      lastBackupEndedAt: health?.lastBackup?.endedAt ?? null,
+      lastDrillOk: drill ? drill.ok : null,
+      backupIntervalSeconds: 86_400,
+      processes: this.childOrder().map((name) => ({ name, up: this.children.get(name)?.running ?? false })),
+    };
   }
 
   private node(name: string): NodeInfo {
@@ -189,6 +210,7 @@ export class Supervisor {
       this.phase = "ready";
       await this.watch(); // the first observation, so status shows a real decision from the start
       this.log(`ready: ${this.decision}`);
+      await this.monitoring.start().catch((e) => this.log(`monitoring did not start: ${(e as Error).message}`));
     } catch (e) {
       this.phase = "failed";
       const err = e instanceof TuskError ? e : new TuskError("ProcessFailed", (e as Error).message, { hint: `See the logs in ${this.paths.logDir}.` });
@@ -608,6 +630,43 @@ export class Supervisor {
     await this.startReadOnlyEndpoint();
   }
 
+  /** Every backup in every repository, the restorable window and archiving health. */
+  async backupCatalog(): Promise<BackupCatalog> {
+    const client = await superuserClient(this.config, this.paths);
+    try {
+      return await readCatalog(this.backups, client);
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** A backup now (API): the scheduled path's backup and retention, one at a time. */
+  async backup(type: BackupType): Promise<BackupCatalog> {
+    return this.exclusive("backup", async () => {
+      this.schedule.running = `${type} backup (API)`;
+      try {
+        await backupNow(this, type, () => undefined);
+        await applyRetention(this, new Date());
+      } finally {
+        this.schedule.running = null;
+        this.backupHealthCache = undefined;
+      }
+      return this.backupCatalog();
+    });
+  }
+
+  /** A restore drill now (API). */
+  async restoreDrill(): Promise<DrillResult> {
+    return this.exclusive("restore drill", async () => {
+      this.schedule.running = "restore drill (API)";
+      try {
+        return await runDrill(this, silentProgress);
+      } finally {
+        this.schedule.running = null;
+      }
+    });
+  }
+
   /** Stops a replica's Patroni and PostgreSQL, forgets the node and deletes its data. */
   private async removeNode(node: NodeInfo): Promise<void> {
     const child = patroniChild(node.name);
@@ -696,6 +755,7 @@ export class Supervisor {
     if (this.watchTimer) clearInterval(this.watchTimer);
     if (this.scheduleTimer) clearInterval(this.scheduleTimer);
     this.callbacks?.close();
+    await this.monitoring.stop();
     // Replicas stop before the primary: a primary stopping first would hand its lock to a replica.
     for (const name of this.childOrder().reverse()) {
       const child = this.children.get(name);
@@ -733,6 +793,7 @@ export class Supervisor {
       dataSizeBytes: await this.dataSize(),
       backups: await this.backupHealth(),
       replication: await this.replicationStatus(),
+      monitoring: { ...this.monitoring.status, alerts: this.monitoring.openAlerts() },
     };
   }
 

@@ -1,0 +1,46 @@
+import type { Snapshot } from "../metrics/sample.js";
+
+export type Severity = "warning" | "critical";
+
+/** What a rule reads: the latest collection, the one before it, and the oldest within its window. */
+export interface RuleContext {
+  now: Snapshot;
+  previous: Snapshot | undefined;
+  windowStart: Snapshot | undefined;
+}
+
+/** One series over the threshold: what fires (after the rule's "for" duration) if it persists. */
+export interface Breach {
+  labels: Record<string, string>;
+  value: number;
+  summary: string;
+}
+
+/**
+ * An alert rule: one per file in rules/. The threshold, `for` and window are defaults a user can
+ * override per rule in tusk.yaml (alerts.rules.<id>); the doc says what it means, why it matters and
+ * what to do, and is shown by `tusk alerts explain <id>`, the API and the dashboard.
+ */
+export interface AlertRule {
+  id: string;
+  title: string;
+  severity: Severity;
+  threshold: number;
+  /** How the threshold reads: "%", "s", "bytes", "h" … */
+  unit: string;
+  /** How long a breach must last before the alert fires. */
+  forSeconds: number;
+  /** For rules over counters: how far back the interval reaches. */
+  windowSeconds?: number;
+  doc: { meaning: string; why: string; action: string };
+  evaluate(ctx: RuleContext, threshold: number): Breach[];
+}
+
+export interface RuleSettings {
+  threshold: number;
+  forSeconds: number;
+  windowSeconds: number;
+  enabled: boolean;
+}
+
+export const fmt = (v: number, digits = 1) => (Number.isInteger(v) ? String(v) : v.toFixed(digits));

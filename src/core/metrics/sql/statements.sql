@@ -1,0 +1,12 @@
+-- pg_stat_statements, cumulative, for the 500 statements with the most total time. The collector
+-- keeps the previous snapshot and stores the difference.
+SELECT s.queryid::text AS queryid, d.datname AS dbname, r.rolname AS username, s.query,
+       s.calls, s.total_exec_time AS total_ms, s.max_exec_time AS max_ms,
+       s.stddev_exec_time AS stddev_ms, s.mean_exec_time AS mean_ms, s.rows,
+       s.shared_blks_hit, s.shared_blks_read, s.userid::text || ':' || s.dbid::text || ':' || s.queryid::text AS key
+FROM pg_stat_statements s
+JOIN pg_database d ON d.oid = s.dbid
+JOIN pg_roles r ON r.oid = s.userid
+WHERE s.queryid IS NOT NULL
+ORDER BY s.total_exec_time DESC
+LIMIT 500

@@ -1,0 +1,112 @@
+/**
+ * Request and response schemas of the HTTP API, declared once: Fastify validates requests with them
+ * (a bad field gets a 400 naming it) and @fastify/swagger turns them into the OpenAPI document at
+ * /v1/openapi.json. Response objects allow extra properties so that a field added to a shape is
+ * never silently dropped by the serializer.
+ */
+const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: "object", properties, required, additionalProperties: true }) as const;
+const str = { type: "string" } as const;
+const num = { type: "number" } as const;
+const int = { type: "integer" } as const;
+const bool = { type: "boolean" } as const;
+const nullable = (t: Record<string, unknown>) => ({ ...t, nullable: true });
+const labels = { type: "object", additionalProperties: { type: "string" } } as const;
+const error = obj({ error: str, hint: str, exitCode: int }, ["error"]);
+const errors = { 400: error, 401: error, 409: error, 500: error } as const;
+
+export const timeRange = {
+  from: { type: "string", format: "date-time", description: "start of the range (ISO 8601); default an hour before `to`" },
+  to: { type: "string", format: "date-time", description: "end of the range (ISO 8601); default now" },
+} as const;
+
+export const alertView = obj({
+  id: nullable(int), rule: str, title: str, severity: str, labels, state: { type: "string", enum: ["pending", "firing", "resolved"] },
+  value: nullable(num), summary: str, startedAt: str, firedAt: nullable(str), resolvedAt: nullable(str), silenced: bool,
+});
+const silence = obj({ id: int, rule: str, labels, until: str, comment: str, createdAt: str });
+
+export const SCHEMAS = {
+  status: { tags: ["cluster"], summary: "Processes, nodes, backups, the collector and open alerts", response: { 200: obj({ phase: str, decision: str }), ...errors } },
+  scale: {
+    tags: ["cluster"], summary: "Add or remove replicas",
+    body: { type: "object", required: ["replicas"], additionalProperties: false, properties: { replicas: { type: "integer", minimum: 0 } } },
+    response: { 200: obj({ mode: str, primary: str }), ...errors },
+  },
+  switchover: {
+    tags: ["cluster"], summary: "Planned switchover, the pooler pausing clients",
+    body: { type: "object", additionalProperties: false, properties: { to: str } },
+    response: { 200: obj({ from: str, to: str, pausedMs: num, totalMs: num }), ...errors },
+  },
+  series: {
+    tags: ["metrics"], summary: "One metric's series over a time range (raw samples, hourly rollups beyond the raw retention)",
+    querystring: {
+      type: "object", required: ["name"], additionalProperties: false,
+      properties: {
+        name: { type: "string", pattern: "^[a-z_][a-z0-9_]*$", description: "a metric name, as on /metrics" },
+        ...timeRange,
+        rate: { type: "boolean", description: "per-second rate of a counter" },
+        match: { type: "string", pattern: "^([a-z_]+=[^,]*)(,[a-z_]+=[^,]*)*$", description: "labels the series must have, as k=v,k=v" },
+      },
+    },
+    response: { 200: obj({ name: str, from: str, to: str, series: { type: "array", items: obj({ labels, points: { type: "array", items: obj({ at: str, value: num }) } }) } }), ...errors },
+  },
+  queries: {
+    tags: ["metrics"], summary: "Top statements over a time range (pg_stat_statements deltas)",
+    querystring: {
+      type: "object", additionalProperties: false,
+      properties: { ...timeRange, order: { type: "string", enum: ["total", "mean", "stddev", "calls", "max"], default: "total" }, limit: { type: "integer", minimum: 1, maximum: 500, default: 50 } },
+    },
+    response: {
+      200: obj({ from: str, to: str, queries: { type: "array", items: obj({ queryid: str, dbname: str, username: str, query: str, calls: num, totalMs: num, meanMs: num, maxMs: num, stddevMs: num, rows: num, hitRatio: nullable(num) }) } }),
+      ...errors,
+    },
+  },
+  querySeries: {
+    tags: ["metrics"], summary: "One statement's calls and mean time per collection",
+    params: { type: "object", required: ["queryid"], properties: { queryid: { type: "string", pattern: "^-?[0-9]+$" } } },
+    querystring: { type: "object", additionalProperties: false, properties: timeRange },
+    response: { 200: obj({ queryid: str, points: { type: "array", items: obj({ at: str, calls: num, meanMs: num }) } }), ...errors },
+  },
+  tables: {
+    tags: ["metrics"], summary: "Tables of the application database at the latest collection",
+    response: { 200: obj({ at: nullable(str), tables: { type: "array", items: obj({ schema: str, table: str, sizeBytes: num, liveTuples: num, deadTuples: num, deadPercent: num, writes: num, seqScans: num, vacuumAgeSeconds: nullable(num), analyzeAgeSeconds: nullable(num) }) } }), ...errors },
+  },
+  indexes: {
+    tags: ["metrics"], summary: "Indexes of the application database at the latest collection; unused ones first",
+    response: { 200: obj({ at: nullable(str), indexes: { type: "array", items: obj({ schema: str, table: str, index: str, unique: bool, sizeBytes: num, scans: num, unused: bool }) } }), ...errors },
+  },
+  alerts: {
+    tags: ["alerts"], summary: "Open alerts, recently resolved ones, and silences in force",
+    querystring: { type: "object", additionalProperties: false, properties: { limit: { type: "integer", minimum: 0, maximum: 1000, default: 50 } } },
+    response: { 200: obj({ open: { type: "array", items: alertView }, recent: { type: "array", items: alertView }, silences: { type: "array", items: silence } }), ...errors },
+  },
+  rules: {
+    tags: ["alerts"], summary: "Every alert rule with its settings in force and its documentation",
+    response: { 200: obj({ rules: { type: "array", items: obj({ id: str, title: str, severity: str, unit: str, threshold: num, forSeconds: num, windowSeconds: num, enabled: bool, doc: obj({ meaning: str, why: str, action: str }) }) } }), ...errors },
+  },
+  silence: {
+    tags: ["alerts"], summary: "Silence a rule (for some labels, or all) for a time",
+    body: {
+      type: "object", required: ["rule", "seconds"], additionalProperties: false,
+      properties: { rule: str, labels, seconds: { type: "integer", minimum: 60, maximum: 31_536_000 }, comment: { type: "string", maxLength: 500 } },
+    },
+    response: { 200: silence, ...errors },
+  },
+  backups: {
+    tags: ["backups"], summary: "Backups in every repository, the restorable window and archiving",
+    response: { 200: obj({ backups: { type: "array", items: obj({ label: str, repo: int, type: str, startedAt: str, endedAt: str }) }, window: obj({ from: nullable(str), to: nullable(str) }) }), ...errors },
+  },
+  startBackup: {
+    tags: ["backups"], summary: "Take a backup now (waits for it; retention follows)",
+    body: { type: "object", additionalProperties: false, properties: { type: { type: "string", enum: ["full", "diff", "incr"], default: "full" } } },
+    response: { 200: obj({ backups: { type: "array" }, window: obj({}) }), ...errors },
+  },
+  drills: {
+    tags: ["backups"], summary: "Past restore drills, newest last",
+    response: { 200: obj({ drills: { type: "array", items: obj({ startedAt: str, ok: bool, restoreSeconds: nullable(num) }) } }), ...errors },
+  },
+  startDrill: {
+    tags: ["backups"], summary: "Run a restore drill now (waits for it)",
+    response: { 200: obj({ startedAt: str, ok: bool }), ...errors },
+  },
+} as const;
