@@ -23,6 +23,7 @@ import { registerHistory } from "./commands/history.js";
 import { registerAlerts } from "./commands/alerts.js";
 import { registerToken } from "./commands/token.js";
 import { registerQueries } from "./commands/queries.js";
+import { registerDashboard } from "./commands/dashboard.js";
 
 /** The tusk command line: parses, calls the core, formats. Expected failures print without a stack. */
 const program = new Command()
@@ -33,7 +34,7 @@ const program = new Command()
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
-for (const register of [registerUp, registerDown, registerStatus, registerDestroy, registerPsql, registerConfig, registerInstall, registerBackup, registerBackups, registerRestorePoint, registerRestore, registerDrill, registerDump, registerImport, registerScale, registerSwitchover, registerHistory, registerAlerts, registerQueries, registerToken]) register(program);
+for (const register of [registerUp, registerDown, registerStatus, registerDestroy, registerPsql, registerConfig, registerInstall, registerBackup, registerBackups, registerRestorePoint, registerRestore, registerDrill, registerDump, registerImport, registerScale, registerSwitchover, registerHistory, registerAlerts, registerQueries, registerToken, registerDashboard]) register(program);
 program.commands.forEach((c) => c.exitOverride());
 program.commands.flatMap((c) => c.commands).forEach((c) => c.exitOverride());
 

@@ -36,6 +36,7 @@ export const ROUTES = {
   silences: `${API_PREFIX}/alerts/silences`,
   backups: `${API_PREFIX}/backups`,
   drills: `${API_PREFIX}/drills/restore`,
+  history: `${API_PREFIX}/history`,
   openapi: `${API_PREFIX}/openapi.json`,
   /** Prometheus's conventional path, outside the versioned prefix. */
   prometheus: "/metrics",

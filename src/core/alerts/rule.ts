@@ -44,3 +44,11 @@ export interface RuleSettings {
 }
 
 export const fmt = (v: number, digits = 1) => (Number.isInteger(v) ? String(v) : v.toFixed(digits));
+
+/** A duration as people read it: "45 s", "12 min", "3.5 h", "2.0 d". */
+export function fmtDuration(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172_800) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86_400).toFixed(1)} d`;
+}

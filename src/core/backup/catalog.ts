@@ -37,6 +37,8 @@ export interface RestoreWindow {
 }
 
 export interface BackupCatalog {
+  /** pgBackRest's stanza status: 0 ok, 2 no backup yet; anything else means the repository cannot be read as it should. */
+  status: { code: number; message: string } | null;
   backups: BackupSummary[];
   window: RestoreWindow;
   archiver: ArchiverStatus | null;
@@ -91,7 +93,8 @@ export function restoreWindow(backups: BackupSummary[], archiver: ArchiverStatus
 }
 
 export async function readCatalog(pgbackrest: Pgbackrest, superuser: pg.Client | undefined): Promise<BackupCatalog> {
-  const backups = summarize(await pgbackrest.info(), "all");
+  const info = await pgbackrest.info();
+  const backups = summarize(info, "all");
   const archiver = superuser ? await archiverStatus(superuser) : null;
-  return { backups, window: restoreWindow(backups, archiver), archiver };
+  return { status: info?.status ?? null, backups, window: restoreWindow(backups, archiver), archiver };
 }

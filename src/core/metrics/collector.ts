@@ -14,7 +14,8 @@ export interface CollectorContext {
   nodes: { name: string; role: string; up: boolean; timeline: number | null }[];
   /** Filesystems to report free space for, by name (data, wal, backups). */
   disks: Record<string, string>;
-  /** Backup and drill facts, when known. */
+  /** Backup and drill facts, when known (catalogReadable: pgBackRest's info answered). */
+  catalogReadable: boolean;
   lastBackupEndedAt: string | null;
   lastDrillOk: boolean | null;
   /** How often a backup is expected (the schedule), in seconds. */
@@ -191,6 +192,7 @@ function contextSamples(c: CollectorContext, at: Date): Sample[] {
     if (n.timeline !== null) out.push({ name: "tusk_node_timeline", labels: { node: n.name }, value: n.timeline });
   }
   for (const p of c.processes) out.push({ name: "tusk_process_up", labels: { process: p.name }, value: p.up ? 1 : 0 });
+  out.push({ name: "tusk_backup_catalog_readable", labels: {}, value: c.catalogReadable ? 1 : 0 });
   if (c.lastBackupEndedAt) out.push({ name: "tusk_last_backup_age_seconds", labels: {}, value: (at.getTime() - Date.parse(c.lastBackupEndedAt)) / 1000 });
   out.push({ name: "tusk_backup_interval_seconds", labels: {}, value: c.backupIntervalSeconds });
   if (c.lastDrillOk !== null) out.push({ name: "tusk_last_drill_ok", labels: {}, value: c.lastDrillOk ? 1 : 0 });

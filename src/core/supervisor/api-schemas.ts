@@ -105,6 +105,10 @@ export const SCHEMAS = {
     tags: ["backups"], summary: "Past restore drills, newest last",
     response: { 200: obj({ drills: { type: "array", items: obj({ startedAt: str, ok: bool, restoreSeconds: nullable(num) }) } }), ...errors },
   },
+  history: {
+    tags: ["cluster"], summary: "Switchovers and failovers with the outage measured",
+    response: { 200: obj({ history: { type: "array", items: obj({ at: str, kind: str, from: str, to: str, timeline: nullable(int), outageMs: nullable(num) }) } }), ...errors },
+  },
   startDrill: {
     tags: ["backups"], summary: "Run a restore drill now (waits for it)",
     response: { 200: obj({ startedAt: str, ok: bool }), ...errors },

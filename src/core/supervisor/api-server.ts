@@ -1,5 +1,7 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import swagger from "@fastify/swagger";
+import { readFileSync } from "node:fs";
+import { readHistory } from "../cluster/history.js";
 import { RULES } from "../alerts/rules/index.js";
 import type { TokenVerifier } from "../api-tokens.js";
 import { drillHistory } from "../backup/drill.js";
@@ -13,8 +15,15 @@ import { TUSK_VERSION } from "../state-dir.js";
 import { SCHEMAS } from "./api-schemas.js";
 import type { Supervisor } from "./supervisor.js";
 
-/** Routes anyone on loopback may read: liveness and the API's own description. */
-const PUBLIC = new Set<string>([ROUTES.health, ROUTES.openapi]);
+/** The dashboard's files (no data in them: the page asks the API, with a token, for everything). */
+const DASHBOARD: Record<string, { file: string; type: string }> = {
+  "/": { file: "index.html", type: "text/html; charset=utf-8" },
+  "/dashboard/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
+  "/dashboard/style.css": { file: "style.css", type: "text/css; charset=utf-8" },
+};
+
+/** Routes anyone on loopback may read: liveness, the API's own description and the dashboard's files. */
+const PUBLIC = new Set<string>([ROUTES.health, ROUTES.openapi, ...Object.keys(DASHBOARD)]);
 
 interface Range {
   from?: string;
@@ -130,6 +139,11 @@ export async function buildApi(supervisor: Supervisor, tokens: TokenVerifier, on
   });
 
   app.get(ROUTES.openapi, { schema: { hide: true } }, async () => app.swagger());
+  app.get(ROUTES.history, { schema: SCHEMAS.history }, async () => ({ history: readHistory(supervisor.paths) }));
+  for (const [path, { file, type }] of Object.entries(DASHBOARD)) {
+    const body = readFileSync(new URL(`../../dashboard/${file}`, import.meta.url));
+    app.get(path, { schema: { hide: true } }, async (_req, reply) => reply.type(type).header("cache-control", "no-cache").send(body));
+  }
 
   app.post(ROUTES.shutdown, { schema: { hide: true } }, async (_req, reply) => {
     await reply.code(202).send({ stopping: true });

@@ -117,6 +117,7 @@ export class Supervisor {
     return {
       nodes: replication.nodes.map((n) => ({ name: n.name, role: n.role, up: n.state === "running" || n.state === "streaming", timeline: n.timeline })),
       disks: { data: nodePaths(this.paths, this.primary).dataDir, backups: this.paths.backupRepo },
+      catalogReadable: health !== null && !health.error,
       lastBackupEndedAt: health?.lastBackup?.endedAt ?? null,
       lastDrillOk: drill ? drill.ok : null,
       backupIntervalSeconds: 86_400,
@@ -860,6 +861,8 @@ export class Supervisor {
       try {
         const c = await readCatalog(this.backups, client);
         value = { lastBackup: c.backups.filter((b) => b.repo === 1).pop() ?? null, backupCount: c.backups.length, window: c.window, archiver: c.archiver, lastDrill: null, schedule: this.schedule };
+        // "missing stanza path" and the like: the repository is unreadable, not empty.
+        if (c.status && c.status.code !== 0 && c.status.code !== 2) value.error = `pgBackRest: ${c.status.message}`;
       } finally {
         await client.end();
       }

@@ -1,4 +1,5 @@
 import type { AlertRule } from "../rule.js";
+import { fmtDuration } from "../rule.js";
 
 export const rule: AlertRule = {
   id: "backup-missing",
@@ -15,8 +16,11 @@ export const rule: AlertRule = {
   },
   evaluate({ now }, threshold) {
     const limit = threshold > 0 ? threshold : (now.value("tusk_backup_interval_seconds") ?? 86_400) + 3600;
+    // An unreadable catalog (repository unreachable) says nothing about backups; archiving-failing
+    // and the status's backup line report that.
+    if (now.value("tusk_backup_catalog_readable") !== 1) return [];
     const age = now.value("tusk_last_backup_age_seconds");
     if (age === undefined) return [{ labels: {}, value: Infinity, summary: "there is no successful backup" }];
-    return age > limit ? [{ labels: {}, value: age, summary: `the last successful backup ended ${(age / 3600).toFixed(1)} h ago (limit ${(limit / 3600).toFixed(1)} h)` }] : [];
+    return age > limit ? [{ labels: {}, value: age, summary: `the last successful backup ended ${fmtDuration(age)} ago (limit ${fmtDuration(limit)})` }] : [];
   },
 };

@@ -1,0 +1,370 @@
+/// <reference lib="dom" />
+/**
+ * tusk's web dashboard: a small single-page app over the HTTP API (the same routes the CLI uses),
+ * served by the supervisor. The API token comes from the link `tusk dashboard` prints (#token=…)
+ * or the sign-in dialog, and stays in this tab's sessionStorage. Charts are inline SVG.
+ */
+
+type Labels = Record<string, string>;
+interface Point { at: string; value: number }
+interface Series { labels: Labels; points: Point[] }
+interface AlertView { rule: string; title: string; severity: string; labels: Labels; state: string; summary: string; startedAt: string; firedAt: string | null; resolvedAt: string | null; silenced: boolean }
+interface NodeStatus { name: string; role: string; state: string; timeline: number | null; postgresPort: number; lagBytes: number | null; lagSeconds: number | null; syncState: string | null; servesReads: boolean | null }
+interface Status {
+  phase: string;
+  decision: string;
+  processes: { name: string; up: boolean; pid: number | null; port: number | null; version: string | null; restarts: number }[];
+  dataSizeBytes: number | null;
+  backups: { lastBackup: { label: string; type: string; endedAt: string } | null; window: { from: string | null; to: string | null }; lastDrill: { ok: boolean; startedAt: string; restoreSeconds: number | null } | null } | null;
+  replication: { mode: string; primary: string; nodes: NodeStatus[] };
+  monitoring: { collections: number; lastAt: string | null; lastError: string | null; alerts: AlertView[] };
+}
+
+const TOKEN_KEY = "tusk-token";
+const PALETTE = ["var(--c0)", "var(--c1)", "var(--c2)", "var(--c3)", "var(--c4)", "var(--c5)"];
+const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
+
+// ---------- API ----------
+
+function token(): string | null {
+  const m = /#token=([^&]+)/.exec(location.hash);
+  if (m) {
+    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]!));
+    history.replaceState(null, "", `${location.pathname}#/overview`);
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+class Unauthorized extends Error {}
+
+async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const headers: Record<string, string> = { authorization: `Bearer ${token() ?? ""}` };
+  if (init.body !== undefined) headers["content-type"] = "application/json";
+  const r = await fetch(path, { method: init.method ?? "GET", headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+  if (r.status === 401) throw new Unauthorized("sign in");
+  const data = (await r.json()) as T & { error?: string; hint?: string };
+  if (!r.ok) throw new Error(`${data.error ?? r.statusText}${data.hint ? ` — ${data.hint}` : ""}`);
+  return data;
+}
+
+const rangeSeconds = () => Number(($("#range") as HTMLSelectElement).value);
+const fromTo = () => `from=${new Date(Date.now() - rangeSeconds() * 1000).toISOString()}&to=${new Date().toISOString()}`;
+const series = (name: string, opts: { rate?: boolean; match?: string } = {}) =>
+  api<{ series: Series[] }>(`/v1/metrics/series?name=${name}&${fromTo()}${opts.rate ? "&rate=true" : ""}${opts.match ? `&match=${encodeURIComponent(opts.match)}` : ""}`).then((r) => r.series);
+
+// ---------- formatting ----------
+
+function esc(s: unknown): string {
+  return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}
+
+function bytes(n: number | null): string {
+  if (n === null || n === undefined) return "-";
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+function num(v: number, digits = 1): string {
+  if (!Number.isFinite(v)) return "-";
+  if (Math.abs(v) >= 1e6) return `${(v / 1e6).toFixed(digits)}M`;
+  if (Math.abs(v) >= 1e4) return `${(v / 1e3).toFixed(digits)}k`;
+  return Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) < 1 ? 3 : digits);
+}
+
+function ago(iso: string | null): string {
+  if (!iso) return "-";
+  const s = (Date.now() - Date.parse(iso)) / 1000;
+  if (s < 90) return `${Math.round(s)} s ago`;
+  if (s < 5400) return `${Math.round(s / 60)} min ago`;
+  if (s < 172_800) return `${(s / 3600).toFixed(1)} h ago`;
+  return `${(s / 86_400).toFixed(1)} d ago`;
+}
+
+const pill = (text: string, kind: "ok" | "bad" | "warn" | "" = "") => `<span class="pill ${kind}">${esc(text)}</span>`;
+
+// ---------- charts ----------
+
+interface ChartLine { label: string; points: { t: number; v: number }[] }
+type Unit = "num" | "pct" | "s" | "ms" | "bytes";
+
+const UNITS: Record<Unit, (v: number) => string> = {
+  num: (v) => num(v),
+  pct: (v) => `${v.toFixed(0)} %`,
+  s: (v) => (v >= 10 ? `${v.toFixed(0)} s` : `${v.toFixed(2)} s`),
+  ms: (v) => `${num(v, 2)} ms`,
+  bytes: (v) => bytes(v),
+};
+
+/** A placeholder drawn once it is laid out (drawCharts), at its real width so text stays crisp. */
+function chart(lines: ChartLine[], unit: Unit = "num"): string {
+  if (!lines.some((l) => l.points.length > 0)) return `<div class="empty">No data in this range yet.</div>`;
+  return `<div class="chart-box" data-unit="${unit}" data-lines="${esc(JSON.stringify(lines))}"></div>`;
+}
+
+/** A line chart in SVG: time on x, value on y, a legend, and a tooltip that follows the pointer. */
+function drawChart(box: HTMLElement): void {
+  const lines = JSON.parse(box.dataset.lines ?? "[]") as ChartLine[];
+  const unit = UNITS[(box.dataset.unit as Unit) ?? "num"] ?? UNITS.num;
+  const all = lines.flatMap((l) => l.points);
+  const W = Math.max(200, Math.round(box.clientWidth)), H = 170, L = 52, R = 10, T = 10, B = 22;
+  const t0 = Math.min(...all.map((p) => p.t)), t1 = Math.max(...all.map((p) => p.t));
+  const vmax = Math.max(...all.map((p) => p.v), 0), vmin = Math.min(...all.map((p) => p.v), 0);
+  const span = vmax - vmin || 1;
+  const x = (t: number) => L + ((t - t0) / (t1 - t0 || 1)) * (W - L - R);
+  const y = (v: number) => T + (1 - (v - vmin) / span) * (H - T - B);
+  const grid = [0, 0.5, 1].map((f) => vmin + f * span).map((v) => `<line class="grid-line" x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}"/><text class="axis" x="${L - 6}" y="${y(v) + 3}" text-anchor="end">${esc(unit(v))}</text>`).join("");
+  const time = (t: number) => new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const xaxis = `<text class="axis" x="${L}" y="${H - 6}">${time(t0)}</text><text class="axis" x="${W - R}" y="${H - 6}" text-anchor="end">${time(t1)}</text>`;
+  const base = y(Math.max(vmin, 0));
+  const paths = lines
+    .map((l, i) => {
+      const color = PALETTE[i % PALETTE.length];
+      const pts = l.points.map((p) => `${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(" ");
+      if (l.points.length === 1) return `<circle cx="${x(l.points[0]!.t)}" cy="${y(l.points[0]!.v)}" r="3" fill="${color}"/><polyline class="series" stroke="${color}" points="${pts}"/>`;
+      return `<polygon class="area" fill="${color}" points="${x(l.points[0]!.t)},${base} ${pts} ${x(l.points[l.points.length - 1]!.t)},${base}"/><polyline class="series" stroke="${color}" points="${pts}"/>`;
+    })
+    .join("");
+  const legend = lines.some((l) => l.label) ? `<div class="legend">${lines.map((l, i) => `<span><i style="background:${PALETTE[i % PALETTE.length]}"></i>${esc(l.label)}</span>`).join("")}</div>` : "";
+  box.innerHTML = `<svg class="chart" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${grid}${xaxis}${paths}<line class="hover-line" x1="0" x2="0" y1="${T}" y2="${H - B}" visibility="hidden"/></svg>${legend}`;
+  const svg = box.querySelector("svg")!;
+  const hover = svg.querySelector<SVGLineElement>(".hover-line")!;
+  tooltip ??= Object.assign(document.createElement("div"), { className: "tooltip", hidden: true });
+  if (!tooltip.isConnected) document.body.append(tooltip);
+  svg.addEventListener("mousemove", (e) => {
+    const fx = e.clientX - svg.getBoundingClientRect().left;
+    const t = t0 + ((fx - L) / (W - L - R)) * (t1 - t0);
+    const rows = lines.map((l) => ({ label: l.label, p: l.points.reduce((best, q) => (Math.abs(q.t - t) < Math.abs(best.t - t) ? q : best), l.points[0] ?? { t, v: NaN }) }));
+    hover.setAttribute("x1", String(fx));
+    hover.setAttribute("x2", String(fx));
+    hover.setAttribute("visibility", "visible");
+    tooltip!.innerHTML = `${esc(new Date(rows[0]?.p.t ?? t).toLocaleString())}<br>${rows.map((r) => `${esc(r.label || "value")}: ${esc(unit(r.p.v))}`).join("<br>")}`;
+    tooltip!.style.left = `${e.clientX + 12}px`;
+    tooltip!.style.top = `${e.clientY + 12}px`;
+    tooltip!.hidden = false;
+  });
+  svg.addEventListener("mouseleave", () => {
+    hover.setAttribute("visibility", "hidden");
+    tooltip!.hidden = true;
+  });
+}
+
+let tooltip: HTMLDivElement | undefined;
+
+function drawCharts(root: HTMLElement): void {
+  for (const box of root.querySelectorAll<HTMLElement>(".chart-box")) drawChart(box);
+}
+
+function toLines(s: Series[], label: (l: Labels) => string, scale = 1): ChartLine[] {
+  return s.map((x) => ({ label: label(x.labels), points: x.points.map((p) => ({ t: Date.parse(p.at), v: p.value * scale })) }));
+}
+
+function tableHtml(header: { label: string; num?: boolean; key?: string }[], rows: string[][], opts: { sorted?: string; rowAttrs?: (i: number) => string } = {}): string {
+  if (rows.length === 0) return `<div class="empty">Nothing to show.</div>`;
+  const th = header.map((h) => `<th class="${h.num ? "num" : ""} ${h.key ? "sortable" : ""} ${h.key && h.key === opts.sorted ? "sorted" : ""}" ${h.key ? `data-sort="${h.key}"` : ""}>${esc(h.label)}</th>`).join("");
+  const body = rows.map((r, i) => `<tr ${opts.rowAttrs?.(i) ?? ""}>${r.map((c, j) => `<td class="${header[j]?.num ? "num" : ""}">${c}</td>`).join("")}</tr>`).join("");
+  return `<div class="table-wrap"><table><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table></div>`;
+}
+
+// ---------- pages ----------
+
+async function overview(page: HTMLElement): Promise<void> {
+  const [status, conns, tps, hit, disk, lag] = await Promise.all([
+    api<Status>("/v1/status"),
+    series("pg_connections"),
+    series("pg_xact_commit_total", { rate: true }),
+    series("pg_cache_hit_ratio"),
+    series("disk_used_ratio"),
+    series("pg_replication_lag_seconds"),
+  ]);
+  const firing = status.monitoring.alerts.filter((a) => a.state === "firing");
+  const b = status.backups;
+  const procs = status.processes.map((p) => [esc(p.name), p.up ? pill("up", "ok") : pill("down", "bad"), esc(p.port ?? "-"), esc(p.version ?? "-"), p.restarts ? pill(`${p.restarts} restarts`, "warn") : ""]);
+  const connLines = toLines(conns.filter((s) => s.points.some((p) => p.value > 0)), (l) => l.state ?? "");
+  page.innerHTML = `
+    <h1>Overview <span class="muted">${esc(status.phase)}</span></h1>
+    <div class="grid">
+      <div class="card"><h2>Health</h2><div class="big ${status.phase === "ready" ? "ok" : "warn"}">${esc(status.phase)}</div><p class="muted">${esc(status.decision)}</p></div>
+      <div class="card"><h2>Firing alerts</h2><div class="big ${firing.length ? "bad" : "ok"}">${firing.length}</div>${firing.map((a) => `<p>${pill(a.severity, a.severity === "critical" ? "bad" : "warn")} ${esc(a.summary)}</p>`).join("") || `<p class="muted">None.</p>`}</div>
+      <div class="card"><h2>Backups</h2><div class="big">${esc(b?.lastBackup ? ago(b.lastBackup.endedAt) : "none")}</div><p class="muted">Last backup ${esc(b?.lastBackup?.label ?? "-")} (${esc(b?.lastBackup?.type ?? "-")}). Restore drill: ${b?.lastDrill ? (b.lastDrill.ok ? pill("passed", "ok") : pill("FAILED", "bad")) + ` ${esc(ago(b.lastDrill.startedAt))}` : "never run"}</p></div>
+    </div>
+    <div class="grid">
+      <div class="card"><h2>Transactions per second</h2>${chart(toLines(tps, (l) => l.database ?? ""))}</div>
+      <div class="card"><h2>Connections by state</h2>${chart(connLines)}</div>
+      <div class="card"><h2>Cache hit ratio</h2>${chart(toLines(hit, (l) => l.kind ?? "", 100), "pct")}</div>
+      <div class="card"><h2>Disk used</h2>${chart(toLines(disk, (l) => l.disk ?? "", 100), "pct")}</div>
+      ${lag.length ? `<div class="card"><h2>Replication lag</h2>${chart(toLines(lag, (l) => l.node ?? ""), "s")}</div>` : ""}
+    </div>
+    <div class="card wide"><h2>Processes</h2>${tableHtml([{ label: "Process" }, { label: "State" }, { label: "Port" }, { label: "Version" }, { label: "" }], procs)}</div>`;
+}
+
+let queryOrder = "total";
+let selectedQuery: string | null = null;
+
+async function queries(page: HTMLElement): Promise<void> {
+  const r = await api<{ queries: { queryid: string; query: string; calls: number; totalMs: number; meanMs: number; stddevMs: number; maxMs: number; rows: number; hitRatio: number | null }[] }>(`/v1/queries?${fromTo()}&order=${queryOrder}&limit=50`);
+  const q = r.queries;
+  const rows = q.map((x) => [num(x.calls, 0), num(x.totalMs), num(x.meanMs, 2), num(x.stddevMs, 2), num(x.maxMs, 2), num(x.rows, 0), x.hitRatio === null ? "-" : `${(x.hitRatio * 100).toFixed(1)} %`, `<span class="sql" title="${esc(x.query)}">${esc(x.query.replace(/\s+/g, " "))}</span>`]);
+  selectedQuery ??= q[0]?.queryid ?? null;
+  const chosen = q.find((x) => x.queryid === selectedQuery) ?? q[0];
+  let detail = "";
+  if (chosen) {
+    const s = await api<{ points: { at: string; calls: number; meanMs: number }[] }>(`/v1/queries/${chosen.queryid}/series?${fromTo()}`);
+    detail = `<div class="grid"><div class="card"><h2>Calls per collection</h2>${chart([{ label: "calls", points: s.points.map((p) => ({ t: Date.parse(p.at), v: p.calls })) }])}</div><div class="card"><h2>Mean time (ms)</h2>${chart([{ label: "mean ms", points: s.points.map((p) => ({ t: Date.parse(p.at), v: p.meanMs })) }], "ms")}</div></div><p class="muted sqltext">${esc(chosen.query)}</p>`;
+  }
+  page.innerHTML = `<h1>Queries</h1><p class="muted">pg_stat_statements, as collected, over the chosen range. Click a column to sort, a row for its chart.</p>
+    <div class="card wide">${tableHtml(
+      [{ label: "Calls", num: true, key: "calls" }, { label: "Total ms", num: true, key: "total" }, { label: "Mean ms", num: true, key: "mean" }, { label: "Stddev ms", num: true, key: "stddev" }, { label: "Max ms", num: true, key: "max" }, { label: "Rows", num: true }, { label: "Hit", num: true }, { label: "Query" }],
+      rows,
+      { sorted: queryOrder, rowAttrs: (i) => `class="clickable ${q[i]!.queryid === chosen?.queryid ? "selected" : ""}" data-query="${esc(q[i]!.queryid)}"` },
+    )}</div>${detail}`;
+  for (const th of page.querySelectorAll<HTMLElement>("th[data-sort]")) th.onclick = () => ((queryOrder = th.dataset.sort!), void render());
+  for (const tr of page.querySelectorAll<HTMLElement>("tr[data-query]")) tr.onclick = () => ((selectedQuery = tr.dataset.query!), void render());
+}
+
+async function tables(page: HTMLElement): Promise<void> {
+  const [t, i] = await Promise.all([
+    api<{ at: string | null; tables: { schema: string; table: string; sizeBytes: number; liveTuples: number; deadTuples: number; deadPercent: number; writes: number; seqScans: number; vacuumAgeSeconds: number | null }[] }>("/v1/tables"),
+    api<{ indexes: { schema: string; table: string; index: string; unique: boolean; sizeBytes: number; scans: number; unused: boolean }[] }>("/v1/indexes"),
+  ]);
+  const vac = (s: number | null) => (s === null ? "-" : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
+  page.innerHTML = `<h1>Tables &amp; indexes</h1><p class="muted">As of ${esc(ago(t.at))}.</p>
+    <div class="card wide"><h2>Tables</h2>${tableHtml(
+      [{ label: "Table" }, { label: "Size", num: true }, { label: "Live rows", num: true }, { label: "Dead rows", num: true }, { label: "Dead", num: true }, { label: "Writes", num: true }, { label: "Seq scans", num: true }, { label: "Since vacuum", num: true }],
+      t.tables.map((x) => [esc(`${x.schema}.${x.table}`), bytes(x.sizeBytes), num(x.liveTuples, 0), num(x.deadTuples, 0), `<span class="${x.deadPercent > 20 ? "bad" : ""}">${x.deadPercent.toFixed(0)} %</span>`, num(x.writes, 0), num(x.seqScans, 0), vac(x.vacuumAgeSeconds)]),
+    )}</div>
+    <div class="card wide" style="margin-top:16px"><h2>Indexes</h2>${tableHtml(
+      [{ label: "Index" }, { label: "Table" }, { label: "Size", num: true }, { label: "Scans", num: true }, { label: "" }],
+      i.indexes.map((x) => [esc(x.index), esc(`${x.schema}.${x.table}`), bytes(x.sizeBytes), num(x.scans, 0), x.unused ? pill("unused", "warn") : x.unique ? pill("unique") : ""]),
+    )}</div>`;
+}
+
+async function replication(page: HTMLElement): Promise<void> {
+  const [status, history, lag] = await Promise.all([api<Status>("/v1/status"), api<{ history: { at: string; kind: string; from: string; to: string; timeline: number | null; outageMs: number | null }[] }>("/v1/history"), series("pg_replication_lag_seconds")]);
+  const r = status.replication;
+  page.innerHTML = `<h1>Replication <span class="muted">${esc(r.mode)}; primary ${esc(r.primary)}</span></h1>
+    <div class="card wide">${tableHtml(
+      [{ label: "Node" }, { label: "Role" }, { label: "State" }, { label: "Timeline", num: true }, { label: "Port", num: true }, { label: "Lag", num: true }, { label: "Lag time", num: true }, { label: "Sync" }, { label: "Serves reads" }],
+      r.nodes.map((n) => [esc(n.name), esc(n.role), n.state === "running" || n.state === "streaming" ? pill(n.state, "ok") : pill(n.state, "bad"), esc(n.timeline ?? "-"), esc(n.postgresPort), bytes(n.lagBytes), n.lagSeconds === null ? "-" : `${n.lagSeconds.toFixed(1)} s`, esc(n.syncState ?? "-"), n.servesReads === null ? "-" : n.servesReads ? "yes" : "no"]),
+    )}</div>
+    ${r.nodes.length > 1 ? `<div class="card wide" style="margin-top:16px"><h2>Lag (seconds)</h2>${chart(toLines(lag, (l) => l.node ?? ""), "s")}</div>` : `<p class="muted">One node: add replicas with <code>tusk scale --replicas N</code>.</p>`}
+    <div class="card wide" style="margin-top:16px"><h2>Switchovers and failovers</h2>${tableHtml([{ label: "When" }, { label: "Kind" }, { label: "From" }, { label: "To" }, { label: "Timeline", num: true }, { label: "Outage", num: true }], history.history.map((h) => [esc(h.at), esc(h.kind), esc(h.from), esc(h.to), esc(h.timeline ?? "-"), h.outageMs === null ? "-" : `${(h.outageMs / 1000).toFixed(1)} s`]))}</div>`;
+}
+
+async function backups(page: HTMLElement): Promise<void> {
+  const [b, d] = await Promise.all([
+    api<{ backups: { label: string; repo: number; type: string; startedAt: string; endedAt: string; durationSeconds: number; originalBytes: number; repositoryBytes: number }[]; window: { from: string | null; to: string | null } }>("/v1/backups"),
+    api<{ drills: { startedAt: string; ok: boolean; backupLabel: string | null; restoreSeconds: number | null; checks: { name: string; ok: boolean }[] }[] }>("/v1/drills"),
+  ]);
+  page.innerHTML = `<h1>Backups</h1>
+    <div class="actions"><button id="do-backup">Take a backup now</button><button class="secondary" id="do-drill">Run a restore drill</button></div>
+    <div class="grid"><div class="card"><h2>Restorable window</h2><p>${esc(b.window.from ?? "-")}<br>to ${esc(b.window.to ?? "-")}</p><p class="muted">Restore or clone to any moment inside it with <code>tusk restore --time … --into NAME</code>.</p></div>
+    <div class="card"><h2>Size over time</h2>${chart([{ label: "in repository", points: b.backups.map((x) => ({ t: Date.parse(x.endedAt), v: x.repositoryBytes })) }], "bytes")}</div></div>
+    <div class="card wide">${tableHtml([{ label: "Backup" }, { label: "Repo" }, { label: "Type" }, { label: "Ended" }, { label: "Took", num: true }, { label: "Data", num: true }, { label: "Stored", num: true }], [...b.backups].reverse().map((x) => [esc(x.label), x.repo === 1 ? "local" : "S3", esc(x.type), esc(x.endedAt), `${x.durationSeconds} s`, bytes(x.originalBytes), bytes(x.repositoryBytes)]))}</div>
+    <div class="card wide" style="margin-top:16px"><h2>Restore drills</h2>${tableHtml([{ label: "When" }, { label: "Result" }, { label: "Backup" }, { label: "Restore took", num: true }, { label: "Failed checks" }], [...d.drills].reverse().map((x) => [esc(x.startedAt), x.ok ? pill("passed", "ok") : pill("failed", "bad"), esc(x.backupLabel ?? "-"), x.restoreSeconds === null ? "-" : `${x.restoreSeconds.toFixed(1)} s`, esc(x.checks.filter((c) => !c.ok).map((c) => c.name).join(", "))]))}</div>`;
+  const act = (id: string, question: string, run: () => Promise<unknown>) => {
+    const button = page.querySelector<HTMLButtonElement>(`#${id}`)!;
+    button.onclick = async () => {
+      if (!confirm(question)) return;
+      button.disabled = true;
+      button.textContent = "Working…";
+      try {
+        await run();
+      } catch (e) {
+        showError(e);
+      }
+      void render();
+    };
+  };
+  act("do-backup", "Take an incremental backup now?", () => api("/v1/backups", { method: "POST", body: { type: "incr" } }));
+  act("do-drill", "Run a restore drill now? It restores the latest backup into a scratch instance and checks it.", () => api("/v1/drills/restore", { method: "POST" }));
+}
+
+async function alerts(page: HTMLElement): Promise<void> {
+  const a = await api<{ open: AlertView[]; recent: AlertView[]; silences: { id: number; rule: string; labels: Labels; until: string; comment: string }[] }>("/v1/alerts?limit=50");
+  const row = (x: AlertView, i: number, open: boolean) => [
+    x.state === "firing" ? pill(x.silenced ? "firing (silenced)" : "firing", "bad") : x.state === "pending" ? pill("pending", "warn") : pill("resolved", "ok"),
+    pill(x.severity, x.severity === "critical" ? "bad" : "warn"),
+    esc(x.rule),
+    esc(x.summary),
+    esc(ago(x.firedAt ?? x.startedAt)),
+    open ? `<button class="secondary" data-silence="${i}">Silence 1 h</button>` : esc(ago(x.resolvedAt)),
+  ];
+  page.innerHTML = `<h1>Alerts</h1>
+    <div class="card wide"><h2>Open</h2>${tableHtml([{ label: "State" }, { label: "Severity" }, { label: "Rule" }, { label: "Summary" }, { label: "Since" }, { label: "" }], a.open.map((x, i) => row(x, i, true)))}</div>
+    <div class="card wide" style="margin-top:16px"><h2>Resolved</h2>${tableHtml([{ label: "State" }, { label: "Severity" }, { label: "Rule" }, { label: "Summary" }, { label: "Fired" }, { label: "Resolved" }], a.recent.map((x, i) => row(x, i, false)))}</div>
+    <div class="card wide" style="margin-top:16px"><h2>Silences</h2>${tableHtml([{ label: "Rule" }, { label: "Labels" }, { label: "Until" }, { label: "Comment" }], a.silences.map((s) => [esc(s.rule), esc(Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(", ") || "all"), esc(s.until), esc(s.comment)]))}</div>`;
+  for (const b of page.querySelectorAll<HTMLButtonElement>("button[data-silence]")) {
+    b.onclick = async () => {
+      const x = a.open[Number(b.dataset.silence)]!;
+      if (!confirm(`Silence ${x.rule} (${Object.entries(x.labels).map(([k, v]) => `${k}=${v}`).join(", ") || "all series"}) for one hour?`)) return;
+      await api("/v1/alerts/silences", { method: "POST", body: { rule: x.rule, labels: x.labels, seconds: 3600, comment: "from the dashboard" } }).catch(showError);
+      void render();
+    };
+  }
+}
+
+// ---------- shell ----------
+
+const PAGES: Record<string, (page: HTMLElement) => Promise<void>> = { overview, queries, tables, replication, backups, alerts };
+
+function showError(e: unknown): void {
+  const banner = $("#banner");
+  banner.textContent = (e as Error).message;
+  banner.hidden = false;
+}
+
+let rendering = false;
+let again = false;
+
+/** Renders the page the address names; a request while one renders runs right after it. */
+async function render(): Promise<void> {
+  if (rendering) {
+    again = true;
+    return;
+  }
+  rendering = true;
+  again = false;
+  const name = (/^#\/(\w+)/.exec(location.hash)?.[1] ?? "overview") as keyof typeof PAGES;
+  for (const a of document.querySelectorAll<HTMLAnchorElement>("nav a")) a.classList.toggle("active", a.getAttribute("href") === `#/${name}`);
+  const page = $("#page");
+  try {
+    if (!token()) throw new Unauthorized("sign in");
+    const next = document.createElement("div");
+    await (PAGES[name] ?? overview)(next);
+    page.replaceChildren(...next.childNodes);
+    page.dataset.page = name;
+    drawCharts(page);
+    $("#banner").hidden = true;
+  } catch (e) {
+    if (e instanceof Unauthorized) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      const dialog = $("#login") as HTMLDialogElement;
+      if (!dialog.open) dialog.showModal();
+    } else showError(e);
+  } finally {
+    rendering = false;
+    if (again) void render();
+  }
+}
+
+($("#login") as HTMLDialogElement).addEventListener("close", () => {
+  sessionStorage.setItem(TOKEN_KEY, ($("#token") as HTMLInputElement).value.trim());
+  void render();
+});
+$("#range").addEventListener("change", () => void render());
+let resizeTimer: number | undefined;
+window.addEventListener("resize", () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = window.setTimeout(() => drawCharts($("#page")), 150);
+});
+window.addEventListener("hashchange", () => void render());
+setInterval(() => {
+  if (!document.hidden && !document.querySelector("dialog[open]")) void render();
+}, 15_000);
+void render();
