@@ -71,7 +71,7 @@ async function restore(...args: string[]): Promise<{ code: number; stderr: strin
 const mark = (label: string) => owner.query("INSERT INTO marks (label) VALUES ($1)", [label]);
 
 before(async () => {
-  cluster = await TestCluster.start("backups");
+  cluster = await TestCluster.start("backups", { monitoring: { interval_seconds: 1 } });
   owner = new pg.Client({ connectionString: cluster.url("direct", "owner") });
   owner.on("error", () => undefined); // the in-place restore at the end stops the server under it
   await owner.connect();
@@ -266,6 +266,18 @@ test("a drill fails, naming the damage, when bytes of a backup file are altered;
   assert.equal(verify.ok, false);
   assert.ok(verify.detail.includes(victim.slice(victim.indexOf(latest))), verify.detail);
   assert.match((await cluster.cli("status")).stdout, /Restore drill: FAILED/);
+  // The failed drill is an alert (the collector runs every second here).
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const open = (JSON.parse((await cluster.cli("alerts", "--json")).stdout) as { open: { rule: string; state: string; summary: string }[] }).open;
+    const a = open.find((x) => x.rule === "drill-failed" && x.state === "firing");
+    if (a) {
+      assert.match(a.summary, /the last restore drill failed/);
+      break;
+    }
+    if (Date.now() > deadline) assert.fail(`drill-failed did not fire: ${JSON.stringify(open)}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
   // A new full backup restores cleanly; verify keeps naming the damaged older set while the
   // repository holds it, which is what a user must be told.
   assert.equal((await cluster.cli("backup", "--type", "full")).code, 0);

@@ -71,8 +71,20 @@ async function assertNoneLost(name: string, report: WriterReport): Promise<void>
 }
 
 before(async () => {
-  cluster = await TestCluster.start("replicas");
+  // The collector every second and short alert delays, so the replication alerts show within the tests.
+  cluster = await TestCluster.start("replicas", { monitoring: { interval_seconds: 1 }, alerts: { rules: { "replica-lag": { threshold: 3, for: 0 }, "node-down": { for: 2 } } } });
 });
+
+interface AlertsJson {
+  open: { rule: string; labels: Record<string, string>; state: string; summary: string }[];
+  recent: { rule: string; labels: Record<string, string>; state: string }[];
+}
+
+async function alerts(): Promise<AlertsJson> {
+  const r = await cluster.cli("alerts", "--json", "--limit", "100");
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as AlertsJson;
+}
 
 after(async () => {
   await cluster?.destroy();
@@ -144,11 +156,23 @@ test("read-only endpoint spreads reads over the replicas and stops using one who
     const lagging = (await status()).replication.nodes.find((n) => n.name === laggard.name)!;
     assert.ok((lagging.lagBytes ?? 0) > 16 * 1024 * 1024, `lag shown in status: ${JSON.stringify(lagging)}`);
     assert.equal(lagging.servesReads, false, "status says the lagging replica serves no reads");
+    const deadline = Date.now() + 30_000;
+    let lagAlert: AlertsJson["open"][number] | undefined;
+    while (!(lagAlert = (await alerts()).open.find((a) => a.rule === "replica-lag" && a.labels.node === laggard.name && a.state === "firing"))) {
+      if (Date.now() > deadline) assert.fail("replica-lag did not fire for the frozen replica");
+      await sleep(1000);
+    }
+    assert.match(lagAlert.summary, new RegExp(`${laggard.name} replays [\\d.]+ s behind the primary`));
     assert.match((await cluster.cli("status")).stdout, new RegExp(`${laggard.name} +replica +\\S+ .* no\\n`));
   } finally {
     process.kill(receiver, "SIGCONT");
   }
   await waitForReadOnly(`${laggard.name} back in the read-only endpoint once caught up`, (ports) => ports.has(laggard.postgresPort));
+  const resolveBy = Date.now() + 30_000;
+  while ((await alerts()).open.some((a) => a.rule === "replica-lag")) {
+    if (Date.now() > resolveBy) assert.fail("replica-lag did not resolve");
+    await sleep(1000);
+  }
   await cluster.query(cluster.url("direct", "owner"), "DROP TABLE ro_lag");
 });
 
@@ -248,6 +272,15 @@ test("loss of the primary's node (Patroni and PostgreSQL frozen): failover, noth
   const end = await status();
   assert.equal(end.replication.nodes.filter((n) => n.role === "primary").length, 1, "one primary");
   assert.notEqual(primaryOf(end.replication)!.name, old.name, "the promoted node kept the lock");
+  // While frozen, the old primary was a node down: the alert fired and has resolved since it rejoined.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const a = await alerts();
+    const episode = a.recent.find((x) => x.rule === "node-down" && x.labels.node === old.name);
+    if (episode && !a.open.some((x) => x.rule === "node-down" && x.labels.node === old.name)) break;
+    if (Date.now() > deadline) assert.fail(`node-down for ${old.name} did not fire and resolve: ${JSON.stringify(a)}`);
+    await sleep(1000);
+  }
 });
 
 test("history lists the switchover and the failover; a failover drill reports the outage and no lost write", async () => {

@@ -2,11 +2,12 @@ import { readdirSync, readFileSync, statfsSync } from "node:fs";
 import pg from "pg";
 import type { Sample } from "./sample.js";
 import { counterDelta, Snapshot } from "./sample.js";
-import type { StatementDelta } from "./store.js";
+import type { StatementDelta, StatementText } from "./store.js";
 
 const COLLECT_DIR = new URL("./sql/collect/", import.meta.url);
 const QUERIES = readdirSync(COLLECT_DIR).filter((f) => f.endsWith(".sql")).sort().map((f) => ({ file: f, text: readFileSync(new URL(f, COLLECT_DIR), "utf8") }));
 const STATEMENTS = readFileSync(new URL("./sql/statements.sql", import.meta.url), "utf8");
+const STATEMENT_TEXTS = readFileSync(new URL("./sql/statement-texts.sql", import.meta.url), "utf8");
 
 /** What the supervisor knows that no statistics view says. */
 export interface CollectorContext {
@@ -29,7 +30,6 @@ interface StatementRow {
   queryid: string;
   dbname: string;
   username: string;
-  query: string;
   calls: string;
   total_ms: number;
   max_ms: number;
@@ -49,6 +49,8 @@ export class Collector {
   private previous: Snapshot | undefined;
   private statements = new Map<string, StatementRow>();
   private statementsBaseline = false;
+  /** Statements whose text has been fetched (by key). */
+  private texts = new Set<string>();
 
   constructor(private appDb: pg.Pool, private readonly pooler: () => pg.ClientConfig) {}
 
@@ -59,19 +61,27 @@ export class Collector {
     this.previous = undefined;
     this.statements.clear();
     this.statementsBaseline = false;
+    this.texts.clear();
   }
 
-  async collect(context: CollectorContext): Promise<{ snapshot: Snapshot; statements: StatementDelta[] }> {
+  async collect(context: CollectorContext): Promise<{ snapshot: Snapshot; statements: StatementDelta[]; texts: StatementText[] }> {
     const at = new Date();
     const samples: Sample[] = [];
     const client = await this.appDb.connect();
     let statementRows: StatementRow[] = [];
+    let texts: StatementText[] = [];
     try {
       for (const q of QUERIES) {
         const rows = (await client.query<{ name: string; labels: Record<string, string>; value: number | null }>(q.text)).rows;
         for (const r of rows) if (r.value !== null && Number.isFinite(r.value)) samples.push({ name: r.name, labels: r.labels, value: Number(r.value) });
       }
       statementRows = (await client.query<StatementRow>(STATEMENTS)).rows;
+      const fresh = statementRows.filter((r) => !this.texts.has(r.key));
+      if (fresh.length > 0) {
+        const byKey = new Map((await client.query<{ key: string; query: string }>(STATEMENT_TEXTS, [fresh.map((r) => r.key)])).rows.map((r) => [r.key, r.query]));
+        texts = fresh.filter((r) => byKey.has(r.key)).map((r) => ({ queryid: r.queryid, dbname: r.dbname, username: r.username, query: byKey.get(r.key)! }));
+        for (const t of fresh) if (byKey.has(t.key)) this.texts.add(t.key);
+      }
     } finally {
       client.release();
     }
@@ -82,7 +92,7 @@ export class Collector {
     samples.push(...this.intervalSamples(snapshot));
     const statements = this.statementDeltas(statementRows);
     this.previous = snapshot;
-    return { snapshot: new Snapshot(at, samples), statements };
+    return { snapshot: new Snapshot(at, samples), statements, texts };
   }
 
   /** Cache hit ratios over the interval since the previous collection, when blocks were touched. */
@@ -118,7 +128,6 @@ export class Collector {
         queryid: r.queryid,
         dbname: r.dbname,
         username: r.username,
-        query: r.query,
         calls: n,
         totalMs: total,
         maxMs: r.max_ms,

@@ -115,10 +115,9 @@ export class Monitoring {
     const started = Date.now();
     try {
       this.pools();
-      const { snapshot, statements } = await this.collector!.collect(await this.context());
+      const { snapshot, statements, texts } = await this.collector!.collect(await this.context());
       const store = this.store;
-      await store.write(snapshot.at, snapshot.samples);
-      await store.writeStatements(snapshot.at, statements);
+      await store.writeCollection(snapshot.at, snapshot.samples, statements, texts);
       this.silences = await this.alertLog.activeSilences();
       await this.evaluate(snapshot);
       await this.housekeeping(store, snapshot.at);

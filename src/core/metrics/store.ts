@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type pg from "pg";
+import pg from "pg";
 import type { Sample } from "./sample.js";
 
 const sql = (name: string) => readFileSync(new URL(`./sql/${name}`, import.meta.url), "utf8");
@@ -9,7 +9,6 @@ export interface StatementDelta {
   queryid: string;
   dbname: string;
   username: string;
-  query: string;
   calls: number;
   totalMs: number;
   maxMs: number;
@@ -17,6 +16,13 @@ export interface StatementDelta {
   rows: number;
   sharedBlksHit: number;
   sharedBlksRead: number;
+}
+
+export interface StatementText {
+  queryid: string;
+  dbname: string;
+  username: string;
+  query: string;
 }
 
 export interface TopQuery {
@@ -61,7 +67,8 @@ const dayOf = (d: Date) => d.toISOString().slice(0, 10);
  * and the alert rules ask.
  */
 export class MetricsStore {
-  constructor(private readonly db: pg.Pool) {}
+  /** A pool, or one checked-out client (inside writeCollection's transaction). */
+  constructor(private readonly db: pg.Pool | pg.PoolClient) {}
 
   async ensureSchema(now: Date): Promise<void> {
     await this.db.query(sql("schema.sql"));
@@ -72,6 +79,30 @@ export class MetricsStore {
   async ensurePartitions(now: Date): Promise<void> {
     const first = dayOf(new Date(now.getTime() - DAY_MS));
     for (const parent of ["samples", "statements"]) await this.db.query("SELECT metrics.ensure_partitions($1, $2::date, 4)", [parent, first]);
+  }
+
+  /**
+   * One collection in one transaction, with synchronous_commit off: monitoring history may lose its
+   * last moment in a crash, and in exchange never waits for a WAL flush or for the synchronous
+   * standby that the application's commits wait for.
+   */
+  async writeCollection(at: Date, samples: readonly Sample[], statements: readonly StatementDelta[], texts: readonly StatementText[]): Promise<void> {
+    if (!(this.db instanceof pg.Pool)) throw new Error("writeCollection runs on the pool, not inside a transaction");
+    const client = await this.db.connect();
+    const store = new MetricsStore(client);
+    try {
+      await client.query("BEGIN");
+      await client.query("SET LOCAL synchronous_commit = off");
+      await store.writeQueryTexts(texts);
+      await store.write(at, samples);
+      await store.writeStatements(at, statements);
+      await client.query("COMMIT");
+    } catch (e) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
   }
 
   async write(at: Date, samples: readonly Sample[]): Promise<void> {
@@ -85,10 +116,19 @@ export class MetricsStore {
     if (rows.length === 0) return;
     const col = <K extends keyof StatementDelta>(k: K) => rows.map((r) => r[k]);
     await this.db.query(
-      `INSERT INTO metrics.statements (at, queryid, dbname, username, query, calls, total_ms, max_ms, sum_sq_dev, mean_ms, rows, shared_blks_hit, shared_blks_read)
-       SELECT $1, q::bigint, d, u, t, c, tot, mx, ssd, tot / greatest(c, 1), r, h, rd
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::float8[], $8::float8[], $9::float8[], $10::bigint[], $11::bigint[], $12::bigint[]) AS x(q, d, u, t, c, tot, mx, ssd, r, h, rd)`,
-      [at, col("queryid"), col("dbname"), col("username"), col("query"), col("calls"), col("totalMs"), col("maxMs"), col("sumSqDev"), col("rows"), col("sharedBlksHit"), col("sharedBlksRead")],
+      `INSERT INTO metrics.statements (at, queryid, dbname, username, calls, total_ms, max_ms, sum_sq_dev, mean_ms, rows, shared_blks_hit, shared_blks_read)
+       SELECT $1, q::bigint, d, u, c, tot, mx, ssd, tot / greatest(c, 1), r, h, rd
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::float8[], $7::float8[], $8::float8[], $9::bigint[], $10::bigint[], $11::bigint[]) AS x(q, d, u, c, tot, mx, ssd, r, h, rd)`,
+      [at, col("queryid"), col("dbname"), col("username"), col("calls"), col("totalMs"), col("maxMs"), col("sumSqDev"), col("rows"), col("sharedBlksHit"), col("sharedBlksRead")],
+    );
+  }
+
+  /** The text of statements seen for the first time, stored once. */
+  async writeQueryTexts(rows: readonly StatementText[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db.query(
+      "INSERT INTO metrics.queries (queryid, dbname, username, query) SELECT q::bigint, d, u, t FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS x(q, d, u, t) ON CONFLICT DO NOTHING",
+      [rows.map((r) => r.queryid), rows.map((r) => r.dbname), rows.map((r) => r.username), rows.map((r) => r.query)],
     );
   }
 

@@ -15,13 +15,12 @@ CREATE TABLE IF NOT EXISTS metrics.samples (
 CREATE INDEX IF NOT EXISTS samples_at_brin ON metrics.samples USING brin (at);
 
 -- pg_stat_statements as deltas between two collections: "the slowest queries of the last hour" is
--- a sum over a time range.
+-- a sum over a time range. The text of each statement is stored once, in metrics.queries.
 CREATE TABLE IF NOT EXISTS metrics.statements (
   at timestamptz NOT NULL,
   queryid bigint NOT NULL,
   dbname text NOT NULL,
   username text NOT NULL,
-  query text NOT NULL,
   calls bigint NOT NULL,
   total_ms double precision NOT NULL,
   max_ms double precision NOT NULL,
@@ -33,6 +32,15 @@ CREATE TABLE IF NOT EXISTS metrics.statements (
   shared_blks_read bigint NOT NULL
 ) PARTITION BY RANGE (at);
 CREATE INDEX IF NOT EXISTS statements_at_brin ON metrics.statements USING brin (at);
+
+CREATE TABLE IF NOT EXISTS metrics.queries (
+  queryid bigint NOT NULL,
+  dbname text NOT NULL,
+  username text NOT NULL,
+  query text NOT NULL,
+  first_seen timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (queryid, dbname, username)
+);
 
 -- Hourly rollups of samples: what history older than the raw retention is read from.
 CREATE TABLE IF NOT EXISTS metrics.samples_hourly (

@@ -2,20 +2,21 @@
 -- over every call, the standard deviation combined from each interval's sum of squared deviations,
 -- and the shared-buffer hit ratio. $ORDER is one of the output columns (quoted), chosen by the caller.
 WITH s AS (
-  SELECT queryid, min(dbname) AS dbname, min(username) AS username, min(query) AS query,
+  SELECT queryid, dbname, username,
          sum(calls) AS calls, sum(total_ms) AS total_ms, max(max_ms) AS max_ms,
          sum(sum_sq_dev + calls * mean_ms * mean_ms) AS sum_sq, sum(rows) AS rows,
          sum(shared_blks_hit) AS hit, sum(shared_blks_read) AS read
   FROM metrics.statements
   WHERE at >= $1 AND at < $2
-  GROUP BY queryid
+  GROUP BY queryid, dbname, username
 )
-SELECT queryid::text AS queryid, dbname, username, query, calls::float8 AS calls,
+SELECT s.queryid::text AS queryid, s.dbname, s.username, coalesce(q.query, '') AS query, calls::float8 AS calls,
        total_ms AS "totalMs", total_ms / greatest(calls, 1) AS "meanMs", max_ms AS "maxMs",
        sqrt(greatest(sum_sq / greatest(calls, 1) - (total_ms / greatest(calls, 1)) ^ 2, 0)) AS "stddevMs",
        rows::float8 AS rows,
        CASE WHEN hit + read = 0 THEN NULL ELSE hit::float8 / (hit + read) END AS "hitRatio"
 FROM s
+LEFT JOIN metrics.queries q USING (queryid, dbname, username)
 WHERE calls > 0
 ORDER BY $ORDER DESC
 LIMIT $3
