@@ -97,7 +97,7 @@ function formatBackupHealth(s: SupervisorStatus): string[] {
     : a.failedCount > 0 && (!a.lastArchivedAt || (a.lastFailedAt ?? "") > a.lastArchivedAt)
       ? `FAILING since ${a.lastFailedAt} (${a.failedCount} failures; last good ${a.lastArchivedWal ?? "-"})`
       : `ok, last ${a.lastArchivedWal ?? "-"} at ${a.lastArchivedAt ?? "-"}`;
-  const last = b.lastBackup ? `${b.lastBackup.label} (${b.lastBackup.type}, ended ${b.lastBackup.endedAt})` : "none";
+  const last = b.repositoryProblem ? `unknown: pgBackRest reports the repository as "${b.repositoryProblem}"` : b.lastBackup ? `${b.lastBackup.label} (${b.lastBackup.type}, ended ${b.lastBackup.endedAt})` : "none";
   const d = b.lastDrill;
   const drill = !d ? "never run (`tusk drill restore`)" : d.ok ? `passed ${d.startedAt}, restore took ${d.restoreSeconds?.toFixed(1)} s` : `FAILED ${d.startedAt}: ${d.checks.filter((c) => !c.ok).map((c) => c.name).join(", ")} (\`tusk drill history\`)`;
   return [

@@ -219,7 +219,9 @@ test("refusals: switchover to an unknown node, scaling below zero or beyond the 
 test("switchover under write load: no client error, no acknowledged row lost, the pooled string unchanged", async () => {
   const name = await writerTable();
   const before = primaryOf((await status()).replication)!.name;
-  const writer = new Writer(cluster.url("pooled"), name);
+  // Clients wait in the paused pool; a switchover right after an etcd stall took 5.1 s here (2 s
+  // usually), so the client's own timeout is 15 s: an error would be PgBouncer's, not the clock's.
+  const writer = new Writer(cluster.url("pooled"), name, 15_000);
   await sleep(1500);
   const r = await cluster.cli("switchover", "--json");
   assert.equal(r.code, 0, r.stderr);

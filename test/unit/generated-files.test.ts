@@ -99,8 +99,8 @@ test("haproxy.cfg: every node checked twice, by Patroni's /replica with the lag 
   const nodes = [{ name: "pg1", ports: { postgres: 5432, patroni: 8008 } }, { name: "pg2", ports: { postgres: 5433, patroni: 8009 } }];
   const cfg = haproxyConfig(config, nodes, "/run/h.sock");
   assert.match(cfg, /bind 127\.0\.0\.1:7433/);
-  assert.match(cfg, /backend replicas[^]*option httpchk GET \/replica\?lag=1048576[^]*server pg2 127\.0\.0\.1:5433 check port 8009/);
-  assert.match(cfg, /backend primary[^]*option httpchk GET \/primary[^]*server pg1 127\.0\.0\.1:5432 check port 8008/);
+  assert.match(cfg, /backend replicas[^]*option httpchk OPTIONS \/replica\?lag=1048576[^]*server pg2 127\.0\.0\.1:5433 check port 8009/);
+  assert.match(cfg, /backend primary[^]*option httpchk OPTIONS \/primary[^]*server pg1 127\.0\.0\.1:5432 check port 8008/);
   assert.match(cfg, /use_backend replicas if \{ nbsrv\(replicas\) gt 0 \}\n  default_backend primary/);
   assert.match(cfg, /on-marked-down shutdown-sessions/);
 });

@@ -79,7 +79,9 @@ export async function runFailoverDrill(cluster: Cluster, kind: FailoverDrillKind
   await exec(owner, `CREATE TABLE ${table} (id int PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`);
   try {
     let step = progress.step("Writing a row every 10 ms through the pooled connection string");
-    const writer = new Writer(urls.pooled, table);
+    // A switchover pauses clients rather than failing them, so the writer waits as long as an
+    // application reasonably would (15 s); for a lost primary it gives up after 5 s and reconnects.
+    const writer = new Writer(urls.pooled, table, kind === "switchover" ? 15_000 : 5_000);
     await sleep(2000);
     step.done();
     let to: string;

@@ -57,7 +57,12 @@ export interface PatroniMember {
   lag?: number | string;
 }
 
-export async function patroniCluster(port: number, timeoutMs = 2000): Promise<{ members: PatroniMember[] } | undefined> {
+/** Patroni's GET /cluster: every member as this node sees them in the DCS. */
+export interface PatroniClusterView {
+  members: PatroniMember[];
+}
+
+export async function patroniCluster(port: number, timeoutMs = 2000): Promise<PatroniClusterView | undefined> {
   const r = await getJson<{ members?: PatroniMember[] }>(`http://127.0.0.1:${port}${PATRONI_ROUTES.cluster}`, timeoutMs);
   return r?.status === 200 ? { members: r.json.members ?? [] } : undefined;
 }

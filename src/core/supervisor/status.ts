@@ -49,6 +49,8 @@ export interface BackupHealth {
   schedule: ScheduleStatus;
   /** Why the figures could not be read, if they could not. */
   error?: string;
+  /** pgBackRest's stanza status when it is neither ok nor "no backup yet" (the repository is damaged or unreachable). */
+  repositoryProblem?: string;
 }
 
 export interface SupervisorStatus {

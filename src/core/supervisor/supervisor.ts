@@ -18,7 +18,7 @@ import { getJson } from "../processes/http-probe.js";
 import { ManagedProcess, type ProcessSpec } from "../processes/managed-process.js";
 import { stopLeftovers, stopOrphanPostmaster } from "../processes/leftovers.js";
 import { sleep, isAlive } from "../processes/pid-file.js";
-import { clusterConfig, isPrimary, patchConfig, patroniCluster, patroniNode, patroniSpec, patroniSwitchover, restartPostgres, type PatroniAuth, type PatroniMember, type PatroniNodeStatus } from "../processes/patroni.js";
+import { clusterConfig, isPrimary, patchConfig, patroniCluster, patroniNode, patroniSpec, patroniSwitchover, restartPostgres, type PatroniAuth, type PatroniClusterView, type PatroniMember, type PatroniNodeStatus } from "../processes/patroni.js";
 import { FIRST_NODE, nextNodeName, nodePaths, readNodes, readPrimary, writePrimary, writeReplicaNodes, type NodeInfo } from "../cluster/nodes.js";
 import { callbackSocket, CALLBACK_SCRIPT, startCallbackServer, type CallbackServer } from "./callback-server.js";
 import { chooseCandidate, cutClientsOf, nodeStatuses, poolerAdmin, replicationRows, type ReplicationRow, type ReplicationStatus } from "./replication.js";
@@ -117,7 +117,7 @@ export class Supervisor {
     return {
       nodes: replication.nodes.map((n) => ({ name: n.name, role: n.role, up: n.state === "running" || n.state === "streaming", timeline: n.timeline })),
       disks: { data: nodePaths(this.paths, this.primary).dataDir, backups: this.paths.backupRepo },
-      catalogReadable: health !== null && !health.error,
+      catalogReadable: health !== null && !health.error && !health.repositoryProblem,
       lastBackupEndedAt: health?.lastBackup?.endedAt ?? null,
       lastDrillOk: drill ? drill.ok : null,
       backupIntervalSeconds: 86_400,
@@ -492,6 +492,7 @@ export class Supervisor {
   }
 
   private following = false;
+  private followAgain = false;
   /** When the watch last saw the primary running as primary: the start of a failover's outage. */
   private primaryHealthyAt: number | undefined;
 
@@ -500,34 +501,64 @@ export class Supervisor {
    * (RELOAD, then RECONNECT so no pooled server connection to the old primary is reused). Called by
    * Patroni's role-change callback at once and by the one-second watch as a fallback.
    */
+  /** Runs followOnce; a call while one runs makes it run once more right after (a callback is never lost). */
   private async followLeader(): Promise<void> {
-    if (this.following) return;
+    if (this.following) {
+      this.followAgain = true;
+      return;
+    }
     this.following = true;
     try {
-      // Every node's Patroni at once: the one that was primary may be the one not answering.
-      const views = (await Promise.all(this.nodes.map((n) => patroniCluster(n.ports.patroni, 1000)))).filter((v) => v !== undefined);
-      const members = (views.find((v) => v.members.some((m) => m.role === "leader" && m.state === "running")) ?? views[0])?.members;
-      if (!members) return;
-      this.members = members;
-      const leader = members.find((m) => m.role === "leader" && m.state === "running");
-      if (!leader || leader.name === this.primary || !this.nodes.some((n) => n.name === leader.name)) return;
-      const from = this.primary;
-      this.primary = leader.name;
-      writePrimary(this.paths, this.primaryNode);
-      this.log(`primary moved from ${from} to ${leader.name}: PgBouncer now sends writes to port ${this.primaryNode.ports.postgres}`);
-      await this.retargetPooler();
-      if (this.operation !== "switchover") {
-        const oldPort = this.node(from)?.ports.postgres;
-        const cut = oldPort === undefined ? 0 : await poolerAdmin(this.config, this.paths, (c) => cutClientsOf(c, oldPort)).catch((e) => {
-          this.log(`could not cut the clients stuck on ${from}: ${(e as Error).message}`);
-          return 0;
-        });
-        if (cut > 0) this.log(`cut ${cut} client(s) whose transaction was on ${from}; they reconnect to ${leader.name}`);
-        const seen = this.primaryHealthyAt;
-        recordRoleChange(this.paths, { at: new Date().toISOString(), kind: "failover", from, to: leader.name, timeline: leader.timeline ?? null, outageMs: seen ? Date.now() - seen : null });
-      }
+      do {
+        this.followAgain = false;
+        await this.followOnce();
+      } while (this.followAgain);
     } finally {
       this.following = false;
+    }
+  }
+
+  /**
+   * Every node's Patroni at once, and the first answer naming a running leader wins: the node that
+   * was primary may be the one not answering, and waiting for its timeout would delay routing.
+   */
+  private async clusterView(): Promise<PatroniMember[] | undefined> {
+    const runningLeader = (v: PatroniClusterView | undefined) => v?.members.some((m) => m.role === "leader" && m.state === "running") ?? false;
+    const requests = this.nodes.map((n) => patroniCluster(n.ports.patroni, 1000));
+    const first = await new Promise<PatroniClusterView | undefined>((resolve) => {
+      let pending = requests.length;
+      if (pending === 0) resolve(undefined);
+      for (const r of requests) {
+        void r.then((v) => {
+          if (runningLeader(v)) resolve(v);
+          if (--pending === 0) resolve(undefined);
+        });
+      }
+    });
+    if (first) return first.members;
+    return (await Promise.all(requests)).find((v) => v !== undefined)?.members;
+  }
+
+  private async followOnce(): Promise<void> {
+    const members = await this.clusterView();
+    if (!members) return;
+    this.members = members;
+    const leader = members.find((m) => m.role === "leader" && m.state === "running");
+    if (!leader || leader.name === this.primary || !this.nodes.some((n) => n.name === leader.name)) return;
+    const from = this.primary;
+    this.primary = leader.name;
+    writePrimary(this.paths, this.primaryNode);
+    this.log(`primary moved from ${from} to ${leader.name}: PgBouncer now sends writes to port ${this.primaryNode.ports.postgres}`);
+    await this.retargetPooler();
+    if (this.operation !== "switchover") {
+      const oldPort = this.node(from)?.ports.postgres;
+      const cut = oldPort === undefined ? 0 : await poolerAdmin(this.config, this.paths, (c) => cutClientsOf(c, oldPort)).catch((e) => {
+        this.log(`could not cut the clients stuck on ${from}: ${(e as Error).message}`);
+        return 0;
+      });
+      if (cut > 0) this.log(`cut ${cut} client(s) whose transaction was on ${from}; they reconnect to ${leader.name}`);
+      const seen = this.primaryHealthyAt;
+      recordRoleChange(this.paths, { at: new Date().toISOString(), kind: "failover", from, to: leader.name, timeline: leader.timeline ?? null, outageMs: seen ? Date.now() - seen : null });
     }
   }
 
@@ -862,7 +893,7 @@ export class Supervisor {
         const c = await readCatalog(this.backups, client);
         value = { lastBackup: c.backups.filter((b) => b.repo === 1).pop() ?? null, backupCount: c.backups.length, window: c.window, archiver: c.archiver, lastDrill: null, schedule: this.schedule };
         // "missing stanza path" and the like: the repository is unreadable, not empty.
-        if (c.status && c.status.code !== 0 && c.status.code !== 2) value.error = `pgBackRest: ${c.status.message}`;
+        if (c.status && c.status.code !== 0 && c.status.code !== 2) value.repositoryProblem = c.status.message;
       } finally {
         await client.end();
       }
