@@ -1,8 +1,15 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import pg from "pg";
 import type { Sample } from "./sample.js";
 
 const sql = (name: string) => readFileSync(new URL(`./sql/${name}`, import.meta.url), "utf8");
+
+const MIGRATIONS_DIR = new URL("./sql/migrations/", import.meta.url);
+/** sql/migrations/NNNN-name.sql, in order. */
+const MIGRATIONS = readdirSync(MIGRATIONS_DIR)
+  .filter((f) => /^\d{4}-.+\.sql$/.test(f))
+  .sort()
+  .map((f) => ({ version: Number(f.slice(0, 4)), name: f.slice(5, -4), sql: readFileSync(new URL(f, MIGRATIONS_DIR), "utf8") }));
 
 /** A pg_stat_statements difference between two collections. */
 export interface StatementDelta {
@@ -70,8 +77,34 @@ export class MetricsStore {
   /** A pool, or one checked-out client (inside writeCollection's transaction). */
   constructor(private readonly db: pg.Pool | pg.PoolClient) {}
 
+  /**
+   * The metrics schema as numbered migrations (sql/migrations/NNNN-*.sql), each applied once in its
+   * own transaction under an advisory lock, so two supervisors racing (a restart) apply it once.
+   */
   async ensureSchema(now: Date): Promise<void> {
-    await this.db.query(sql("schema.sql"));
+    if (!(this.db instanceof pg.Pool)) throw new Error("ensureSchema runs on the pool");
+    const client = await this.db.connect();
+    try {
+      await client.query("CREATE SCHEMA IF NOT EXISTS metrics");
+      await client.query("CREATE TABLE IF NOT EXISTS metrics.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+      for (const m of MIGRATIONS) {
+        await client.query("BEGIN");
+        try {
+          await client.query("SELECT pg_advisory_xact_lock(hashtext('tusk metrics migrations'))");
+          const done = (await client.query("SELECT 1 FROM metrics.migrations WHERE version = $1", [m.version])).rowCount;
+          if (!done) {
+            await client.query(m.sql);
+            await client.query("INSERT INTO metrics.migrations (version, name) VALUES ($1, $2)", [m.version, m.name]);
+          }
+          await client.query("COMMIT");
+        } catch (e) {
+          await client.query("ROLLBACK").catch(() => undefined);
+          throw e;
+        }
+      }
+    } finally {
+      client.release();
+    }
     await this.ensurePartitions(now);
   }
 

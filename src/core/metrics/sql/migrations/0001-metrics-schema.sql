@@ -1,8 +1,8 @@
 -- tusk's metrics history, in its own database (tusk_metrics), owned by the monitoring role. The
 -- time-series pattern tusk recommends: range partitions by day, a BRIN index on time (rows arrive
 -- in time order, so a few hundred bytes of BRIN summarise a day), retention by dropping whole
--- partitions, and hourly rollups kept for a year. Idempotent.
-CREATE SCHEMA IF NOT EXISTS metrics;
+-- partitions, and hourly rollups kept for a year. Migration 1: applied once, in a transaction, by
+-- MetricsStore.migrate (which creates the schema and its migrations table first).
 
 -- One row per figure per collection: counters as PostgreSQL reports them (rates are computed when
 -- read), gauges as measured. labels identify the series (database, table, replica, state, …).
