@@ -70,7 +70,12 @@ export class Monitoring {
       const base = { host: "127.0.0.1", port, user: ROLES.monitor, password: readSecret(this.paths, "monitor"), max: 1, idleTimeoutMillis: 120_000, connectionTimeoutMillis: 5000, query_timeout: 10_000 };
       this.appPool = new pg.Pool({ ...base, database: this.config.database, application_name: "tusk-collector" });
       this.metricsPool = new pg.Pool({ ...base, database: METRICS_DATABASE, application_name: "tusk-metrics" });
-      for (const p of [this.appPool, this.metricsPool]) p.on("error", () => undefined);
+      // A server that goes away (failover, restart) must fail the query in progress, not raise an
+      // 'error' event nobody listens to: every client gets a listener when the pool makes it.
+      for (const p of [this.appPool, this.metricsPool]) {
+        p.on("error", () => undefined);
+        p.on("connect", (client) => client.on("error", () => undefined));
+      }
       this.collector ??= new Collector(this.appPool, () => this.poolerConfig());
       this.collector.retarget(this.appPool);
       this.port = port;

@@ -41,6 +41,9 @@ async function main(): Promise<void> {
   process.on("SIGHUP", () => log("SIGHUP ignored"));
   // An unexpected rejection must not kill the supervisor and orphan its children: log it, keep going.
   process.on("unhandledRejection", (e) => log(`unhandled rejection: ${(e as Error)?.stack ?? String(e)}`));
+  // Likewise an exception thrown from an event handler (a client's 'error' with no listener): the
+  // supervisor exiting would leave etcd, Patroni, PostgreSQL and PgBouncer unsupervised.
+  process.on("uncaughtException", (e) => log(`uncaught exception: ${e.stack ?? String(e)}`));
 
   await api.listen({ host: "127.0.0.1", port: config.ports.api });
   await supervisor.start();
