@@ -31,11 +31,13 @@ export const ROUTES = {
   querySeries: `${API_PREFIX}/queries/:queryid/series`,
   tables: `${API_PREFIX}/tables`,
   indexes: `${API_PREFIX}/indexes`,
+  locks: `${API_PREFIX}/locks`,
   alerts: `${API_PREFIX}/alerts`,
   rules: `${API_PREFIX}/alerts/rules`,
   silences: `${API_PREFIX}/alerts/silences`,
   backups: `${API_PREFIX}/backups`,
   drills: `${API_PREFIX}/drills/restore`,
+  clones: `${API_PREFIX}/clones`,
   history: `${API_PREFIX}/history`,
   openapi: `${API_PREFIX}/openapi.json`,
   /** Prometheus's conventional path, outside the versioned prefix. */

@@ -263,7 +263,13 @@ async function backups(page: HTMLElement): Promise<void> {
   ]);
   page.innerHTML = `<h1>Backups</h1>
     <div class="actions"><button id="do-backup">Take a backup now</button><button class="secondary" id="do-drill">Run a restore drill</button></div>
-    <div class="grid"><div class="card"><h2>Restorable window</h2><p>${esc(b.window.from ?? "-")}<br>to ${esc(b.window.to ?? "-")}</p><p class="muted">Restore or clone to any moment inside it with <code>tusk restore --time … --into NAME</code>.</p></div>
+    <div class="grid"><div class="card"><h2>Restorable window</h2><p>${esc(b.window.from ?? "-")}<br>to ${esc(b.window.to ?? "-")}</p>
+      <form id="clone-form" class="clone"><h2>Clone to a point in time</h2>
+        <p class="muted">A new, separate cluster with its own ports, restored from these backups; this one keeps running. (Restoring this cluster in place is done with <code>tusk restore --yes</code>.)</p>
+        <label>Name <input id="clone-name" required pattern="[a-z][a-z0-9_]*" placeholder="reporting_copy"></label>
+        <label>Moment (your local time; empty: the latest) <input id="clone-time" type="datetime-local" step="1"></label>
+        <button>Create clone</button><p id="clone-result" class="muted"></p>
+      </form></div>
     <div class="card"><h2>Size over time</h2>${chart([{ label: "in repository", points: b.backups.map((x) => ({ t: Date.parse(x.endedAt), v: x.repositoryBytes })) }], "bytes")}</div></div>
     <div class="card wide">${tableHtml([{ label: "Backup" }, { label: "Repo" }, { label: "Type" }, { label: "Ended" }, { label: "Took", num: true }, { label: "Data", num: true }, { label: "Stored", num: true }], [...b.backups].reverse().map((x) => [esc(x.label), x.repo === 1 ? "local" : "S3", esc(x.type), esc(x.endedAt), `${x.durationSeconds} s`, bytes(x.originalBytes), bytes(x.repositoryBytes)]))}</div>
     <div class="card wide" style="margin-top:16px"><h2>Restore drills</h2>${tableHtml([{ label: "When" }, { label: "Result" }, { label: "Backup" }, { label: "Restore took", num: true }, { label: "Failed checks" }], [...d.drills].reverse().map((x) => [esc(x.startedAt), x.ok ? pill("passed", "ok") : pill("failed", "bad"), esc(x.backupLabel ?? "-"), x.restoreSeconds === null ? "-" : `${x.restoreSeconds.toFixed(1)} s`, esc(x.checks.filter((c) => !c.ok).map((c) => c.name).join(", "))]))}</div>`;
@@ -280,6 +286,27 @@ async function backups(page: HTMLElement): Promise<void> {
       }
       void render();
     };
+  };
+  const form = page.querySelector<HTMLFormElement>("#clone-form")!;
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    const name = form.querySelector<HTMLInputElement>("#clone-name")!.value.trim();
+    const local = form.querySelector<HTMLInputElement>("#clone-time")!.value;
+    const time = local ? new Date(local).toISOString() : undefined;
+    if (!confirm(`Create clone "${name}" restored to ${time ?? "the latest state"}? It starts a second cluster on this machine.`)) return;
+    const result = form.querySelector<HTMLElement>("#clone-result")!;
+    const button = form.querySelector<HTMLButtonElement>("button")!;
+    button.disabled = true;
+    result.textContent = "Restoring… (this takes a while)";
+    try {
+      const c = await api<{ name: string; stateDir: string; ports: Record<string, number> }>("/v1/clones", { method: "POST", body: time ? { name, time } : { name } });
+      result.textContent = `Clone "${c.name}" is running: PgBouncer on port ${c.ports.pooler}, PostgreSQL on ${c.ports.postgres}. Its connection strings: tusk --state-dir ${c.stateDir} up`;
+    } catch (err) {
+      result.textContent = "";
+      showError(err);
+    } finally {
+      button.disabled = false;
+    }
   };
   act("do-backup", "Take an incremental backup now?", () => api("/v1/backups", { method: "POST", body: { type: "incr" } }));
   act("do-drill", "Run a restore drill now? It restores the latest backup into a scratch instance and checks it.", () => api("/v1/drills/restore", { method: "POST" }));

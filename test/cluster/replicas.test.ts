@@ -72,7 +72,7 @@ async function assertNoneLost(name: string, report: WriterReport): Promise<void>
 
 before(async () => {
   // The collector every second and short alert delays, so the replication alerts show within the tests.
-  cluster = await TestCluster.start("replicas", { monitoring: { interval_seconds: 1 }, alerts: { rules: { "replica-lag": { threshold: 3, for: 0 }, "node-down": { for: 2 } } } });
+  cluster = await TestCluster.start("replicas", { monitoring: { interval_seconds: 1 }, alerts: { rules: { "replica-lag": { threshold: 3, for: 0 }, "sync-standby-lag": { threshold: 3, for: 0 }, "node-down": { for: 2 } } } });
 });
 
 interface AlertsJson {
@@ -174,6 +174,37 @@ test("read-only endpoint spreads reads over the replicas and stops using one who
     await sleep(1000);
   }
   await cluster.query(cluster.url("direct", "owner"), "DROP TABLE ro_lag");
+});
+
+test("a synchronous standby whose replay stalls fires sync-standby-lag while commits go on; it resolves when replay resumes", async () => {
+  const s = await waitFor("a synchronous standby", (x) => x.replication.nodes.some((n) => n.role === "sync standby" && n.state === "running"));
+  const standby = s.replication.nodes.find((n) => n.role === "sync standby")!;
+  // The startup process replays WAL; frozen, the standby still receives and flushes WAL (so
+  // synchronous commits are acknowledged) but applies none of it.
+  const dataDir = nodePaths(new StatePaths(cluster.stateDir), standby.name).dataDir;
+  const startup = postgresProcesses(dataDir).slice(1).find((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("startup"));
+  assert.ok(startup, `the startup (recovery) process of ${standby.name}`);
+  process.kill(startup, "SIGSTOP");
+  try {
+    const name = await writerTable();
+    const writer = new Writer(cluster.url("pooled"), name);
+    const deadline = Date.now() + 60_000;
+    let fired: AlertsJson["open"][number] | undefined;
+    while (!(fired = (await alerts()).open.find((a) => a.rule === "sync-standby-lag" && a.state === "firing"))) {
+      if (Date.now() > deadline) assert.fail(`sync-standby-lag did not fire: ${JSON.stringify((await alerts()).open)}`);
+      await sleep(1000);
+    }
+    assert.match(fired.summary, new RegExp(`synchronous standby ${standby.name} replays [\\d.]+ s behind`));
+    const report = await writer.stop();
+    assert.ok(report.acked.length > 100 && report.errors.length === 0, "commits were acknowledged meanwhile");
+  } finally {
+    process.kill(startup, "SIGCONT");
+  }
+  const resolveBy = Date.now() + 60_000;
+  while ((await alerts()).open.some((a) => a.rule === "sync-standby-lag")) {
+    if (Date.now() > resolveBy) assert.fail("sync-standby-lag did not resolve");
+    await sleep(1000);
+  }
 });
 
 test("etcd frozen past the leader ttl: no failover, the primary keeps acknowledging writes (failsafe), status explains", async () => {

@@ -51,6 +51,8 @@ export class Collector {
   private statementsBaseline = false;
   /** Statements whose text has been fetched (by key). */
   private texts = new Set<string>();
+  /** The primary's WAL position at each collection of the last hour, for replicas' lag in seconds. */
+  private walHistory: { at: number; lsn: number }[] = [];
 
   constructor(private appDb: pg.Pool, private readonly pooler: () => pg.ClientConfig) {}
 
@@ -62,6 +64,7 @@ export class Collector {
     this.statements.clear();
     this.statementsBaseline = false;
     this.texts.clear();
+    this.walHistory = [];
   }
 
   async collect(context: CollectorContext): Promise<{ snapshot: Snapshot; statements: StatementDelta[]; texts: StatementText[] }> {
@@ -89,7 +92,7 @@ export class Collector {
     samples.push(...diskSamples(context.disks));
     samples.push(...contextSamples(context, at));
     const snapshot = new Snapshot(at, samples);
-    samples.push(...this.intervalSamples(snapshot));
+    samples.push(...this.intervalSamples(snapshot), ...this.replicationLag(snapshot));
     const statements = this.statementDeltas(statementRows);
     this.previous = snapshot;
     return { snapshot: new Snapshot(at, samples), statements, texts };
@@ -104,6 +107,26 @@ export class Collector {
       if (hit !== undefined && read !== undefined && hit + read > 0) out.push({ name: "pg_cache_hit_ratio", labels: { kind: kind === "idx" ? "index" : "heap" }, value: hit / (hit + read) });
     }
     return out;
+  }
+
+  /**
+   * Each replica's lag in seconds: at least as old as the oldest WAL position the primary had, at an
+   * earlier collection, that the replica has not replayed yet (a lower bound, exact to one interval),
+   * and never less than PostgreSQL's replay_lag. Unlike replay_lag alone, it grows while a replica's
+   * replay or receiver is stalled.
+   */
+  private replicationLag(now: Snapshot): Sample[] {
+    const t = now.at.getTime();
+    const current = now.value("pg_current_wal_lsn_bytes");
+    if (current !== undefined) this.walHistory.push({ at: t, lsn: current });
+    this.walHistory = this.walHistory.filter((h) => t - h.at <= 3_600_000);
+    return now.all("pg_replication_replay_lsn_bytes").map((r) => {
+      const reported = now.value("pg_replication_replay_lag_reported_seconds", r.labels) ?? 0;
+      const behind = (now.value("pg_replication_lag_bytes", r.labels) ?? 0) > 0;
+      const oldestUnreplayed = behind ? this.walHistory.find((h) => h.lsn > r.value) : undefined;
+      const derived = oldestUnreplayed && oldestUnreplayed.at < t ? (t - oldestUnreplayed.at) / 1000 : 0;
+      return { name: "pg_replication_lag_seconds", labels: r.labels, value: Math.max(reported, derived) };
+    });
   }
 
   /**

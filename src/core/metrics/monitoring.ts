@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import pg from "pg";
 import type { TuskConfig } from "../config/config-file.js";
 import { ruleSettings } from "../config/monitoring-settings.js";
@@ -16,6 +17,18 @@ import { Snapshot } from "./sample.js";
 import { MetricsStore } from "./store.js";
 
 import { METRICS_DATABASE } from "./database-name.js";
+const LOCK_WAITS = readFileSync(new URL("./sql/lock-waits.sql", import.meta.url), "utf8");
+
+export interface LockWait {
+  pid: number;
+  user: string;
+  database: string;
+  waitingSeconds: number;
+  waitEventType: string | null;
+  query: string;
+  blockedBy: { pid: number; user: string; state: string; query: string; transactionSeconds: number | null }[];
+}
+
 /** Counter snapshots kept for the rules' windows: all within DENSE_MS, then RING_SPACING_MS apart. */
 const DENSE_MS = 120_000;
 const RING_SPACING_MS = 60_000;
@@ -223,6 +236,11 @@ export class Monitoring {
   /** The latest collection (for /metrics and rules), if any yet. */
   latestSamples(): { at: Date; samples: readonly Sample[] } | undefined {
     return this.latest ? { at: this.latest.at, samples: this.latest.samples } : undefined;
+  }
+
+  /** Who blocks whom right now (read live from the primary, not from history). */
+  async lockWaits(): Promise<LockWait[]> {
+    return (await this.pools().app.query<LockWait>(LOCK_WAITS)).rows;
   }
 
   /** The alerts open now (pending and firing), each saying whether a silence covers it. No query. */

@@ -75,6 +75,10 @@ export const SCHEMAS = {
     tags: ["metrics"], summary: "Indexes of the application database at the latest collection; unused ones first",
     response: { 200: obj({ at: nullable(str), indexes: { type: "array", items: obj({ schema: str, table: str, index: str, unique: bool, sizeBytes: num, scans: num, unused: bool }) } }), ...errors },
   },
+  locks: {
+    tags: ["metrics"], summary: "Sessions waiting on locks now, each with the sessions blocking it",
+    response: { 200: obj({ waits: { type: "array", items: obj({ pid: int, user: str, database: str, waitingSeconds: num, query: str, blockedBy: { type: "array", items: obj({ pid: int, state: nullable(str), query: nullable(str) }) } }) } }), ...errors },
+  },
   alerts: {
     tags: ["alerts"], summary: "Open alerts, recently resolved ones, and silences in force",
     querystring: { type: "object", additionalProperties: false, properties: { limit: { type: "integer", minimum: 0, maximum: 1000, default: 50 } } },
@@ -104,6 +108,20 @@ export const SCHEMAS = {
   drills: {
     tags: ["backups"], summary: "Past restore drills, newest last",
     response: { 200: obj({ drills: { type: "array", items: obj({ startedAt: str, ok: bool, restoreSeconds: nullable(num) }) } }), ...errors },
+  },
+  clone: {
+    tags: ["backups"], summary: "Restore the backups into a new, separate cluster (a clone) at a time, a restore point, an LSN or the latest state; waits for it to run",
+    body: {
+      type: "object", required: ["name"], additionalProperties: false,
+      properties: {
+        name: { type: "string", pattern: "^[a-z][a-z0-9_]{0,62}$" },
+        time: { type: "string", format: "date-time" },
+        restorePoint: { type: "string", minLength: 1 },
+        lsn: { type: "string", pattern: "^[0-9A-Fa-f]+/[0-9A-Fa-f]+$" },
+        from: { type: "string", enum: ["local", "s3"] },
+      },
+    },
+    response: { 200: obj({ name: str, stateDir: str, ports: { type: "object", additionalProperties: { type: "integer" } } }), ...errors },
   },
   history: {
     tags: ["cluster"], summary: "Switchovers and failovers with the outage measured",

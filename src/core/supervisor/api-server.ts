@@ -6,14 +6,28 @@ import { RULES } from "../alerts/rules/index.js";
 import type { TokenVerifier } from "../api-tokens.js";
 import { drillHistory } from "../backup/drill.js";
 import type { BackupType } from "../backup/pgbackrest.js";
+import type { RestoreTarget } from "../backup/restore-spec.js";
+import { S3_REPO } from "../generate/pgbackrest-config.js";
 import { API_PREFIX, ROUTES } from "../endpoints.js";
-import { ExitCode, TuskError } from "../errors.js";
+import { ExitCode, exitCodeName, TuskError, type ExitCodeName } from "../errors.js";
 import { prometheusText } from "../metrics/prometheus.js";
 import type { TopQueryOrder } from "../metrics/store.js";
 import { indexRows, tableRows } from "../metrics/views.js";
 import { TUSK_VERSION } from "../state-dir.js";
 import { SCHEMAS } from "./api-schemas.js";
 import type { Supervisor } from "./supervisor.js";
+
+/** How an expected failure reads in HTTP; anything else is a 500. */
+const HTTP_STATUS: Partial<Record<ExitCodeName, number>> = {
+  Usage: 400,
+  OutsideWindow: 400,
+  IncompatibleState: 409,
+  NotRunning: 409,
+  AlreadyExists: 409,
+  InsufficientResources: 422,
+  Unreachable: 502,
+  Timeout: 504,
+};
 
 /** The dashboard's files (no data in them: the page asks the API, with a token, for everything). */
 const DASHBOARD: Record<string, { file: string; type: string }> = {
@@ -71,7 +85,7 @@ export async function buildApi(supervisor: Supervisor, tokens: TokenVerifier, on
   // violation is a 400 whose message names the field.
   app.setErrorHandler(async (error, _req, reply) => {
     if (error instanceof TuskError) {
-      const status = error.exitCode === ExitCode.Usage ? 400 : error.exitCode === ExitCode.IncompatibleState || error.exitCode === ExitCode.NotRunning ? 409 : error.exitCode === ExitCode.InsufficientResources ? 422 : 500;
+      const status = HTTP_STATUS[exitCodeName(error.exitCode)] ?? 500;
       return reply.code(status).send({ error: error.message, hint: error.hint ?? "", exitCode: error.exitCode });
     }
     const validation = (error as { validation?: unknown }).validation !== undefined;
@@ -108,6 +122,7 @@ export async function buildApi(supervisor: Supervisor, tokens: TokenVerifier, on
     return { at: latest?.at.toISOString() ?? null, indexes: indexRows(latest?.samples ?? []) };
   });
 
+  app.get(ROUTES.locks, { schema: SCHEMAS.locks }, async () => ({ waits: await monitoring.lockWaits() }));
   app.get<{ Querystring: { limit: number } }>(ROUTES.alerts, { schema: SCHEMAS.alerts }, async (req) => monitoring.alerts(req.query.limit));
   app.get(ROUTES.rules, { schema: SCHEMAS.rules }, async () => ({
     rules: RULES.map((r) => {
@@ -122,6 +137,13 @@ export async function buildApi(supervisor: Supervisor, tokens: TokenVerifier, on
 
   app.get(ROUTES.backups, { schema: SCHEMAS.backups }, async () => supervisor.backupCatalog());
   app.post<{ Body: { type: BackupType } }>(ROUTES.backups, { schema: SCHEMAS.startBackup }, async (req) => supervisor.backup(req.body?.type ?? "full"));
+  app.post<{ Body: { name: string; time?: string; restorePoint?: string; lsn?: string; from?: "local" | "s3" } }>(ROUTES.clones, { schema: SCHEMAS.clone }, async (req) => {
+    const b = req.body;
+    const given = [b.time, b.restorePoint, b.lsn].filter((x) => x !== undefined);
+    if (given.length > 1) throw new TuskError("Usage", "body: give at most one of time, restorePoint and lsn.", { hint: "Without any, the clone replays all archived WAL (latest)." });
+    const target: RestoreTarget = b.time !== undefined ? { kind: "time", time: b.time } : b.restorePoint !== undefined ? { kind: "name", name: b.restorePoint } : b.lsn !== undefined ? { kind: "lsn", lsn: b.lsn } : { kind: "latest" };
+    return supervisor.clone(b.name, target, b.from === "s3" ? S3_REPO : b.from === "local" ? 1 : undefined);
+  });
   app.get(`${API_PREFIX}/drills`, { schema: SCHEMAS.drills }, async () => ({ drills: drillHistory(supervisor.paths) }));
   app.post(ROUTES.drills, { schema: SCHEMAS.startDrill }, async () => supervisor.restoreDrill());
 

@@ -41,6 +41,9 @@ import type { BackupHealth, Phase, ProcessStatus, ScheduleStatus, StepRecord, Su
 import { readCatalog, summarize, type BackupCatalog } from "../backup/catalog.js";
 import type { BackupType } from "../backup/pgbackrest.js";
 import { drillHistory, runDrill, type DrillResult } from "../backup/drill.js";
+import { createClone } from "../backup/clone.js";
+import type { RestoreTarget } from "../backup/restore-spec.js";
+import { Cluster } from "../cluster/cluster.js";
 import { applyRetention, backupNow, repositories } from "../backup/operations.js";
 import { s3Failure, s3Unreachable } from "../backup/s3.js";
 import { S3_REPO } from "../generate/pgbackrest-config.js";
@@ -684,6 +687,18 @@ export class Supervisor {
         this.backupHealthCache = undefined;
       }
       return this.backupCatalog();
+    });
+  }
+
+  /**
+   * A clone (API): a new, separate cluster restored from this one's backups to a target, exactly as
+   * `tusk restore --into NAME` builds it. An in-place restore is not offered here: it stops this
+   * supervisor, so it runs from the CLI.
+   */
+  async clone(name: string, target: RestoreTarget, repo: number | undefined): Promise<{ name: string; stateDir: string; ports: Record<string, number> }> {
+    return this.exclusive("clone", async () => {
+      const { clone } = await createClone(new Cluster(this.paths.root), name, target, silentProgress, repo);
+      return { name, stateDir: clone.paths.root, ports: { ...clone.config.ports } };
     });
   }
 
