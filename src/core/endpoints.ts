@@ -38,6 +38,7 @@ export const ROUTES = {
   backups: `${API_PREFIX}/backups`,
   drills: `${API_PREFIX}/drills/restore`,
   clones: `${API_PREFIX}/clones`,
+  restore: `${API_PREFIX}/restore`,
   history: `${API_PREFIX}/history`,
   openapi: `${API_PREFIX}/openapi.json`,
   /** Prometheus's conventional path, outside the versioned prefix. */

@@ -269,6 +269,11 @@ async function backups(page: HTMLElement): Promise<void> {
         <label>Name <input id="clone-name" required pattern="[a-z][a-z0-9_]*" placeholder="reporting_copy"></label>
         <label>Moment (your local time; empty: the latest) <input id="clone-time" type="datetime-local" step="1"></label>
         <button>Create clone</button><p id="clone-result" class="muted"></p>
+      </form>
+      <form id="restore-form" class="clone"><h2>Restore this cluster in place</h2>
+        <p class="muted">Replaces all of this cluster's data with the state at that moment, behind the same connection strings. The cluster stops while it restores; the data it replaces is kept until the restored cluster serves the application.</p>
+        <label>Moment (your local time; empty: the latest) <input id="restore-time" type="datetime-local" step="1"></label>
+        <button class="secondary">Restore in place…</button><p id="restore-result" class="muted"></p>
       </form></div>
     <div class="card"><h2>Size over time</h2>${chart([{ label: "in repository", points: b.backups.map((x) => ({ t: Date.parse(x.endedAt), v: x.repositoryBytes })) }], "bytes")}</div></div>
     <div class="card wide">${tableHtml([{ label: "Backup" }, { label: "Repo" }, { label: "Type" }, { label: "Ended" }, { label: "Took", num: true }, { label: "Data", num: true }, { label: "Stored", num: true }], [...b.backups].reverse().map((x) => [esc(x.label), x.repo === 1 ? "local" : "S3", esc(x.type), esc(x.endedAt), `${x.durationSeconds} s`, bytes(x.originalBytes), bytes(x.repositoryBytes)]))}</div>
@@ -306,6 +311,21 @@ async function backups(page: HTMLElement): Promise<void> {
       showError(err);
     } finally {
       button.disabled = false;
+    }
+  };
+  const restoreForm = page.querySelector<HTMLFormElement>("#restore-form")!;
+  restoreForm.onsubmit = async (e) => {
+    e.preventDefault();
+    const local = restoreForm.querySelector<HTMLInputElement>("#restore-time")!.value;
+    const time = local ? new Date(local).toISOString() : undefined;
+    const typed = prompt(`This replaces ALL data of this cluster with its state at ${time ?? "the latest moment"}. Type "replace all data" to go on.`);
+    if (typed !== "replace all data") return;
+    const result = restoreForm.querySelector<HTMLElement>("#restore-result")!;
+    try {
+      const r = await api<{ log: string }>("/v1/restore", { method: "POST", body: time ? { confirm: typed, time } : { confirm: typed } });
+      result.textContent = `Restoring; progress is written to ${r.log}. This page comes back when the cluster does.`;
+    } catch (err) {
+      showError(err);
     }
   };
   act("do-backup", "Take an incremental backup now?", () => api("/v1/backups", { method: "POST", body: { type: "incr" } }));

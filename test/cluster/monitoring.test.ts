@@ -506,3 +506,25 @@ test("a real Prometheus scrapes /metrics with a bearer token: the target is up a
   const firing = await query("tusk_alerts_firing");
   assert.equal(firing.length, 15, "one series per rule");
 });
+
+test("API: a restore in place through POST /v1/restore, confirmed, brings the cluster back at the moment behind the same strings", async () => {
+  await cluster.query(cluster.url("direct", "owner"), "CREATE TABLE before_restore (i int)");
+  await sleep(1000);
+  const moment = new Date().toISOString();
+  await sleep(1000);
+  await cluster.query(cluster.url("direct", "owner"), "CREATE TABLE after_restore_moment (i int)");
+  const unconfirmed = await api<{ error: string }>(ROUTES.restore, { method: "POST", body: { time: moment } });
+  assert.equal(unconfirmed.status, 400);
+  assert.match(unconfirmed.json.error, /body must have required property 'confirm'/);
+  const outside = await api<{ exitCode: number }>(ROUTES.restore, { method: "POST", body: { confirm: "replace all data", time: "2001-01-01T00:00:00Z" } });
+  assert.equal(outside.status, 400);
+  assert.equal(outside.json.exitCode, ExitCode.OutsideWindow);
+  const r = await api<{ log: string }>(ROUTES.restore, { method: "POST", body: { confirm: "replace all data", time: moment } });
+  assert.equal(r.status, 202, r.text);
+  // The restore stops this API and starts a new supervisor; wait for the cluster to be back.
+  const log = r.json.log;
+  await eventually("the restore to finish", async () => (/Restored in place/.test(readFileSync(log, "utf8")) ? true : undefined), 300_000);
+  const tables = await cluster.query<{ before: string | null; after: string | null }>(cluster.url("pooled", "owner"), "SELECT to_regclass('before_restore')::text AS before, to_regclass('after_restore_moment')::text AS after");
+  assert.equal(tables.rows[0]!.before, "before_restore");
+  assert.equal(tables.rows[0]!.after, null);
+});

@@ -123,6 +123,20 @@ export const SCHEMAS = {
     },
     response: { 200: obj({ name: str, stateDir: str, ports: { type: "object", additionalProperties: { type: "integer" } } }), ...errors },
   },
+  restore: {
+    tags: ["backups"], summary: "Restore this cluster in place (same ports and connection strings) to a time, a restore point, an LSN or the latest state. The target is checked at once; the restore then runs in the background (it restarts this API) and writes log/restore.log",
+    body: {
+      type: "object", required: ["confirm"], additionalProperties: false,
+      properties: {
+        confirm: { type: "string", const: "replace all data", description: "the words \"replace all data\": this API's --yes" },
+        time: { type: "string", format: "date-time" },
+        restorePoint: { type: "string", minLength: 1 },
+        lsn: { type: "string", pattern: "^[0-9A-Fa-f]+/[0-9A-Fa-f]+$" },
+        from: { type: "string", enum: ["local", "s3"] },
+      },
+    },
+    response: { 202: obj({ log: str, pid: int }), ...errors },
+  },
   history: {
     tags: ["cluster"], summary: "Switchovers and failovers with the outage measured",
     response: { 200: obj({ history: { type: "array", items: obj({ at: str, kind: str, from: str, to: str, timeline: nullable(int), outageMs: nullable(num) }) } }), ...errors },

@@ -51,6 +51,24 @@ function range(q: Range): { from: Date; to: Date } {
   return { from, to };
 }
 
+interface TargetBody {
+  time?: string;
+  restorePoint?: string;
+  lsn?: string;
+  from?: "local" | "s3";
+}
+
+function targetOf(b: TargetBody): RestoreTarget {
+  const given = [b.time, b.restorePoint, b.lsn].filter((x) => x !== undefined);
+  if (given.length > 1) throw new TuskError("Usage", "body: give at most one of time, restorePoint and lsn.", { hint: "Without any, the restore replays all archived WAL (latest)." });
+  if (b.time !== undefined) return { kind: "time", time: b.time };
+  if (b.restorePoint !== undefined) return { kind: "name", name: b.restorePoint };
+  if (b.lsn !== undefined) return { kind: "lsn", lsn: b.lsn };
+  return { kind: "latest" };
+}
+
+const repoOf = (b: TargetBody) => (b.from === "s3" ? S3_REPO : b.from === "local" ? 1 : undefined);
+
 function parseMatch(match: string | undefined): Record<string, string> {
   if (!match) return {};
   return Object.fromEntries(match.split(",").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
@@ -137,13 +155,8 @@ export async function buildApi(supervisor: Supervisor, tokens: TokenVerifier, on
 
   app.get(ROUTES.backups, { schema: SCHEMAS.backups }, async () => supervisor.backupCatalog());
   app.post<{ Body: { type: BackupType } }>(ROUTES.backups, { schema: SCHEMAS.startBackup }, async (req) => supervisor.backup(req.body?.type ?? "full"));
-  app.post<{ Body: { name: string; time?: string; restorePoint?: string; lsn?: string; from?: "local" | "s3" } }>(ROUTES.clones, { schema: SCHEMAS.clone }, async (req) => {
-    const b = req.body;
-    const given = [b.time, b.restorePoint, b.lsn].filter((x) => x !== undefined);
-    if (given.length > 1) throw new TuskError("Usage", "body: give at most one of time, restorePoint and lsn.", { hint: "Without any, the clone replays all archived WAL (latest)." });
-    const target: RestoreTarget = b.time !== undefined ? { kind: "time", time: b.time } : b.restorePoint !== undefined ? { kind: "name", name: b.restorePoint } : b.lsn !== undefined ? { kind: "lsn", lsn: b.lsn } : { kind: "latest" };
-    return supervisor.clone(b.name, target, b.from === "s3" ? S3_REPO : b.from === "local" ? 1 : undefined);
-  });
+  app.post<{ Body: { name: string } & TargetBody }>(ROUTES.clones, { schema: SCHEMAS.clone }, async (req) => supervisor.clone(req.body.name, targetOf(req.body), repoOf(req.body)));
+  app.post<{ Body: { confirm: string } & TargetBody }>(ROUTES.restore, { schema: SCHEMAS.restore }, async (req, reply) => reply.code(202).send(await supervisor.restoreInPlace(targetOf(req.body), repoOf(req.body))));
   app.get(`${API_PREFIX}/drills`, { schema: SCHEMAS.drills }, async () => ({ drills: drillHistory(supervisor.paths) }));
   app.post(ROUTES.drills, { schema: SCHEMAS.startDrill }, async () => supervisor.restoreDrill());
 

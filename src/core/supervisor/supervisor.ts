@@ -1,4 +1,6 @@
-import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { run } from "../exec.js";
 import { TuskError } from "../errors.js";
 import type { TuskConfig } from "../config/config-file.js";
@@ -41,7 +43,7 @@ import type { BackupHealth, Phase, ProcessStatus, ScheduleStatus, StepRecord, Su
 import { readCatalog, summarize, type BackupCatalog } from "../backup/catalog.js";
 import type { BackupType } from "../backup/pgbackrest.js";
 import { drillHistory, runDrill, type DrillResult } from "../backup/drill.js";
-import { createClone } from "../backup/clone.js";
+import { checkTarget, createClone } from "../backup/clone.js";
 import type { RestoreTarget } from "../backup/restore-spec.js";
 import { Cluster } from "../cluster/cluster.js";
 import { applyRetention, backupNow, repositories } from "../backup/operations.js";
@@ -702,6 +704,26 @@ export class Supervisor {
     });
   }
 
+  /**
+   * A restore in place (API). It stops this supervisor, so it cannot run inside it: the target is
+   * checked here (a bad one is refused at once), then a detached `tusk restore --yes` does the work,
+   * exactly as from the command line, writing its progress to log/restore.log.
+   */
+  async restoreInPlace(target: RestoreTarget, repo: number | undefined): Promise<{ log: string; pid: number }> {
+    return this.exclusive("restore", async () => {
+      await checkTarget(new Cluster(this.paths.root), target);
+      const args = ["--state-dir", this.paths.root, "restore", "--yes", ...restoreArgs(target), ...(repo === undefined ? [] : ["--from", repo === 1 ? "local" : "s3"])];
+      const logFile = this.paths.log("restore");
+      const out = openSync(logFile, "a");
+      appendFileSync(logFile, `${new Date().toISOString()} restore requested through the API: tusk ${args.join(" ")}\n`);
+      const child = spawn(process.execPath, [CLI_MAIN, ...args], { detached: true, stdio: ["ignore", out, out], cwd: "/" });
+      child.unref();
+      closeSync(out);
+      this.log(`restore in place requested through the API (pid ${child.pid}); progress in ${logFile}`);
+      return { log: logFile, pid: child.pid ?? 0 };
+    });
+  }
+
   /** A restore drill now (API). */
   async restoreDrill(): Promise<DrillResult> {
     return this.exclusive("restore drill", async () => {
@@ -944,6 +966,23 @@ export function normalizeParameter(v: unknown): string {
   if (lower === "true" || lower === "on") return "on";
   if (lower === "false" || lower === "off") return "off";
   return text;
+}
+
+/** The CLI, for work that must outlive this supervisor (a restore in place stops it). */
+const CLI_MAIN = fileURLToPath(new URL("../../cli/main.js", import.meta.url));
+
+/** `tusk restore` options for a target. */
+function restoreArgs(target: RestoreTarget): string[] {
+  switch (target.kind) {
+    case "latest":
+      return [];
+    case "time":
+      return ["--time", target.time];
+    case "name":
+      return ["--name", target.name];
+    case "lsn":
+      return ["--lsn", target.lsn];
+  }
 }
 
 export interface RestartDecision {
