@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     const size = (await metrics.query<{ samples: string; statements: string; rollups: string; n: number; rows: string }>(`
       SELECT (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'metrics.samples'::regclass) AS samples,
              (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'metrics.statements'::regclass) AS statements,
-             pg_total_relation_size('metrics.samples_hourly') AS rollups,
+             pg_total_relation_size('metrics.samples_hourly') + pg_total_relation_size('metrics.series') AS rollups,
              (SELECT count(DISTINCT at)::int FROM metrics.samples) AS n,
              (SELECT count(*) FROM metrics.samples) AS rows`)).rows[0]!;
     await metrics.end();
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
       ["bytes per collection (samples + statements, with indexes)", perCollection.toFixed(0)],
       ["per day at 15 s", `${(perDay / 1024 ** 2).toFixed(1)} MB`],
       ["14 days raw (default retention)", `${((perDay * 14) / 1024 ** 2).toFixed(0)} MB`],
-      ["hourly rollups so far", `${(Number(size.rollups) / 1024).toFixed(0)} kB`],
+      ["hourly rollups and the series table so far", `${(Number(size.rollups) / 1024).toFixed(0)} kB`],
       ["collection time (median of readings)", `${median(collectMs)} ms`],
       ["collections during the 'on' rounds", collections],
     ]);

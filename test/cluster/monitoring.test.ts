@@ -165,12 +165,13 @@ test("the metrics database: daily partitions, a BRIN index on time, retention by
     assert.ok(brin.some((r) => r.amname === "brin"), "today's partition has a BRIN index");
     // A partition 30 days old goes with retention (14 days by default); today's stays.
     await pool.query("SELECT metrics.ensure_partitions('samples', (now() - interval '30 days')::date, 1)");
-    await pool.query("INSERT INTO metrics.samples VALUES (now() - interval '30 days', 'old', '{}', 1)");
+    await pool.query("INSERT INTO metrics.series (name, labels) VALUES ('old', '{}')");
+    await pool.query("INSERT INTO metrics.samples SELECT now() - interval '30 days', id, 1 FROM metrics.series WHERE name = 'old'");
     const dropped = await new MetricsStore(pool).applyRetention(new Date(), { rawDays: 14, rollupDays: 365 });
     assert.ok(dropped >= 1);
-    assert.equal((await pool.query("SELECT 1 FROM metrics.samples WHERE name = 'old'")).rowCount, 0);
+    assert.equal((await pool.query("SELECT 1 FROM metrics.samples x JOIN metrics.series s ON s.id = x.series_id WHERE s.name = 'old'")).rowCount, 0);
     assert.equal((await pool.query(`SELECT to_regclass('metrics.${day(0)}') IS NOT NULL AS ok`)).rows[0].ok, true);
-    const rollup = (await pool.query<{ last: number; count: number }>("SELECT last, count FROM metrics.samples_hourly WHERE name = 'pg_max_connections' ORDER BY hour DESC LIMIT 1")).rows[0];
+    const rollup = (await pool.query<{ last: number; count: number }>("SELECT h.last, h.count FROM metrics.samples_hourly h JOIN metrics.series s ON s.id = h.series_id WHERE s.name = 'pg_max_connections' ORDER BY h.hour DESC LIMIT 1")).rows[0];
     const max = (await pool.query<{ v: string }>("SELECT current_setting('max_connections') AS v")).rows[0]!.v;
     assert.ok(rollup && rollup.count >= 1 && rollup.last === Number(max), `hourly rollup of pg_max_connections: ${JSON.stringify(rollup)}`);
   } finally {
@@ -503,6 +504,13 @@ test("a real Prometheus scrapes /metrics with a bearer token: the target is up a
     return r.length && Number(r[0]!.value[1]) > 0 ? r : undefined;
   });
   assert.ok(Number(commits[0]!.value[1]) > 0);
+  for (const size of ["tusk_data_directory_bytes", "tusk_backup_repository_bytes", "pg_wal_dir_bytes"]) {
+    const r = await eventually(size, async () => {
+      const x = await query(size);
+      return x.length ? x : undefined;
+    });
+    assert.ok(Number(r[0]!.value[1]) > 0, size);
+  }
   const firing = await query("tusk_alerts_firing");
   assert.equal(firing.length, 15, "one series per rule");
 });

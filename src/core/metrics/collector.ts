@@ -21,6 +21,9 @@ export interface CollectorContext {
   lastDrillOk: boolean | null;
   /** How often a backup is expected (the schedule), in seconds. */
   backupIntervalSeconds: number;
+  /** Sizes measured with du (the primary's data directory; the local backup repository). */
+  dataDirBytes: number | null;
+  backupRepositoryBytes: number | null;
   /** Processes the supervisor runs, and whether each is up. */
   processes: { name: string; up: boolean }[];
 }
@@ -227,6 +230,8 @@ function contextSamples(c: CollectorContext, at: Date): Sample[] {
   out.push({ name: "tusk_backup_catalog_readable", labels: {}, value: c.catalogReadable ? 1 : 0 });
   if (c.lastBackupEndedAt) out.push({ name: "tusk_last_backup_age_seconds", labels: {}, value: (at.getTime() - Date.parse(c.lastBackupEndedAt)) / 1000 });
   out.push({ name: "tusk_backup_interval_seconds", labels: {}, value: c.backupIntervalSeconds });
+  if (c.dataDirBytes !== null) out.push({ name: "tusk_data_directory_bytes", labels: {}, value: c.dataDirBytes });
+  if (c.backupRepositoryBytes !== null) out.push({ name: "tusk_backup_repository_bytes", labels: {}, value: c.backupRepositoryBytes });
   if (c.lastDrillOk !== null) out.push({ name: "tusk_last_drill_ok", labels: {}, value: c.lastDrillOk ? 1 : 0 });
   return out;
 }

@@ -100,8 +100,11 @@ export class Monitoring {
     return { host: "127.0.0.1", port: this.config.ports.pooler, user: ROLES.monitor, password: readSecret(this.paths, "monitor"), database: "pgbouncer", connectionTimeoutMillis: 3000 };
   }
 
+  /** Series ids of metrics.series, kept across collections (they do not change). */
+  private readonly seriesIds = new Map<string, number>();
+
   get store(): MetricsStore {
-    return new MetricsStore(this.pools().metrics);
+    return new MetricsStore(this.pools().metrics, this.seriesIds);
   }
 
   get alertLog(): AlertLog {

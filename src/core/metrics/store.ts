@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import pg from "pg";
 import type { Sample } from "./sample.js";
+import { seriesKey } from "./sample.js";
 
 const sql = (name: string) => readFileSync(new URL(`./sql/${name}`, import.meta.url), "utf8");
 
@@ -74,38 +75,46 @@ const dayOf = (d: Date) => d.toISOString().slice(0, 10);
  * and the alert rules ask.
  */
 export class MetricsStore {
-  /** A pool, or one checked-out client (inside writeCollection's transaction). */
-  constructor(private readonly db: pg.Pool | pg.PoolClient) {}
+  /**
+   * A pool, or one checked-out client (inside writeCollection's transaction). seriesCache maps a
+   * series key to its id in metrics.series; the monitoring service keeps one for the store's life.
+   */
+  constructor(private readonly db: pg.Pool | pg.PoolClient, private readonly seriesCache = new Map<string, number>()) {}
 
   /**
    * The metrics schema as numbered migrations (sql/migrations/NNNN-*.sql), each applied once in its
    * own transaction under an advisory lock, so two supervisors racing (a restart) apply it once.
    */
   async ensureSchema(now: Date): Promise<void> {
-    if (!(this.db instanceof pg.Pool)) throw new Error("ensureSchema runs on the pool");
+    await this.inTransaction(async (c) => {
+      await c.query("CREATE SCHEMA IF NOT EXISTS metrics");
+      await c.query("CREATE TABLE IF NOT EXISTS metrics.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+    });
+    for (const m of MIGRATIONS) {
+      await this.inTransaction(async (c) => {
+        await c.query("SELECT pg_advisory_xact_lock(hashtext('tusk metrics migrations'))");
+        if ((await c.query("SELECT 1 FROM metrics.migrations WHERE version = $1", [m.version])).rowCount) return;
+        await c.query(m.sql);
+        await c.query("INSERT INTO metrics.migrations (version, name) VALUES ($1, $2)", [m.version, m.name]);
+      });
+    }
+    await this.ensurePartitions(now);
+  }
+
+  /** Runs work in one transaction on one client of the pool; rolls back if it throws. */
+  private async inTransaction(work: (c: pg.PoolClient) => Promise<void>): Promise<void> {
+    if (!(this.db instanceof pg.Pool)) throw new Error("a transaction starts from the pool, not inside another");
     const client = await this.db.connect();
     try {
-      await client.query("CREATE SCHEMA IF NOT EXISTS metrics");
-      await client.query("CREATE TABLE IF NOT EXISTS metrics.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
-      for (const m of MIGRATIONS) {
-        await client.query("BEGIN");
-        try {
-          await client.query("SELECT pg_advisory_xact_lock(hashtext('tusk metrics migrations'))");
-          const done = (await client.query("SELECT 1 FROM metrics.migrations WHERE version = $1", [m.version])).rowCount;
-          if (!done) {
-            await client.query(m.sql);
-            await client.query("INSERT INTO metrics.migrations (version, name) VALUES ($1, $2)", [m.version, m.name]);
-          }
-          await client.query("COMMIT");
-        } catch (e) {
-          await client.query("ROLLBACK").catch(() => undefined);
-          throw e;
-        }
-      }
+      await client.query("BEGIN");
+      await work(client);
+      await client.query("COMMIT");
+    } catch (e) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw e;
     } finally {
       client.release();
     }
-    await this.ensurePartitions(now);
   }
 
   /** Yesterday (late rows after midnight), today and the next two days. */
@@ -120,29 +129,37 @@ export class MetricsStore {
    * standby that the application's commits wait for.
    */
   async writeCollection(at: Date, samples: readonly Sample[], statements: readonly StatementDelta[], texts: readonly StatementText[]): Promise<void> {
-    if (!(this.db instanceof pg.Pool)) throw new Error("writeCollection runs on the pool, not inside a transaction");
-    const client = await this.db.connect();
-    const store = new MetricsStore(client);
-    try {
-      await client.query("BEGIN");
-      await client.query("SET LOCAL synchronous_commit = off");
+    await this.inTransaction(async (c) => {
+      await c.query("SET LOCAL synchronous_commit = off");
+      const store = new MetricsStore(c, this.seriesCache);
       await store.writeQueryTexts(texts);
       await store.write(at, samples);
       await store.writeStatements(at, statements);
-      await client.query("COMMIT");
-    } catch (e) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async write(at: Date, samples: readonly Sample[]): Promise<void> {
-    await this.db.query(
-      "INSERT INTO metrics.samples (at, name, labels, value) SELECT $1, n, l, v FROM unnest($2::text[], $3::jsonb[], $4::float8[]) AS u(n, l, v)",
-      [at, samples.map((s) => s.name), samples.map((s) => JSON.stringify(s.labels)), samples.map((s) => s.value)],
-    );
+    const ids = await this.seriesIds(samples);
+    await this.db.query("INSERT INTO metrics.samples (at, series_id, value) SELECT $1, i, v FROM unnest($2::int[], $3::float8[]) AS u(i, v)", [
+      at,
+      samples.map((s) => ids.get(seriesKey(s.name, s.labels))!),
+      samples.map((s) => s.value),
+    ]);
+  }
+
+  /** Each sample's series id: from the cache, else found or created in metrics.series. */
+  private async seriesIds(samples: readonly Sample[]): Promise<Map<string, number>> {
+    const missing = new Map<string, Sample>();
+    for (const s of samples) {
+      const key = seriesKey(s.name, s.labels);
+      if (!this.seriesCache.has(key)) missing.set(key, s);
+    }
+    if (missing.size > 0) {
+      const list = [...missing.values()];
+      const rows = (await this.db.query<{ id: number; name: string; labels: Record<string, string> }>(sql("series-ids.sql"), [list.map((s) => s.name), list.map((s) => JSON.stringify(s.labels))])).rows;
+      for (const r of rows) this.seriesCache.set(seriesKey(r.name, r.labels), r.id);
+    }
+    return this.seriesCache;
   }
 
   async writeStatements(at: Date, rows: readonly StatementDelta[]): Promise<void> {
@@ -181,10 +198,10 @@ export class MetricsStore {
   async rollup(hour: Date): Promise<void> {
     const end = new Date(hour.getTime() + 3_600_000);
     await this.db.query(
-      `INSERT INTO metrics.samples_hourly (hour, name, labels, min, max, avg, last, count)
-       SELECT $1, name, labels, min(value), max(value), avg(value), (array_agg(value ORDER BY at DESC))[1], count(*)
-       FROM metrics.samples WHERE at >= $1 AND at < $2 GROUP BY name, labels
-       ON CONFLICT (name, labels, hour) DO UPDATE SET min = EXCLUDED.min, max = EXCLUDED.max, avg = EXCLUDED.avg, last = EXCLUDED.last, count = EXCLUDED.count`,
+      `INSERT INTO metrics.samples_hourly (hour, series_id, min, max, avg, last, count)
+       SELECT $1, series_id, min(value), max(value), avg(value), (array_agg(value ORDER BY at DESC))[1], count(*)
+       FROM metrics.samples WHERE at >= $1 AND at < $2 GROUP BY series_id
+       ON CONFLICT (series_id, hour) DO UPDATE SET min = EXCLUDED.min, max = EXCLUDED.max, avg = EXCLUDED.avg, last = EXCLUDED.last, count = EXCLUDED.count`,
       [hour, end],
     );
   }
@@ -199,8 +216,8 @@ export class MetricsStore {
     const rows = (
       await this.db.query<{ labels: Record<string, string>; at: Date; value: number }>(
         hourly
-          ? "SELECT labels, hour AS at, last AS value FROM metrics.samples_hourly WHERE name = $1 AND hour >= $2 AND hour < $3 AND labels @> $4 ORDER BY labels::text, hour"
-          : "SELECT labels, at, value FROM metrics.samples WHERE name = $1 AND at >= $2 AND at < $3 AND labels @> $4 ORDER BY labels::text, at",
+          ? "SELECT s.labels, h.hour AS at, h.last AS value FROM metrics.series s JOIN metrics.samples_hourly h ON h.series_id = s.id WHERE s.name = $1 AND h.hour >= $2 AND h.hour < $3 AND s.labels @> $4 ORDER BY s.id, h.hour"
+          : "SELECT s.labels, x.at, x.value FROM metrics.series s JOIN metrics.samples x ON x.series_id = s.id WHERE s.name = $1 AND x.at >= $2 AND x.at < $3 AND s.labels @> $4 ORDER BY s.id, x.at",
         [name, from, to, JSON.stringify(opts.match ?? {})],
       )
     ).rows;
@@ -222,14 +239,6 @@ export class MetricsStore {
     return [...out.values()];
   }
 
-  /** The samples of the latest collection. */
-  async latest(): Promise<{ at: Date | null; samples: Sample[] }> {
-    const rows = (await this.db.query<{ at: Date; name: string; labels: Record<string, string>; value: number }>(
-      "SELECT at, name, labels, value FROM metrics.samples WHERE at = (SELECT max(at) FROM metrics.samples WHERE at > now() - interval '1 day')",
-    )).rows;
-    return { at: rows[0]?.at ?? null, samples: rows.map((r) => ({ name: r.name, labels: r.labels, value: r.value })) };
-  }
-
   /** The statements that took the most time (or were slowest, most variable, most called) in [from, to). */
   async topQueries(from: Date, to: Date, order: TopQueryOrder, limit: number): Promise<TopQuery[]> {
     const orderBy = { total: '"totalMs"', mean: '"meanMs"', stddev: '"stddevMs"', calls: "calls", max: '"maxMs"' }[order];
@@ -245,11 +254,4 @@ export class MetricsStore {
     return rows.map((r) => ({ at: r.at.toISOString(), calls: Number(r.calls), meanMs: r.mean_ms }));
   }
 
-  /** Bytes the metrics database holds, and the days of raw history it covers. */
-  async footprint(): Promise<{ bytes: number; rawDays: number; rows: number }> {
-    const r = (await this.db.query<{ bytes: string; days: number; rows: string }>(
-      "SELECT pg_database_size(current_database()) AS bytes, (SELECT count(DISTINCT at::date) FROM metrics.samples)::int AS days, (SELECT count(*) FROM metrics.samples) AS rows",
-    )).rows[0]!;
-    return { bytes: Number(r.bytes), rawDays: r.days, rows: Number(r.rows) };
-  }
 }

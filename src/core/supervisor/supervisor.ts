@@ -126,6 +126,8 @@ export class Supervisor {
       lastBackupEndedAt: health?.lastBackup?.endedAt ?? null,
       lastDrillOk: drill ? drill.ok : null,
       backupIntervalSeconds: 86_400,
+      dataDirBytes: await this.dataSize(),
+      backupRepositoryBytes: await this.backupRepositorySize(),
       processes: this.childOrder().map((name) => ({ name, up: this.children.get(name)?.running ?? false })),
     };
   }
@@ -950,6 +952,16 @@ export class Supervisor {
     const r = await run("du", ["-sb", nodePaths(this.paths, this.primary).dataDir]);
     this.dataSizeCache = { bytes: r.code === 0 ? Number(r.stdout.split("\t")[0]) : null, at: Date.now() };
     return this.dataSizeCache.bytes;
+  }
+
+  private repoSizeCache: { bytes: number | null; at: number } | undefined;
+
+  /** Size of the local backup repository (backups and archived WAL), measured with du at most every 5 minutes. */
+  private async backupRepositorySize(): Promise<number | null> {
+    if (this.repoSizeCache && Date.now() - this.repoSizeCache.at < 300_000) return this.repoSizeCache.bytes;
+    const r = await run("du", ["-sb", this.paths.backupRepo]);
+    this.repoSizeCache = { bytes: r.code === 0 ? Number(r.stdout.split("\t")[0]) : null, at: Date.now() };
+    return this.repoSizeCache.bytes;
   }
 }
 

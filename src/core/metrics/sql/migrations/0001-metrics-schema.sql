@@ -4,12 +4,20 @@
 -- partitions, and hourly rollups kept for a year. Migration 1: applied once, in a transaction, by
 -- MetricsStore.migrate (which creates the schema and its migrations table first).
 
--- One row per figure per collection: counters as PostgreSQL reports them (rates are computed when
--- read), gauges as measured. labels identify the series (database, table, replica, state, …).
-CREATE TABLE IF NOT EXISTS metrics.samples (
-  at timestamptz NOT NULL,
+-- Each series (a name and its labels: database, table, replica, state, …) once; samples refer to it
+-- by a 4-byte id, which keeps a sample row to its header, time, id and value.
+CREATE TABLE IF NOT EXISTS metrics.series (
+  id serial PRIMARY KEY,
   name text NOT NULL,
   labels jsonb NOT NULL DEFAULT '{}',
+  UNIQUE (name, labels)
+);
+
+-- One row per series per collection: counters as PostgreSQL reports them (rates are computed when
+-- read), gauges as measured.
+CREATE TABLE IF NOT EXISTS metrics.samples (
+  at timestamptz NOT NULL,
+  series_id integer NOT NULL,
   value double precision NOT NULL
 ) PARTITION BY RANGE (at);
 CREATE INDEX IF NOT EXISTS samples_at_brin ON metrics.samples USING brin (at);
@@ -45,14 +53,13 @@ CREATE TABLE IF NOT EXISTS metrics.queries (
 -- Hourly rollups of samples: what history older than the raw retention is read from.
 CREATE TABLE IF NOT EXISTS metrics.samples_hourly (
   hour timestamptz NOT NULL,
-  name text NOT NULL,
-  labels jsonb NOT NULL,
+  series_id integer NOT NULL,
   min double precision NOT NULL,
   max double precision NOT NULL,
   avg double precision NOT NULL,
   last double precision NOT NULL,
   count integer NOT NULL,
-  PRIMARY KEY (name, labels, hour)
+  PRIMARY KEY (series_id, hour)
 );
 CREATE INDEX IF NOT EXISTS samples_hourly_hour ON metrics.samples_hourly USING brin (hour);
 
