@@ -80,7 +80,7 @@ export class Monitoring {
     if (port !== this.port || !this.appPool || !this.metricsPool) {
       void this.appPool?.end().catch(() => undefined);
       void this.metricsPool?.end().catch(() => undefined);
-      const base = { host: "127.0.0.1", port, user: ROLES.monitor, password: readSecret(this.paths, "monitor"), max: 1, idleTimeoutMillis: 120_000, connectionTimeoutMillis: 5000, query_timeout: 10_000 };
+      const base = { host: "127.0.0.1", port, user: ROLES.monitor, password: readSecret(this.paths, "monitor"), max: 1, idleTimeoutMillis: 120_000, connectionTimeoutMillis: 3000, query_timeout: 5000 };
       this.appPool = new pg.Pool({ ...base, database: this.config.database, application_name: "tusk-collector" });
       this.metricsPool = new pg.Pool({ ...base, database: METRICS_DATABASE, application_name: "tusk-metrics" });
       // A server that goes away (failover, restart) must fail the query in progress, not raise an
