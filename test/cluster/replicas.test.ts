@@ -218,7 +218,7 @@ test("etcd frozen past the leader ttl: no failover, the primary keeps acknowledg
   const frozenAt = Date.now();
   let explained = "";
   try {
-    // 15 s: past the ttl (8 s), so only failsafe mode can keep the primary primary.
+    // 15 s: well past the ttl (6 s), so only failsafe mode can keep the primary primary.
     while (Date.now() - frozenAt < 15_000) {
       const now = await status();
       if (/failsafe mode keeps PostgreSQL primary/.test(now.decision)) explained = now.decision;
