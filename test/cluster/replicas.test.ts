@@ -90,6 +90,15 @@ after(async () => {
   await cluster?.destroy();
 });
 
+/** A process's title (PostgreSQL sets it: "postgres: tusk: walreceiver …"); "" once it has exited. */
+function processTitle(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return "";
+  }
+}
+
 /** The PostgreSQL port each of `n` fresh read-only sessions landed on. */
 async function readOnlyPorts(n: number): Promise<number[]> {
   const ports: number[] = [];
@@ -133,7 +142,8 @@ test("scale from 0 to 2 replicas with data present: one synchronous standby, dat
 });
 
 test("read-only endpoint spreads reads over the replicas and stops using one whose lag passes the limit", async () => {
-  const s = await status();
+  // The lag is made on the asynchronous replica, so wait until Patroni has named the synchronous one.
+  const s = await waitFor("a synchronous standby", (x) => x.replication.nodes.some((n) => n.role === "sync standby"));
   const replicas = s.replication.nodes.filter((n) => n.role !== "primary");
   const replicaPorts = replicas.map((n) => n.postgresPort);
   await waitForReadOnly("reads on both replicas", (seen) => replicaPorts.every((p) => seen.has(p)) && seen.size === 2);
@@ -141,7 +151,7 @@ test("read-only endpoint spreads reads over the replicas and stops using one who
   // its WAL receiver is frozen while the primary writes more WAL than the limit (16 MB by default).
   const laggard = replicas.find((n) => n.role !== "sync standby")!;
   const dataDir = nodePaths(new StatePaths(cluster.stateDir), laggard.name).dataDir;
-  const titles = () => postgresProcesses(dataDir).slice(1).map((pid) => ({ pid, title: readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim() }));
+  const titles = () => postgresProcesses(dataDir).slice(1).map((pid) => ({ pid, title: processTitle(pid).replaceAll("\0", " ").trim() }));
   const deadline = Date.now() + 30_000;
   let receiver: number | undefined;
   while (!(receiver = titles().find((p) => p.title.includes("walreceiver"))?.pid)) {
@@ -182,7 +192,7 @@ test("a synchronous standby whose replay stalls fires sync-standby-lag while com
   // The startup process replays WAL; frozen, the standby still receives and flushes WAL (so
   // synchronous commits are acknowledged) but applies none of it.
   const dataDir = nodePaths(new StatePaths(cluster.stateDir), standby.name).dataDir;
-  const startup = postgresProcesses(dataDir).slice(1).find((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("startup"));
+  const startup = postgresProcesses(dataDir).slice(1).find((pid) => processTitle(pid).includes("startup"));
   assert.ok(startup, `the startup (recovery) process of ${standby.name}`);
   process.kill(startup, "SIGSTOP");
   try {

@@ -82,7 +82,9 @@ export class Monitoring {
       void this.metricsPool?.end().catch(() => undefined);
       const base = { host: "127.0.0.1", port, user: ROLES.monitor, password: readSecret(this.paths, "monitor"), max: 1, idleTimeoutMillis: 120_000, connectionTimeoutMillis: 3000, query_timeout: 5000 };
       this.appPool = new pg.Pool({ ...base, database: this.config.database, application_name: "tusk-collector" });
-      this.metricsPool = new pg.Pool({ ...base, database: METRICS_DATABASE, application_name: "tusk-metrics" });
+      // Monitoring writes never wait for a WAL flush or the synchronous standby: with a standby that
+      // stalls, the application's commits wait, and the alerts saying so must not wait with them.
+      this.metricsPool = new pg.Pool({ ...base, database: METRICS_DATABASE, application_name: "tusk-metrics", options: "-c synchronous_commit=off" });
       // A server that goes away (failover, restart) must fail the query in progress, not raise an
       // 'error' event nobody listens to: every client gets a listener when the pool makes it.
       for (const p of [this.appPool, this.metricsPool]) {

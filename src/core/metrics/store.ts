@@ -124,9 +124,9 @@ export class MetricsStore {
   }
 
   /**
-   * One collection in one transaction, with synchronous_commit off: monitoring history may lose its
-   * last moment in a crash, and in exchange never waits for a WAL flush or for the synchronous
-   * standby that the application's commits wait for.
+   * One collection in one transaction, with synchronous_commit off (also the metrics pool's session
+   * default): monitoring history may lose its last moment in a crash, and in exchange never waits
+   * for a WAL flush or for the synchronous standby that the application's commits wait for.
    */
   async writeCollection(at: Date, samples: readonly Sample[], statements: readonly StatementDelta[], texts: readonly StatementText[]): Promise<void> {
     await this.inTransaction(async (c) => {
