@@ -1,6 +1,6 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ExitCode } from "../../src/core/errors.js";
 import type { SupervisorStatus } from "../../src/core/supervisor/status.js";
@@ -99,6 +99,12 @@ function processTitle(pid: number): string {
   }
 }
 
+/** HAProxy processes serving this cluster's read-only endpoint (exactly one, or one leaked). */
+function haproxyCount(): number {
+  const config = join(cluster.stateDir, "haproxy", "haproxy.cfg");
+  return readdirSync("/proc").filter((e) => /^\d+$/.test(e)).filter((pid) => processTitle(Number(pid)).includes(config)).length;
+}
+
 /** The PostgreSQL port each of `n` fresh read-only sessions landed on. */
 async function readOnlyPorts(n: number): Promise<number[]> {
   const ports: number[] = [];
@@ -131,6 +137,8 @@ test("scale from 0 to 2 replicas with data present: one synchronous standby, dat
   assert.equal(r.code, 0, r.stderr);
   const s = await waitFor("two streaming replicas, one synchronous", (x) => x.replication.nodes.filter((n) => n.role === "sync standby").length === 1 && x.replication.nodes.filter((n) => n.role !== "primary" && n.state === "running").length === 2);
   assert.deepEqual(s.replication.nodes.map((n) => n.name), ["pg1", "pg2", "pg3"]);
+  await sleep(2000);
+  assert.equal(haproxyCount(), 1, "one HAProxy for the read-only endpoint");
   assert.equal(s.replication.mode, "sync");
   for (const n of s.replication.nodes) {
     const count = await cluster.query<{ n: number }>(superuserUrl(n.postgresPort), "SELECT count(*)::int AS n FROM seed");
@@ -379,6 +387,9 @@ test("after the failovers, backups, restore points and restore drills follow the
 test("scale down to 1 replica", async () => {
   const r = await cluster.cli("scale", "--replicas", "1");
   assert.equal(r.code, 0, r.stderr);
+  // Scaling restarts HAProxy for the new set of nodes; the old one must not linger beside it.
+  await sleep(2000);
+  assert.equal(haproxyCount(), 1, "one HAProxy for the read-only endpoint");
   const s = await waitFor("two nodes", (x) => x.replication.nodes.length === 2 && x.replication.nodes.every((n) => n.state === "running"));
   assert.equal(s.replication.nodes.filter((n) => n.role === "primary").length, 1);
   const rows = await cluster.query<{ n: number }>(cluster.url("pooled"), "SELECT count(*)::int AS n FROM seed");

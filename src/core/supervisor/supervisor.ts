@@ -662,11 +662,21 @@ export class Supervisor {
   }
 
   private async restartReadOnlyEndpoint(): Promise<void> {
-    const child = this.children.get("haproxy");
-    if (!child) return; // not started yet: it starts with the current nodes
-    await child.stop((st) => this.log(`  haproxy: ${st.signal}, waiting up to ${st.waitMs} ms`));
-    this.children.delete("haproxy");
+    if (!this.children.has("haproxy")) return; // not started yet: it starts with the current nodes
+    await this.retireChild("haproxy");
     await this.startReadOnlyEndpoint();
+  }
+
+  /**
+   * Stops a child for good. It leaves the supervised set first: otherwise the one-second watch sees
+   * it down while it stops and restarts it, and that process is then nobody's (seen with HAProxy,
+   * whose SO_REUSEPORT let two of them share the port).
+   */
+  private async retireChild(name: ChildName): Promise<void> {
+    const child = this.children.get(name);
+    this.children.delete(name);
+    this.nextRestartAt.delete(name);
+    await child?.stop((st) => this.log(`  ${name}: ${st.signal}, waiting up to ${st.waitMs} ms`));
   }
 
   /** Every backup in every repository, the restorable window and archiving health. */
@@ -742,9 +752,7 @@ export class Supervisor {
   private async removeNode(node: NodeInfo): Promise<void> {
     const child = patroniChild(node.name);
     this.log(`removing replica ${node.name}`);
-    await this.children.get(child)?.stop((st) => this.log(`  ${child}: ${st.signal}, waiting up to ${st.waitMs} ms`));
-    this.children.delete(child);
-    this.nextRestartAt.delete(child);
+    await this.retireChild(child);
     await stopOrphanPostmaster(nodePaths(this.paths, node.name).dataDir, this.pgUser, this.log);
     this.nodes = this.nodes.filter((n) => n.name !== node.name);
     writeReplicaNodes(this.paths, this.nodes.filter((n) => n.name !== FIRST_NODE));
