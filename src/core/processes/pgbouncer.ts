@@ -1,6 +1,5 @@
 import { connect } from "node:net";
 import { PGBOUNCER_BIN } from "../install/components.js";
-import type { TuskConfig } from "../config/config-file.js";
 import type { OsUser } from "../os-user.js";
 import type { StatePaths } from "../state-dir.js";
 import type { ProcessSpec } from "./managed-process.js";

@@ -116,11 +116,13 @@ export class Supervisor {
 
   /** What the collector records besides the statistics views: nodes, processes, disks, backups. */
   private async collectorContext(): Promise<CollectorContext> {
-    const replication = await this.replicationStatus();
+    // Role, state and timeline come from Patroni's members, which the watch keeps fresh; the lag is
+    // the collector's own query, so no connection or HAProxy request is made for this.
+    const nodes = nodeStatuses(this.nodes, this.members, []);
     const health = await this.backupHealth();
     const drill = drillHistory(this.paths).pop();
     return {
-      nodes: replication.nodes.map((n) => ({ name: n.name, role: n.role, up: n.state === "running" || n.state === "streaming", timeline: n.timeline })),
+      nodes: nodes.map((n) => ({ name: n.name, role: n.role, up: n.state === "running" || n.state === "streaming", timeline: n.timeline })),
       disks: { data: nodePaths(this.paths, this.primary).dataDir, backups: this.paths.backupRepo },
       catalogReadable: health !== null && !health.error && !health.repositoryProblem,
       lastBackupEndedAt: health?.lastBackup?.endedAt ?? null,
