@@ -21,14 +21,29 @@ import { freezeNode, killPostmaster } from "../src/core/failover/faults.js";
 import { primaryOf } from "../src/core/supervisor/replication.js";
 import { machineLine, median, printTable, seconds } from "./lib/report.js";
 
-const { values: opts } = parseArgs({ options: { trials: { type: "string", default: "3" } } });
+const SCENARIOS = ["switchover", "postmaster kill", "node loss"] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const { values: opts } = parseArgs({
+  options: {
+    trials: { type: "string", default: "3" },
+    // For investigating one fault: --fault "node loss" --no-baseline
+    fault: { type: "string", multiple: true },
+    "no-baseline": { type: "boolean", default: false },
+  },
+});
 const TRIALS = Number(opts.trials);
+const unknown = (opts.fault ?? []).filter((f) => !(SCENARIOS as readonly string[]).includes(f));
+if (!Number.isInteger(TRIALS) || TRIALS < 1 || unknown.length > 0) {
+  console.error(unknown.length > 0 ? `Unknown --fault ${unknown.map((f) => JSON.stringify(f)).join(", ")}; known: ${SCENARIOS.map((f) => JSON.stringify(f)).join(", ")}.` : `--trials must be a whole number of 1 or more, not ${JSON.stringify(opts.trials)}.`);
+  process.exit(2);
+}
+const FAULTS: readonly Scenario[] = opts.fault?.length ? (opts.fault as Scenario[]) : SCENARIOS;
+const PROFILES = opts["no-baseline"] ? (["tusk"] as const) : (["tusk", "Patroni defaults"] as const);
 const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const PATRONI_DEFAULTS = { ttl: 30, loop_wait: 10, retry_timeout: 10, primary_start_timeout: 300, failsafe_mode: false };
-
-type Scenario = "switchover" | "postmaster kill" | "node loss";
 
 async function status(cluster: TestCluster): Promise<SupervisorStatus> {
   const r = await cluster.cli("status", "--json");
@@ -71,6 +86,7 @@ async function trial(cluster: TestCluster, scenario: Scenario): Promise<{ outage
   const writer = new Writer(cluster.url("pooled"), table);
   await sleep(2000);
   const faultAt = Date.now();
+  log(`${scenario} of ${old} at ${new Date(faultAt).toISOString()}`);
   if (scenario === "switchover") {
     const r = await cluster.cli("switchover");
     if (r.code !== 0) throw new Error(`switchover failed: ${r.stderr}`);
@@ -92,6 +108,8 @@ async function trial(cluster: TestCluster, scenario: Scenario): Promise<{ outage
   await sleep(2000);
   const report = await writer.stop();
   const found = await retrying(() => cluster.query<{ n: number }>(cluster.url("pooled"), `SELECT count(*)::int AS n FROM ${table} WHERE id = ANY($1)`, [report.acked]));
+  const kinds = [...new Set(report.errors)];
+  if (kinds.length > 0) log(`  client errors: ${kinds.slice(0, 4).join(" | ")}`);
   return { outageMs: report.maxGapMs, errors: report.errors.length, lost: report.acked.length - (found.rows[0]?.n ?? 0) };
 }
 
@@ -107,7 +125,7 @@ async function patchPatroni(cluster: TestCluster, patch: Record<string, unknown>
 async function main(): Promise<void> {
   const rows: (string | number)[][] = [];
   let versions = "";
-  for (const profile of ["tusk", "Patroni defaults"] as const) {
+  for (const profile of PROFILES) {
     log(`${profile}: starting a cluster with 2 replicas`);
     const cluster = await TestCluster.start(`bench-failover`);
     try {
@@ -116,11 +134,13 @@ async function main(): Promise<void> {
       if (profile === "Patroni defaults") await patchPatroni(cluster, PATRONI_DEFAULTS);
       const s = await status(cluster);
       versions = s.processes.filter((p) => ["etcd", "patroni", "postgres", "pgbouncer"].includes(p.name)).map((p) => `${p.name} ${p.version}`).join(", ");
-      for (const scenario of ["switchover", "postmaster kill", "node loss"] as Scenario[]) {
+      for (const scenario of FAULTS) {
         const results = [];
         for (let t = 0; t < TRIALS; t++) {
           log(`${profile}: ${scenario}, trial ${t + 1}/${TRIALS}`);
-          results.push(await trial(cluster, scenario));
+          const result = await trial(cluster, scenario);
+          log(`${profile}: ${scenario}, trial ${t + 1}: outage ${seconds(result.outageMs)} s, ${result.errors} client errors, ${result.lost} lost`);
+          results.push(result);
         }
         const outages = results.map((r) => r.outageMs);
         rows.push([profile, scenario, TRIALS, seconds(median(outages)), seconds(Math.max(...outages)), results.reduce((a, r) => a + r.errors, 0), results.reduce((a, r) => a + r.lost, 0)]);

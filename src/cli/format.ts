@@ -114,8 +114,8 @@ export function formatConnectionStrings(c: ConnectionStrings): string {
     `  application, pooled (transaction mode, the default):  ${c.pooled}`,
     `  application, pooled (session mode: LISTEN/NOTIFY, advisory locks, temp tables):  ${c.pooledSession}`,
     `  application, read-only (replicas within the lag limit, else the primary):  ${c.readOnly}`,
-    `  application, direct to PostgreSQL:  ${c.direct}`,
-    `  migrations (owner role), direct:  ${c.migrations}`,
+    `  application, direct to the primary (unpooled):  ${c.direct}`,
+    `  migrations (owner role), direct to the primary:  ${c.migrations}`,
     `  monitoring (read-only, pg_monitor):  ${c.monitoring}`,
   ].join("\n");
 }

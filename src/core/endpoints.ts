@@ -10,6 +10,8 @@ export const DEFAULT_PORTS = {
   pooler: 6432,
   /** HAProxy: reads spread over replicas within the lag limit, the primary when none qualifies. */
   readonly: 6433,
+  /** HAProxy: PostgreSQL itself, unpooled, on whichever node is primary (the supervisor routes it). */
+  direct: 6434,
   patroni: 8008,
   etcd_client: 2379,
   etcd_peer: 2380,

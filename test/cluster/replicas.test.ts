@@ -8,6 +8,7 @@ import { primaryOf, type NodeStatus } from "../../src/core/supervisor/replicatio
 import { freezeNode, killPostmaster, postgresProcesses } from "../../src/core/failover/faults.js";
 import { nodePaths } from "../../src/core/cluster/nodes.js";
 import { StatePaths } from "../../src/core/state-dir.js";
+import pg from "pg";
 import { TestCluster } from "../helpers/test-cluster.js";
 import { Writer, type WriterReport } from "../../src/core/failover/writer.js";
 
@@ -99,10 +100,24 @@ function processTitle(pid: number): string {
   }
 }
 
-/** HAProxy processes serving this cluster's read-only endpoint (exactly one, or one leaked). */
-function haproxyCount(): number {
+/** HAProxy processes serving this cluster's read-only and direct endpoints (exactly one, or one leaked). */
+function haproxyPids(): number[] {
   const config = join(cluster.stateDir, "haproxy", "haproxy.cfg");
-  return readdirSync("/proc").filter((e) => /^\d+$/.test(e)).filter((pid) => processTitle(Number(pid)).includes(config)).length;
+  return readdirSync("/proc").filter((e) => /^\d+$/.test(e)).filter((pid) => processTitle(Number(pid)).includes(config)).map(Number);
+}
+
+/** The node a fresh session on the direct connection string lands on: its port, and whether it is the primary. */
+async function directTarget(): Promise<{ port: number; primary: boolean }> {
+  const r = await cluster.query<{ port: number; recovery: boolean }>(cluster.urls.direct, "SELECT inet_server_port() AS port, pg_is_in_recovery() AS recovery");
+  return { port: r.rows[0]!.port, primary: !r.rows[0]!.recovery };
+}
+
+/** A session held open on the direct connection string. */
+async function directSession(): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: cluster.urls.direct });
+  c.on("error", () => undefined); // a cut session reports here as well as on its next query
+  await c.connect();
+  return c;
 }
 
 /** The PostgreSQL port each of `n` fresh read-only sessions landed on. */
@@ -131,14 +146,20 @@ test("read-only endpoint without replicas: served by the primary, and read-only"
   await assert.rejects(cluster.query(cluster.urls.readOnly, "CREATE TABLE ro_write (i int)"), /read-only transaction/);
 });
 
-test("scale from 0 to 2 replicas with data present: one synchronous standby, data on every node", async () => {
+test("scale from 0 to 2 replicas with data present: one synchronous standby, data on every node, direct sessions kept", async () => {
   await cluster.query(cluster.url("direct", "owner"), "CREATE TABLE seed AS SELECT i FROM generate_series(1, 20000) i");
+  assert.deepEqual(await directTarget(), { port: cluster.ports.postgres, primary: true });
+  const held = await directSession();
+  const haproxy = haproxyPids();
   const r = await cluster.cli("scale", "--replicas", "2", "--json");
   assert.equal(r.code, 0, r.stderr);
   const s = await waitFor("two streaming replicas, one synchronous", (x) => x.replication.nodes.filter((n) => n.role === "sync standby").length === 1 && x.replication.nodes.filter((n) => n.role !== "primary" && n.state === "running").length === 2);
   assert.deepEqual(s.replication.nodes.map((n) => n.name), ["pg1", "pg2", "pg3"]);
   await sleep(2000);
-  assert.equal(haproxyCount(), 1, "one HAProxy for the read-only endpoint");
+  // The new nodes joined HAProxy through its admin socket: the same process, the open session untouched.
+  assert.deepEqual(haproxyPids(), haproxy, "one HAProxy, not restarted");
+  assert.equal((await held.query<{ n: number }>("SELECT count(*)::int AS n FROM seed")).rows[0]?.n, 20000);
+  await held.end();
   assert.equal(s.replication.mode, "sync");
   for (const n of s.replication.nodes) {
     const count = await cluster.query<{ n: number }>(superuserUrl(n.postgresPort), "SELECT count(*)::int AS n FROM seed");
@@ -294,6 +315,7 @@ test("switchover under write load: no client error, no acknowledged row lost, th
   // usually), so the client's own timeout is 15 s: an error would be PgBouncer's, not the clock's.
   const writer = new Writer(cluster.url("pooled"), name, 15_000);
   await sleep(1500);
+  const onOld = await directSession();
   const r = await cluster.cli("switchover", "--json");
   assert.equal(r.code, 0, r.stderr);
   const result = JSON.parse(r.stdout) as { from: string; to: string; pausedMs: number };
@@ -302,7 +324,12 @@ test("switchover under write load: no client error, no acknowledged row lost, th
   const report = await writer.stop();
   assert.deepEqual(report.errors, [], "clients waited in the paused pool instead of failing");
   await assertNoneLost(name, report);
-  assert.equal(primaryOf((await status()).replication)!.name, result.to);
+  const s = await status();
+  assert.equal(primaryOf(s.replication)!.name, result.to);
+  // The direct string now reaches the new primary; a session left on the old one was cut.
+  assert.deepEqual(await directTarget(), { port: primaryOf(s.replication)!.postgresPort, primary: true });
+  await assert.rejects(onOld.query("SELECT 1"));
+  await onOld.end().catch(() => undefined);
 });
 
 test("kill -9 of the primary's postmaster: writes resume through the same string, nothing acknowledged is lost", async () => {
@@ -327,24 +354,39 @@ test("loss of the primary's node (Patroni and PostgreSQL frozen): failover, noth
   const s = await waitFor("replicas caught up and a synchronous standby", (x) => x.replication.nodes.some((n) => n.role === "sync standby") && x.replication.nodes.every((n) => n.role === "primary" || (n.state === "running" && (n.lagBytes ?? 1) === 0)));
   const old = primaryOf(s.replication)!;
   const writer = new Writer(cluster.url("pooled"), name);
+  // A second writer on the unpooled direct string, which HAProxy sends to the primary.
+  const directName = await writerTable();
+  const direct = new Writer(cluster.urls.direct, directName);
   await sleep(1500);
   const frozenAt = new Date().toISOString();
+  let promotedAt = Infinity;
   const thaw = freezeNode(cluster.stateDir, old.name);
   try {
     const after = await waitFor("a replica promoted", (x) => { const p = primaryOf(x.replication); return p !== undefined && p.name !== old.name && p.state === "running"; }, 60_000);
     assert.notEqual(primaryOf(after.replication)!.name, old.name);
+    promotedAt = Date.now();
     await sleep(3000);
     // The old primary wakes up after its lock expired: it must demote, not take the lock back.
     thaw();
-    await waitFor(`${old.name} back as a replica`, (x) => { const n = x.replication.nodes.find((m: NodeStatus) => m.name === old.name); return n !== undefined && n.role !== "primary" && n.state === "running"; }, 120_000);
+    // Back as a replica that follows the new primary: on its timeline and caught up. (It may have
+    // had WAL the new primary never got; pg_rewind, or the supervisor's repair, removes that.)
+    await waitFor(`${old.name} back as a replica, on the primary's timeline and caught up`, (x) => {
+      const n = x.replication.nodes.find((m: NodeStatus) => m.name === old.name);
+      return n !== undefined && n.role !== "primary" && n.state === "running" && n.timeline === primaryOf(x.replication)?.timeline && (n.lagBytes ?? Infinity) < 1024 * 1024;
+    }, 150_000);
     await sleep(2000);
   } finally {
     thaw();
   }
+  const directResumed = direct.lastAckAt;
   const report = await writer.stop();
   await assertNoneLost(name, report);
+  const directReport = await direct.stop();
+  await assertNoneLost(directName, directReport);
+  assert.ok(directResumed > promotedAt, "writes through the direct string resumed on the new primary");
   const end = await status();
   assert.equal(end.replication.nodes.filter((n) => n.role === "primary").length, 1, "one primary");
+  assert.deepEqual(await directTarget(), { port: primaryOf(end.replication)!.postgresPort, primary: true });
   assert.notEqual(primaryOf(end.replication)!.name, old.name, "the promoted node kept the lock");
   // While frozen, the old primary was a node down: the alert fired and has resolved since it rejoined.
   const deadline = Date.now() + 30_000;
@@ -384,12 +426,15 @@ test("after the failovers, backups, restore points and restore drills follow the
   assert.equal((JSON.parse(drill.stdout) as { ok: boolean }).ok, true);
 });
 
-test("scale down to 1 replica", async () => {
+test("scale down to 1 replica: the direct session on the primary is kept", async () => {
+  const held = await directSession();
+  const haproxy = haproxyPids();
   const r = await cluster.cli("scale", "--replicas", "1");
   assert.equal(r.code, 0, r.stderr);
-  // Scaling restarts HAProxy for the new set of nodes; the old one must not linger beside it.
   await sleep(2000);
-  assert.equal(haproxyCount(), 1, "one HAProxy for the read-only endpoint");
+  assert.deepEqual(haproxyPids(), haproxy, "one HAProxy, not restarted");
+  assert.equal((await held.query<{ n: number }>("SELECT count(*)::int AS n FROM seed")).rows[0]?.n, 20000);
+  await held.end();
   const s = await waitFor("two nodes", (x) => x.replication.nodes.length === 2 && x.replication.nodes.every((n) => n.state === "running"));
   assert.equal(s.replication.nodes.filter((n) => n.role === "primary").length, 1);
   const rows = await cluster.query<{ n: number }>(cluster.url("pooled"), "SELECT count(*)::int AS n FROM seed");

@@ -3,6 +3,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chooseCandidate, nodeStatuses, type NodeStatus } from "../../src/core/supervisor/replication.js";
 import { nextNodeName } from "../../src/core/cluster/nodes.js";
+import { DIVERGED_AFTER_MS, DivergenceWatch } from "../../src/core/supervisor/divergence.js";
+import type { PatroniMember } from "../../src/core/processes/patroni.js";
 
 const nodes = [
   { name: "pg1", ports: { postgres: 5432, patroni: 8008 } },
@@ -71,4 +73,25 @@ test("read-only endpoint membership from HAProxy's show stat: passing replicas, 
   const none = header + row("replicas", "pg2", "DOWN 1/2") + row("primary", "pg1", "UP") + row("primary", "pg2", "DOWN");
   assert.deepEqual([...parseServersUp(none)!], ["pg1"]);
   assert.equal(parseServersUp("Unknown command\n"), undefined);
+});
+
+test("divergence: a replica stuck on an older timeline without catching up is named after 20 s; one catching up is not", () => {
+  const member = (name: string, role: string, timeline: number, lag?: number): PatroniMember => ({ name, role, state: "running", host: "127.0.0.1", port: 1, timeline, lag });
+  const watch = new DivergenceWatch();
+  const t0 = 1_000_000;
+  // pg1 came back after a failover and stopped at the fork; pg3 is behind but replaying toward it.
+  const at = (s: number, pg1Lag: number, pg3Lag: number) => watch.observe([member("pg1", "replica", 1, pg1Lag), member("pg2", "leader", 2), member("pg3", "replica", 1, pg3Lag)], t0 + s * 1000);
+  assert.deepEqual(at(0, 100, 900), []);
+  assert.deepEqual(at(10, 150, 600), []);
+  assert.deepEqual(at(DIVERGED_AFTER_MS / 1000 - 1, 150, 300), []);
+  assert.deepEqual(at(DIVERGED_AFTER_MS / 1000, 200, 200), ["pg1"]);
+  // Once pg1 is on the leader's timeline it is forgotten; a new sighting starts the clock again.
+  watch.observe([member("pg1", "replica", 2, 0), member("pg2", "leader", 2)], t0 + 30_000);
+  assert.deepEqual(watch.observe([member("pg1", "replica", 1, 500), member("pg2", "leader", 2)], t0 + 31_000), []);
+  // No running leader (mid-failover): nothing is judged.
+  assert.deepEqual(watch.observe([member("pg1", "replica", 1, 500), { ...member("pg2", "leader", 2), state: "stopped" }], t0 + 60_000), []);
+  // An unknown lag never counts as catching up.
+  const w2 = new DivergenceWatch();
+  w2.observe([{ ...member("pg1", "replica", 1), lag: "unknown" }, member("pg2", "leader", 2)], t0);
+  assert.deepEqual(w2.observe([{ ...member("pg1", "replica", 1), lag: "unknown" }, member("pg2", "leader", 2)], t0 + DIVERGED_AFTER_MS), ["pg1"]);
 });

@@ -14,11 +14,14 @@ export interface ConnectionStrings {
    * are read-only (default_transaction_read_only) even when they land on the primary.
    */
   readOnly: string;
-  /** PostgreSQL itself, as the application role. */
+  /**
+   * The primary's PostgreSQL itself, unpooled, as the application role: HAProxy on `ports.direct`,
+   * moved to the new primary by the supervisor on switchover and failover.
+   */
   direct: string;
-  /** PostgreSQL itself, as the owner role: for migrations. */
+  /** The same endpoint as the owner role: for migrations. */
   migrations: string;
-  /** Read-only statistics login (pg_monitor). */
+  /** Read-only statistics login (pg_monitor), on the same endpoint. */
   monitoring: string;
 }
 
@@ -38,8 +41,8 @@ export function connectionStrings(config: TuskConfig, paths: StatePaths): Connec
     pooled: url(ROLES.app, app, host, config.ports.pooler, db, tls),
     pooledSession: url(ROLES.app, app, host, config.ports.pooler, `${db}${SESSION_ENTRY_SUFFIX}`, tls),
     readOnly: url(ROLES.app, app, host, config.ports.readonly, db, tls, "-c default_transaction_read_only=on"),
-    direct: url(ROLES.app, app, host, config.ports.postgres, db, tls),
-    migrations: url(ROLES.owner, readSecret(paths, "owner"), host, config.ports.postgres, db, tls),
-    monitoring: url(ROLES.monitor, readSecret(paths, "monitor"), host, config.ports.postgres, db, tls),
+    direct: url(ROLES.app, app, host, config.ports.direct, db, tls),
+    migrations: url(ROLES.owner, readSecret(paths, "owner"), host, config.ports.direct, db, tls),
+    monitoring: url(ROLES.monitor, readSecret(paths, "monitor"), host, config.ports.direct, db, tls),
   };
 }

@@ -75,7 +75,7 @@ export async function runFailoverDrill(cluster: Cluster, kind: FailoverDrillKind
   const urls = connectionStrings(cluster.config, cluster.paths);
   const table = `tusk_failover_drill_${Date.now()}`;
   // The owner role through the pooler: it reaches whichever node is primary.
-  const owner = urls.migrations.replace(`:${cluster.config.ports.postgres}/`, `:${cluster.config.ports.pooler}/`);
+  const owner = urls.migrations.replace(`:${cluster.config.ports.direct}/`, `:${cluster.config.ports.pooler}/`);
   await exec(owner, `CREATE TABLE ${table} (id int PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`);
   try {
     let step = progress.step("Writing a row every 10 ms through the pooled connection string");

@@ -72,6 +72,15 @@ export async function patroniSwitchover(port: number, auth: PatroniAuth, leader:
   return httpRequest(`http://127.0.0.1:${port}/switchover`, { method: "POST", auth, body: { leader, candidate }, timeoutMs: 60_000 });
 }
 
+/**
+ * Reinitialize a replica (POST /reinitialize): Patroni deletes its data directory and copies the
+ * leader again. `force` interrupts a running operation on that node.
+ */
+export async function patroniReinitialize(port: number, auth: PatroniAuth): Promise<void> {
+  const r = await httpRequest(`http://127.0.0.1:${port}/reinitialize`, { method: "POST", auth, body: { force: true }, timeoutMs: 30_000 });
+  if (r.status >= 300) throw new Error(`Patroni refused to reinitialize (${r.status}): ${r.body.slice(0, 200)}`);
+}
+
 export function isPrimary(node: PatroniNodeStatus | undefined): boolean {
   return node?.state === "running" && (node.role === "master" || node.role === "primary");
 }

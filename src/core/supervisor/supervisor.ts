@@ -20,7 +20,7 @@ import { getJson } from "../processes/http-probe.js";
 import { ManagedProcess, type ProcessSpec } from "../processes/managed-process.js";
 import { stopLeftovers, stopOrphanPostmaster } from "../processes/leftovers.js";
 import { sleep, isAlive } from "../processes/pid-file.js";
-import { clusterConfig, isPrimary, patchConfig, patroniCluster, patroniNode, patroniSpec, patroniSwitchover, restartPostgres, type PatroniAuth, type PatroniClusterView, type PatroniMember, type PatroniNodeStatus } from "../processes/patroni.js";
+import { clusterConfig, isPrimary, patchConfig, patroniCluster, patroniNode, patroniReinitialize, patroniSpec, patroniSwitchover, restartPostgres, type PatroniAuth, type PatroniClusterView, type PatroniMember, type PatroniNodeStatus } from "../processes/patroni.js";
 import { FIRST_NODE, nextNodeName, nodePaths, readNodes, readPrimary, writePrimary, writeReplicaNodes, type NodeInfo } from "../cluster/nodes.js";
 import { callbackSocket, CALLBACK_SCRIPT, startCallbackServer, type CallbackServer } from "./callback-server.js";
 import { chooseCandidate, cutClientsOf, nodeStatuses, poolerAdmin, replicationRows, type ReplicationRow, type ReplicationStatus } from "./replication.js";
@@ -30,6 +30,8 @@ import { MAX_REPLICAS } from "../config/config-file.js";
 import { freemem } from "node:os";
 import { pgbouncerSpec, portAccepts } from "../processes/pgbouncer.js";
 import { haproxySpec, readOnlyServers } from "../processes/haproxy.js";
+import { addServer, removeServer, routeDirect } from "../processes/haproxy-runtime.js";
+import { DIVERGED_AFTER_MS, DivergenceWatch } from "./divergence.js";
 import { Monitoring } from "../metrics/monitoring.js";
 import type { CollectorContext } from "../metrics/collector.js";
 import { haproxyConfig } from "../generate/haproxy-config.js";
@@ -89,6 +91,10 @@ export class Supervisor {
   /** The node PgBouncer sends writes to: the leader as last seen. */
   private primary: string;
   private members: PatroniMember[] = [];
+  private readonly divergence = new DivergenceWatch();
+  /** Repairs made per diverged node, for the leader timeline they were made under. */
+  private readonly repairs = new Map<string, { timeline: number; attempts: number }>();
+  private repairing = false;
   private callbacks: CallbackServer | undefined;
   /** A scale or switchover in progress: they change the same nodes, so one runs at a time. */
   private operation: string | null = null;
@@ -206,7 +212,7 @@ export class Supervisor {
         await this.writePgbouncerFiles();
         await this.startChild("pgbouncer", () => portAccepts(this.config.ports.pooler), 20_000);
       });
-      await this.step("Starting the read-only endpoint (HAProxy)", () => this.startReadOnlyEndpoint());
+      await this.step("Starting the read-only and direct endpoints (HAProxy)", () => this.startHaproxy());
       const replicas = this.nodes.filter((n) => n.name !== this.primary);
       if (replicas.length > 0) {
         await this.step(`Starting replicas ${replicas.map((n) => n.name).join(", ")}`, async () => {
@@ -507,10 +513,10 @@ export class Supervisor {
 
   /**
    * Finds the leader in Patroni's view of the cluster and, when it has moved, points PgBouncer at it
-   * (RELOAD, then RECONNECT so no pooled server connection to the old primary is reused). Called by
-   * Patroni's role-change callback at once and by the one-second watch as a fallback.
+   * (RELOAD: no pooled server connection to the old primary is reused) and the direct endpoint. Called by
+   * Patroni's role-change callback at once and by the one-second watch as a fallback. A call while
+   * a round runs makes it run once more right after, so a callback is never lost.
    */
-  /** Runs followOnce; a call while one runs makes it run once more right after (a callback is never lost). */
   private async followLeader(): Promise<void> {
     if (this.following) {
       this.followAgain = true;
@@ -529,23 +535,34 @@ export class Supervisor {
 
   /**
    * Every node's Patroni at once, and the first answer naming a running leader wins: the node that
-   * was primary may be the one not answering, and waiting for its timeout would delay routing.
+   * was primary may be the one not answering, and waiting for its timeout would delay routing. A
+   * node that answers without a running leader (the promotion is still under way) is asked again
+   * every 100 ms for up to a second, instead of waiting for the silent node's timeout.
    */
   private async clusterView(): Promise<PatroniMember[] | undefined> {
     const runningLeader = (v: PatroniClusterView | undefined) => v?.members.some((m) => m.role === "leader" && m.state === "running") ?? false;
-    const requests = this.nodes.map((n) => patroniCluster(n.ports.patroni, 1000));
-    const first = await new Promise<PatroniClusterView | undefined>((resolve) => {
-      let pending = requests.length;
-      if (pending === 0) resolve(undefined);
-      for (const r of requests) {
-        void r.then((v) => {
-          if (runningLeader(v)) resolve(v);
-          if (--pending === 0) resolve(undefined);
+    const deadline = Date.now() + 1000;
+    let found: PatroniClusterView | undefined;
+    let latest: PatroniClusterView | undefined;
+    const ask = async (port: number): Promise<void> => {
+      while (!found) {
+        const v = await patroniCluster(port, Math.max(100, deadline - Date.now()));
+        if (v) latest = v;
+        if (runningLeader(v)) found ??= v;
+        if (found || Date.now() >= deadline) return;
+        await sleep(100);
+      }
+    };
+    await new Promise<void>((resolve) => {
+      let pending = this.nodes.length;
+      if (pending === 0) resolve();
+      for (const n of this.nodes) {
+        void ask(n.ports.patroni).finally(() => {
+          if (found || --pending === 0) resolve();
         });
       }
     });
-    if (first) return first.members;
-    return (await Promise.all(requests)).find((v) => v !== undefined)?.members;
+    return (found ?? latest)?.members;
   }
 
   private async followOnce(): Promise<void> {
@@ -557,8 +574,11 @@ export class Supervisor {
     const from = this.primary;
     this.primary = leader.name;
     writePrimary(this.paths, this.primaryNode);
-    this.log(`primary moved from ${from} to ${leader.name}: PgBouncer now sends writes to port ${this.primaryNode.ports.postgres}`);
-    await this.retargetPooler();
+    this.log(`primary moved from ${from} to ${leader.name}: PgBouncer and the direct endpoint now send writes to port ${this.primaryNode.ports.postgres}`);
+    // Patroni names the leader as it asks PostgreSQL to promote; a write routed before recovery has
+    // ended fails as read-only (seen: 15 such errors in a 150 ms window). Route once it is writable.
+    await this.waitForWritable(leader.name, Date.now() + 2000).catch((e) => this.log(`${(e as Error).message} Routing to it anyway.`));
+    await Promise.all([this.retargetPooler(), this.retargetDirect()]);
     if (this.operation !== "switchover") {
       const oldPort = this.node(from)?.ports.postgres;
       const cut = oldPort === undefined ? 0 : await poolerAdmin(this.config, this.paths, (c) => cutClientsOf(c, oldPort)).catch((e) => {
@@ -575,10 +595,10 @@ export class Supervisor {
     if (!this.children.get("pgbouncer")?.running) return; // not started yet: it starts with the right target
     const pg = { uid: this.pgUser.uid, gid: this.pgUser.gid };
     writeAtomic(this.paths.pgbouncerIni, pgbouncerIni(this.config, this.paths, this.settings.pgbouncer, this.primaryNode.ports.postgres), 0o600, pg);
-    await poolerAdmin(this.config, this.paths, async (c) => {
-      await c.query("RELOAD");
-      await c.query("RECONNECT");
-    });
+    // RELOAD alone: PgBouncer tags every server connection of a database whose port changed to be
+    // closed (as RECONNECT does). A RECONNECT after it also closed the first logins to the new
+    // primary, and server_login_retry added a second to the outage.
+    await poolerAdmin(this.config, this.paths, (c) => c.query("RELOAD"));
   }
 
   /** Each node's role, state, timeline, lag and sync state: Patroni's members and the primary's pg_stat_replication. */
@@ -643,6 +663,7 @@ export class Supervisor {
           await this.removeNode(node); // a replica that did not come up is not left half-made
           throw e;
         }
+        await this.updateHaproxyNodes({ added: node });
       }
       while (this.nodes.length - 1 > replicas) {
         const removable = this.nodes.filter((n) => n.name !== this.primary && n.name !== FIRST_NODE);
@@ -652,21 +673,58 @@ export class Supervisor {
         await this.removeNode(victim);
       }
       await this.followLeader();
-      await this.restartReadOnlyEndpoint();
       return this.replicationStatus();
     });
   }
 
-  /** HAProxy routes by asking each node's Patroni, so its configuration changes only with the set of nodes. */
-  private async startReadOnlyEndpoint(): Promise<void> {
-    writeAtomic(this.paths.haproxyConfig, haproxyConfig(this.config, this.nodes, this.paths.haproxyStatsSocket), 0o644, { uid: this.pgUser.uid, gid: this.pgUser.gid });
-    await this.startChild("haproxy", () => portAccepts(this.config.ports.readonly), 20_000);
+  /** HAProxy's file, for its next start: the current nodes, the direct endpoint on the current primary. */
+  private writeHaproxyConfig(): void {
+    writeAtomic(this.paths.haproxyConfig, haproxyConfig(this.config, this.nodes, this.primary, this.paths.haproxyStatsSocket), 0o644, { uid: this.pgUser.uid, gid: this.pgUser.gid });
   }
 
-  private async restartReadOnlyEndpoint(): Promise<void> {
+  /** HAProxy serves the read-only and the direct endpoints. */
+  private async startHaproxy(): Promise<void> {
+    this.writeHaproxyConfig();
+    await this.startChild("haproxy", async () => (await portAccepts(this.config.ports.readonly)) && portAccepts(this.config.ports.direct), 20_000);
+    await this.retargetDirect(); // the primary may have moved while it started
+  }
+
+  /**
+   * Points the direct endpoint at the current primary at once (called on Patroni's callback, beside
+   * PgBouncer's RELOAD). If HAProxy refuses, it is restarted from a file naming the new primary.
+   */
+  private async retargetDirect(): Promise<void> {
+    this.writeHaproxyConfig();
+    if (!this.children.get("haproxy")?.running) return; // not started yet, or restarting: it starts from the file
+    try {
+      await routeDirect(this.paths.haproxyStatsSocket, this.nodes, this.primary);
+    } catch (e) {
+      this.log(`could not route the direct endpoint through HAProxy's socket (${(e as Error).message}); restarting HAProxy`);
+      await this.restartHaproxy();
+    }
+  }
+
+  private async restartHaproxy(): Promise<void> {
     if (!this.children.has("haproxy")) return; // not started yet: it starts with the current nodes
     await this.retireChild("haproxy");
-    await this.startReadOnlyEndpoint();
+    await this.startHaproxy();
+  }
+
+  /**
+   * A node joins or leaves HAProxy's backends through its admin socket, so the sessions of every
+   * other node (direct writers on the primary, readers on the other replicas) go on. The file is
+   * rewritten for the next start; if HAProxy refuses the change, it is restarted from the file.
+   */
+  private async updateHaproxyNodes(change: { added: NodeInfo } | { removed: string }): Promise<void> {
+    this.writeHaproxyConfig();
+    if (!this.children.get("haproxy")?.running) return;
+    try {
+      if ("added" in change) await addServer(this.paths.haproxyStatsSocket, change.added);
+      else await removeServer(this.paths.haproxyStatsSocket, change.removed);
+    } catch (e) {
+      this.log(`could not change HAProxy's nodes through its socket (${(e as Error).message}); restarting HAProxy`);
+      await this.restartHaproxy();
+    }
   }
 
   /**
@@ -754,9 +812,10 @@ export class Supervisor {
   private async removeNode(node: NodeInfo): Promise<void> {
     const child = patroniChild(node.name);
     this.log(`removing replica ${node.name}`);
+    this.nodes = this.nodes.filter((n) => n.name !== node.name);
+    await this.updateHaproxyNodes({ removed: node.name }); // its readers are cut before it stops
     await this.retireChild(child);
     await stopOrphanPostmaster(nodePaths(this.paths, node.name).dataDir, this.pgUser, this.log);
-    this.nodes = this.nodes.filter((n) => n.name !== node.name);
     writeReplicaNodes(this.paths, this.nodes.filter((n) => n.name !== FIRST_NODE));
     rmSync(dirname(nodePaths(this.paths, node.name).dataDir), { recursive: true, force: true });
   }
@@ -811,6 +870,8 @@ export class Supervisor {
     if (this.phase === "stopping" || this.phase === "failed") return;
     const down = this.childOrder().filter((n) => this.children.has(n) && !this.children.get(n)!.running);
     await this.followLeader();
+    const diverged = this.divergence.observe(this.members, Date.now());
+    if (diverged[0] && !this.repairing) void this.repairDiverged(diverged[0]);
     this.lastPatroni = await patroniNode(this.primaryNode.ports.patroni, 1000);
     if (isPrimary(this.lastPatroni)) this.primaryHealthyAt = Date.now();
     const etcdUp = (await getJson<{ health?: string }>(`http://127.0.0.1:${this.config.ports.etcd_client}/health`, 1000))?.json.health === "true";
@@ -827,6 +888,42 @@ export class Supervisor {
       this.log(`restarting ${name} (restart ${child.restarts}; next back-off ${backoff} ms)`);
       child.start();
     }
+  }
+
+  /**
+   * Brings back a replica that holds WAL the primary never had (see DivergenceWatch): first by
+   * restarting its Patroni with PostgreSQL stopped, so Patroni reads the timeline from pg_control
+   * and runs pg_rewind; if it is still diverged after that, by reinitializing it from the primary.
+   * Its extra WAL was never acknowledged to a client in synchronous mode (no synchronous standby had
+   * it), so nothing a client was told is committed is lost.
+   */
+  private async repairDiverged(name: string): Promise<void> {
+    const node = this.nodes.find((n) => n.name === name);
+    const member = this.members.find((m) => m.name === name);
+    const leader = this.members.find((m) => m.role === "leader");
+    if (!node || !member || leader?.timeline === undefined || name === this.primary) return;
+    const prior = this.repairs.get(name);
+    const attempts = prior?.timeline === leader.timeline ? prior.attempts : 0;
+    this.repairing = true;
+    await this.exclusive("repair", async () => {
+      this.repairs.set(name, { timeline: leader.timeline!, attempts: attempts + 1 });
+      const why = `${name} has been on timeline ${member.timeline} for ${DIVERGED_AFTER_MS / 1000} s while the primary ${leader.name} is on ${leader.timeline}, without catching up: it holds WAL the primary never had`;
+      if (attempts === 0) {
+        this.log(`${why}; restarting it with PostgreSQL stopped so that Patroni rewinds it (pg_rewind)`);
+        await this.retireChild(patroniChild(name));
+        await stopOrphanPostmaster(nodePaths(this.paths, name).dataDir, this.pgUser, this.log);
+        await this.startReplica(node);
+      } else {
+        this.log(`${why}, even after a rewind; reinitializing it from ${leader.name}`);
+        await patroniReinitialize(node.ports.patroni, this.patroniAuth);
+      }
+      this.log(`${name}: repair ${attempts + 1} done; the watch checks that it now follows ${leader.name}`);
+    })
+      .catch((e) => this.log(`could not repair ${name} yet: ${(e as Error).message}`))
+      .finally(() => {
+        this.repairing = false;
+        this.divergence.forget(name);
+      });
   }
 
   /** Stops children in reverse order, each escalating on its clock, then any surviving postmaster. */
