@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { ExitCode } from "../../src/core/errors.js";
 import type { SupervisorStatus } from "../../src/core/supervisor/status.js";
 import { primaryOf, type NodeStatus } from "../../src/core/supervisor/replication.js";
-import { freezeNode, killPostmaster, postgresProcesses } from "../../src/core/failover/faults.js";
+import { freezeNode, holdPatroniOnRestart, killPostmaster, pidOf, postgresProcesses } from "../../src/core/failover/faults.js";
 import { nodePaths } from "../../src/core/cluster/nodes.js";
 import { StatePaths } from "../../src/core/state-dir.js";
 import pg from "pg";
@@ -69,6 +69,24 @@ async function assertNoneLost(name: string, report: WriterReport): Promise<void>
   assert.ok(report.acked.length > 100, `the writer made progress (${report.acked.length} commits)`);
   const r = await cluster.query<{ n: number }>(cluster.url("pooled"), `SELECT count(*)::int AS n FROM ${name} WHERE id = ANY($1)`, [report.acked]);
   assert.equal(r.rows[0]?.n, report.acked.length, "every acknowledged row is on the primary");
+}
+
+let markers = 0;
+
+/**
+ * Waits until `port`'s node has replayed a table just created on the primary: the proof that it
+ * follows the primary (status alone can show a stuck node on the right timeline with no lag).
+ */
+async function waitForReplay(name: string, port: number, timeoutMs: number): Promise<void> {
+  const marker = `replayed_${++markers}`;
+  await cluster.query(cluster.url("pooled", "owner"), `CREATE TABLE ${marker} AS SELECT 1 AS one`);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await cluster.query<{ t: string | null }>(superuserUrl(port), `SELECT to_regclass('${marker}')::text AS t`).then((r) => r.rows[0]?.t, () => null);
+    if (found) return;
+    if (Date.now() > deadline) assert.fail(`${name} did not replay a table created on the primary within ${timeoutMs / 1000} s`);
+    await sleep(500);
+  }
 }
 
 before(async () => {
@@ -368,12 +386,10 @@ test("loss of the primary's node (Patroni and PostgreSQL frozen): failover, noth
     await sleep(3000);
     // The old primary wakes up after its lock expired: it must demote, not take the lock back.
     thaw();
-    // Back as a replica that follows the new primary: on its timeline and caught up. (It may have
-    // had WAL the new primary never got; pg_rewind, or the supervisor's repair, removes that.)
-    await waitFor(`${old.name} back as a replica, on the primary's timeline and caught up`, (x) => {
-      const n = x.replication.nodes.find((m: NodeStatus) => m.name === old.name);
-      return n !== undefined && n.role !== "primary" && n.state === "running" && n.timeline === primaryOf(x.replication)?.timeline && (n.lagBytes ?? Infinity) < 1024 * 1024;
-    }, 150_000);
+    await waitFor(`${old.name} back as a replica`, (x) => { const n = x.replication.nodes.find((m: NodeStatus) => m.name === old.name); return n !== undefined && n.role !== "primary" && n.state === "running"; }, 120_000);
+    // And following the new primary. (It may have had WAL the new primary never got; pg_rewind, or
+    // the supervisor's repair, removes that.)
+    await waitForReplay(old.name, old.postgresPort, 150_000);
     await sleep(2000);
   } finally {
     thaw();
@@ -397,6 +413,39 @@ test("loss of the primary's node (Patroni and PostgreSQL frozen): failover, noth
     if (Date.now() > deadline) assert.fail(`node-down for ${old.name} did not fire and resolve: ${JSON.stringify(a)}`);
     await sleep(1000);
   }
+});
+
+test("a returning primary with WAL the new primary never had, which Patroni did not rewind, is repaired by the supervisor and follows again", async () => {
+  const s = await waitFor("replicas caught up and a synchronous standby", (x) => x.replication.nodes.some((n) => n.role === "sync standby") && x.replication.nodes.every((n) => n.role === "primary" || (n.state === "running" && (n.lagBytes ?? 1) === 0)));
+  const old = primaryOf(s.replication)!;
+  // Asynchronous commits straight on the primary: when it freezes it has WAL its standbys never got.
+  const client = new pg.Client({ connectionString: superuserUrl(old.postgresPort) });
+  client.on("error", () => undefined);
+  await client.connect();
+  await client.query("SET synchronous_commit = off");
+  await client.query("CREATE TABLE unacked (i int, pad text)");
+  let writing = true;
+  const load = (async () => {
+    while (writing) await client.query("INSERT INTO unacked SELECT g, repeat('x', 200) FROM generate_series(1, 200) g").catch(() => (writing = false));
+  })();
+  await sleep(1000);
+  const postmaster = pidOf(join(nodePaths(new StatePaths(cluster.stateDir), old.name).dataDir, "postmaster.pid"));
+  const thaw = freezeNode(cluster.stateDir, old.name);
+  try {
+    await waitFor("a replica promoted", (x) => { const p = primaryOf(x.replication); return p !== undefined && p.name !== old.name && p.state === "running"; }, 60_000);
+  } finally {
+    writing = false;
+    thaw();
+  }
+  // Patroni demotes the old primary and starts it as a replica. Held until that replica's WAL
+  // receiver streams a newer timeline than the one it led, Patroni then decides no rewind is needed.
+  const streamingNewTimeline = async () => ((await cluster.query<{ tli: number }>(superuserUrl(old.postgresPort), "SELECT received_tli AS tli FROM pg_stat_wal_receiver WHERE latest_end_lsn IS NOT NULL")).rows[0]?.tli ?? 0) > old.timeline!;
+  await holdPatroniOnRestart(cluster.stateDir, old.name, postmaster, streamingNewTimeline);
+  await load;
+  await client.end().catch(() => undefined);
+  await waitForReplay(old.name, old.postgresPort, 150_000);
+  const log = readFileSync(join(cluster.stateDir, "log", "supervisor.log"), "utf8");
+  assert.match(log, new RegExp(`${old.name} \\(timeline \\d+\\) has not replayed any WAL .* it holds WAL the primary never had`), "the supervisor found the stuck node and repaired it");
 });
 
 test("history lists the switchover and the failover; a failover drill reports the outage and no lost write", async () => {

@@ -75,23 +75,37 @@ test("read-only endpoint membership from HAProxy's show stat: passing replicas, 
   assert.equal(parseServersUp("Unknown command\n"), undefined);
 });
 
-test("divergence: a replica stuck on an older timeline without catching up is named after 20 s; one catching up is not", () => {
-  const member = (name: string, role: string, timeline: number, lag?: number): PatroniMember => ({ name, role, state: "running", host: "127.0.0.1", port: 1, timeline, lag });
-  const watch = new DivergenceWatch();
+test("divergence: a replica whose replay stands still behind the leader's timeline, or past the primary's position, is named after 20 s", () => {
+  const member = (name: string, role: string, timeline: number): PatroniMember => ({ name, role, state: "running", host: "127.0.0.1", port: 1, timeline });
   const t0 = 1_000_000;
-  // pg1 came back after a failover and stopped at the fork; pg3 is behind but replaying toward it.
-  const at = (s: number, pg1Lag: number, pg3Lag: number) => watch.observe([member("pg1", "replica", 1, pg1Lag), member("pg2", "leader", 2), member("pg3", "replica", 1, pg3Lag)], t0 + s * 1000);
-  assert.deepEqual(at(0, 100, 900), []);
-  assert.deepEqual(at(10, 150, 600), []);
-  assert.deepEqual(at(DIVERGED_AFTER_MS / 1000 - 1, 150, 300), []);
-  assert.deepEqual(at(DIVERGED_AFTER_MS / 1000, 200, 200), ["pg1"]);
-  // Once pg1 is on the leader's timeline it is forgotten; a new sighting starts the clock again.
-  watch.observe([member("pg1", "replica", 2, 0), member("pg2", "leader", 2)], t0 + 30_000);
-  assert.deepEqual(watch.observe([member("pg1", "replica", 1, 500), member("pg2", "leader", 2)], t0 + 31_000), []);
-  // No running leader (mid-failover): nothing is judged.
-  assert.deepEqual(watch.observe([member("pg1", "replica", 1, 500), { ...member("pg2", "leader", 2), state: "stopped" }], t0 + 60_000), []);
-  // An unknown lag never counts as catching up.
-  const w2 = new DivergenceWatch();
-  w2.observe([{ ...member("pg1", "replica", 1), lag: "unknown" }, member("pg2", "leader", 2)], t0);
-  assert.deepEqual(w2.observe([{ ...member("pg1", "replica", 1), lag: "unknown" }, member("pg2", "leader", 2)], t0 + DIVERGED_AFTER_MS), ["pg1"]);
+  const limit = DIVERGED_AFTER_MS / 1000;
+  // pg1 came back after a failover and stopped at the fork (timeline 1, replay fixed); pg3 is also
+  // on timeline 1 but replaying toward the fork; the primary pg2 is on timeline 2.
+  const watch = new DivergenceWatch();
+  const at = (s: number, pg3Replayed: number) => watch.observe([member("pg1", "replica", 1), member("pg2", "leader", 2), member("pg3", "replica", 1)], new Map([["pg1", 5000], ["pg3", pg3Replayed]]), 9000, t0 + s * 1000);
+  assert.deepEqual(at(0, 100), []);
+  assert.deepEqual(at(10, 200), []);
+  assert.deepEqual(at(limit - 1, 300), []);
+  assert.deepEqual(at(limit, 400), ["pg1"]);
+  // Once pg1 is on the leader's timeline and behind its position it is forgotten; a new sighting starts again.
+  watch.observe([member("pg1", "replica", 2), member("pg2", "leader", 2)], new Map([["pg1", 5000]]), 9000, t0 + 30_000);
+  assert.deepEqual(watch.observe([member("pg1", "replica", 1), member("pg2", "leader", 2)], new Map([["pg1", 5000]]), 9000, t0 + 31_000), []);
+
+  // The other face: the WAL receiver still reports the new timeline, but the node has replayed past
+  // the primary's current position. Named once that has held, replay standing still, for 20 s.
+  const ahead = new DivergenceWatch();
+  const seen = (s: number, primaryAt: number) => ahead.observe([member("pg1", "replica", 2), member("pg2", "leader", 2)], new Map([["pg1", 8000]]), primaryAt, t0 + s * 1000);
+  assert.deepEqual(seen(0, 7000), []);
+  assert.deepEqual(seen(limit, 7500), ["pg1"]);
+
+  // Not suspect: a replica on the leader's timeline whose replay is held (behind the primary), with
+  // its replay standing still for a minute; a replica exactly at the primary's position (idle).
+  const held = new DivergenceWatch();
+  for (let s = 0; s <= 60; s += 10) assert.deepEqual(held.observe([member("pg1", "replica", 2), member("pg2", "leader", 2), member("pg3", "replica", 2)], new Map([["pg1", 4000], ["pg3", 9000]]), 9000, t0 + s * 1000), []);
+  // No running leader (mid-failover), or no position from the replica: nothing is judged.
+  const unsure = new DivergenceWatch();
+  for (let s = 0; s <= 60; s += 10) {
+    assert.deepEqual(unsure.observe([member("pg1", "replica", 1), { ...member("pg2", "leader", 2), state: "stopped" }], new Map([["pg1", 5000]]), 9000, t0 + s * 1000), []);
+    assert.deepEqual(unsure.observe([member("pg3", "replica", 1), member("pg2", "leader", 2)], new Map(), 9000, t0 + s * 1000), []);
+  }
 });

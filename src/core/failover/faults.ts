@@ -47,3 +47,37 @@ export function freezeNode(stateDir: string, node: string): () => void {
     }
   };
 }
+
+/**
+ * After `node` thaws from a freeze, Patroni demotes it and starts PostgreSQL again as a replica.
+ * This stops the node's Patroni the moment that new postmaster appears and lets it go once
+ * `release()` says so (at most `maxHoldMs` later): held until PostgreSQL's WAL receiver streams
+ * from the new primary, Patroni then checks for a rewind against the new timeline the receiver
+ * reports (the race a returning primary sometimes loses by itself). Resolves once Patroni runs
+ * again; rejects if no new postmaster appears.
+ */
+export async function holdPatroniOnRestart(stateDir: string, node: string, oldPostmaster: number, release: () => Promise<boolean>, maxHoldMs = 30_000, timeoutMs = 60_000): Promise<void> {
+  const np = nodePaths(new StatePaths(stateDir), node);
+  const patroni = pidOf(np.patroniPid);
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let postmaster: number | undefined;
+    try {
+      postmaster = pidOf(join(np.dataDir, "postmaster.pid"));
+      process.kill(postmaster, 0);
+    } catch {
+      postmaster = undefined; // not written yet, or being replaced
+    }
+    if (postmaster !== undefined && postmaster !== oldPostmaster) break;
+    if (Date.now() > deadline) throw new Error(`${node}: no new postmaster within ${timeoutMs / 1000} s`);
+    await sleep(10);
+  }
+  process.kill(patroni, "SIGSTOP");
+  try {
+    const until = Date.now() + maxHoldMs;
+    while (Date.now() < until && !(await release().catch(() => false))) await sleep(100);
+  } finally {
+    process.kill(patroni, "SIGCONT");
+  }
+}

@@ -39,6 +39,8 @@ export interface PatroniNodeStatus {
   failsafe_mode_is_active?: boolean;
   /** When Patroni last reached the DCS (seconds since the epoch). */
   dcs_last_seen?: number;
+  /** WAL positions as numbers: `location` on a primary, `received_location`/`replayed_location` on a replica. */
+  xlog?: { location?: number; received_location?: number; replayed_location?: number };
 }
 
 export async function patroniNode(port: number, timeoutMs = 2000): Promise<PatroniNodeStatus | undefined> {

@@ -95,6 +95,8 @@ export class Supervisor {
   /** Repairs made per diverged node, for the leader timeline they were made under. */
   private readonly repairs = new Map<string, { timeline: number; attempts: number }>();
   private repairing = false;
+  /** What a repair in progress is doing, for `tusk status`. */
+  private repairNote: string | null = null;
   private callbacks: CallbackServer | undefined;
   /** A scale or switchover in progress: they change the same nodes, so one runs at a time. */
   private operation: string | null = null;
@@ -866,19 +868,40 @@ export class Supervisor {
   }
 
   /** One supervision cycle: observe, decide, act. */
+  private watchingSince: number | null = null;
+
+  /**
+   * One round of the one-second watch. A round still running (a node not answering) skips the next
+   * tick, unless it has run for 30 s: then a stuck round must not stop supervision.
+   */
   private async watch(): Promise<void> {
+    const started = Date.now();
+    if (this.watchingSince !== null && started - this.watchingSince < 30_000) return;
+    this.watchingSince = started;
+    try {
+      await this.watchOnce();
+    } finally {
+      if (this.watchingSince === started) this.watchingSince = null;
+    }
+  }
+
+  private async watchOnce(): Promise<void> {
     if (this.phase === "stopping" || this.phase === "failed") return;
     const down = this.childOrder().filter((n) => this.children.has(n) && !this.children.get(n)!.running);
     await this.followLeader();
-    const diverged = this.divergence.observe(this.members, Date.now());
-    if (diverged[0] && !this.repairing) void this.repairDiverged(diverged[0]);
+    // Each replica's replayed position, then the primary's: a replica that has replayed past it holds
+    // WAL the primary never had (DivergenceWatch).
+    const replicas = this.nodes.filter((n) => n.name !== this.primary);
+    const replayed = new Map(await Promise.all(replicas.map(async (n) => [n.name, (await patroniNode(n.ports.patroni, 1000))?.xlog?.replayed_location] as const)));
     this.lastPatroni = await patroniNode(this.primaryNode.ports.patroni, 1000);
+    const diverged = this.divergence.observe(this.members, replayed, isPrimary(this.lastPatroni) ? this.lastPatroni?.xlog?.location : undefined, Date.now());
+    if (diverged[0] && !this.repairing) void this.repairDiverged(diverged[0]);
     if (isPrimary(this.lastPatroni)) this.primaryHealthyAt = Date.now();
     const etcdUp = (await getJson<{ health?: string }>(`http://127.0.0.1:${this.config.ports.etcd_client}/health`, 1000))?.json.health === "true";
     if (etcdUp) this.etcdSilentSince = null;
     else this.etcdSilentSince ??= Date.now();
     const decision = decideRestarts(down, this.nextRestartAt, Date.now(), this.lastPatroni, this.etcdSilentSince);
-    this.decision = decision.sentence;
+    this.decision = this.repairNote ? `${decision.sentence}; ${this.repairNote}` : decision.sentence;
     this.phase = decision.healthy ? "ready" : "degraded";
     for (const name of decision.restartNow) {
       const child = this.children.get(name)!;
@@ -907,7 +930,8 @@ export class Supervisor {
     this.repairing = true;
     await this.exclusive("repair", async () => {
       this.repairs.set(name, { timeline: leader.timeline!, attempts: attempts + 1 });
-      const why = `${name} has been on timeline ${member.timeline} for ${DIVERGED_AFTER_MS / 1000} s while the primary ${leader.name} is on ${leader.timeline}, without catching up: it holds WAL the primary never had`;
+      const why = `${name} (timeline ${member.timeline}) has not replayed any WAL for ${DIVERGED_AFTER_MS / 1000} s while behind the timeline of the primary ${leader.name} (${leader.timeline}) or past its WAL position: it holds WAL the primary never had`;
+      this.repairNote = `repairing ${name}, which holds WAL the primary never had (${attempts === 0 ? "rewinding it" : "reinitializing it"})`;
       if (attempts === 0) {
         this.log(`${why}; restarting it with PostgreSQL stopped so that Patroni rewinds it (pg_rewind)`);
         await this.retireChild(patroniChild(name));
@@ -922,6 +946,7 @@ export class Supervisor {
       .catch((e) => this.log(`could not repair ${name} yet: ${(e as Error).message}`))
       .finally(() => {
         this.repairing = false;
+        this.repairNote = null;
         this.divergence.forget(name);
       });
   }
