@@ -1,6 +1,9 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { parse } from "yaml";
+import { postgresUser } from "../../src/core/os-user.js";
 import { join } from "node:path";
 import { ExitCode } from "../../src/core/errors.js";
 import type { SupervisorStatus } from "../../src/core/supervisor/status.js";
@@ -69,6 +72,16 @@ async function assertNoneLost(name: string, report: WriterReport): Promise<void>
   assert.ok(report.acked.length > 100, `the writer made progress (${report.acked.length} commits)`);
   const r = await cluster.query<{ n: number }>(cluster.url("pooled"), `SELECT count(*)::int AS n FROM ${name} WHERE id = ANY($1)`, [report.acked]);
   assert.equal(r.rows[0]?.n, report.acked.length, "every acknowledged row is on the primary");
+}
+
+/** Waits until a file of that name is in the backup repository's WAL archive. */
+async function waitForArchived(file: string, timeoutMs: number): Promise<void> {
+  const archive = join(cluster.stateDir, "backups", "archive");
+  const deadline = Date.now() + timeoutMs;
+  while (!(readdirSync(archive, { recursive: true }) as string[]).some((f) => f.endsWith(`/${file}`))) {
+    if (Date.now() > deadline) assert.fail(`${file} was not archived within ${timeoutMs / 1000} s`);
+    await sleep(200);
+  }
 }
 
 let markers = 0;
@@ -182,6 +195,18 @@ test("scale from 0 to 2 replicas with data present: one synchronous standby, dat
   for (const n of s.replication.nodes) {
     const count = await cluster.query<{ n: number }>(superuserUrl(n.postgresPort), "SELECT count(*)::int AS n FROM seed");
     assert.equal(count.rows[0]?.n, 20000, `seed rows on ${n.name}`);
+  }
+  // A replica that falls behind the primary's WAL fetches it from the repository: its own
+  // restore_command, run as PostgreSQL runs it (as postgres, from its data directory), gets a segment.
+  for (const name of ["pg2", "pg3"]) {
+    const np = nodePaths(new StatePaths(cluster.stateDir), name);
+    const command = (parse(readFileSync(np.patroniConfig, "utf8")) as { postgresql: { recovery_conf: { restore_command: string } } }).postgresql.recovery_conf.restore_command;
+    const archived = (readdirSync(join(cluster.stateDir, "backups", "archive"), { recursive: true }) as string[]).map((f) => f.split("/").at(-1)!).find((f) => /^[0-9A-F]{24}-/.test(f))!.slice(0, 24);
+    const target = join(np.dataDir, "restore-command-check");
+    const user = postgresUser();
+    const r = spawnSync("sh", ["-c", command.replace("%f", archived).replace('"%p"', target)], { cwd: np.dataDir, uid: user.uid, gid: user.gid, encoding: "utf8" });
+    rmSync(target, { force: true });
+    assert.equal(r.status, 0, `${name}'s restore_command fetched ${archived}: ${r.stdout}${r.stderr}`);
   }
   const text = (await cluster.cli("status")).stdout;
   assert.match(text, /Replication: synchronous/);
@@ -418,31 +443,44 @@ test("loss of the primary's node (Patroni and PostgreSQL frozen): failover, noth
 test("a returning primary with WAL the new primary never had, which Patroni did not rewind, is repaired by the supervisor and follows again", async () => {
   const s = await waitFor("replicas caught up and a synchronous standby", (x) => x.replication.nodes.some((n) => n.role === "sync standby") && x.replication.nodes.every((n) => n.role === "primary" || (n.state === "running" && (n.lagBytes ?? 1) === 0)));
   const old = primaryOf(s.replication)!;
-  // Asynchronous commits straight on the primary: when it freezes it has WAL its standbys never got.
+  const dataDir = nodePaths(new StatePaths(cluster.stateDir), old.name).dataDir;
   const client = new pg.Client({ connectionString: superuserUrl(old.postgresPort) });
   client.on("error", () => undefined);
   await client.connect();
-  await client.query("SET synchronous_commit = off");
-  await client.query("CREATE TABLE unacked (i int, pad text)");
-  let writing = true;
-  const load = (async () => {
-    while (writing) await client.query("INSERT INTO unacked SELECT g, repeat('x', 200) FROM generate_series(1, 200) g").catch(() => (writing = false));
-  })();
-  await sleep(1000);
-  const postmaster = pidOf(join(nodePaths(new StatePaths(cluster.stateDir), old.name).dataDir, "postmaster.pid"));
-  const thaw = freezeNode(cluster.stateDir, old.name);
+  await client.query("CREATE TABLE unacked (pad text)");
+  // 4 MB of WAL that reach the primary's disk and no standby: its WAL senders are held, and
+  // synchronous_commit = local waits for the local flush only. Its Patroni is held too, so etcd
+  // never learns the new position and the standby, not that far behind as far as etcd knows, is
+  // still promoted (maximum_lag_on_failover). Returning, the old primary's startup process replays
+  // those 4 MB, then waits for the new primary to reach that position while its WAL receiver
+  // streams the new timeline: that is the state in which Patroni decides no rewind is needed.
+  const held = [pidOf(nodePaths(new StatePaths(cluster.stateDir), old.name).patroniPid), ...postgresProcesses(dataDir).filter((pid) => processTitle(pid).includes("walsender"))];
+  assert.ok(held.length > 1, "the primary has WAL senders");
+  for (const pid of held) process.kill(pid, "SIGSTOP");
+  let thaw: (() => void) | undefined;
+  try {
+    await client.query("SET synchronous_commit = local");
+    await client.query("INSERT INTO unacked SELECT repeat('x', 1000) FROM generate_series(1, 4000)");
+    thaw = freezeNode(cluster.stateDir, old.name); // the held processes are among the frozen, and thaw with them
+  } finally {
+    if (!thaw) for (const pid of held) process.kill(pid, "SIGCONT");
+  }
+  const postmaster = pidOf(join(dataDir, "postmaster.pid"));
   try {
     await waitFor("a replica promoted", (x) => { const p = primaryOf(x.replication); return p !== undefined && p.name !== old.name && p.state === "running"; }, 60_000);
+    // Once the new timeline's history file is archived, the old primary restarting as a replica
+    // takes that timeline as its target from the start and streams it, after crash recovery has
+    // already replayed its own timeline past the fork. (Learning of it from the new primary
+    // instead, PostgreSQL refuses it, streams its old timeline, and Patroni rewinds it unaided.)
+    await waitForArchived(`${(old.timeline! + 1).toString(16).toUpperCase().padStart(8, "0")}.history`, 30_000);
   } finally {
-    writing = false;
     thaw();
   }
+  void client.end().catch(() => undefined);
   // Patroni demotes the old primary and starts it as a replica. Held until that replica's WAL
   // receiver streams a newer timeline than the one it led, Patroni then decides no rewind is needed.
   const streamingNewTimeline = async () => ((await cluster.query<{ tli: number }>(superuserUrl(old.postgresPort), "SELECT received_tli AS tli FROM pg_stat_wal_receiver WHERE latest_end_lsn IS NOT NULL")).rows[0]?.tli ?? 0) > old.timeline!;
   await holdPatroniOnRestart(cluster.stateDir, old.name, postmaster, streamingNewTimeline);
-  await load;
-  await client.end().catch(() => undefined);
   await waitForReplay(old.name, old.postgresPort, 150_000);
   const log = readFileSync(join(cluster.stateDir, "log", "supervisor.log"), "utf8");
   assert.match(log, new RegExp(`${old.name} \\(timeline \\d+\\) has not replayed any WAL .* it holds WAL the primary never had`), "the supervisor found the stuck node and repaired it");

@@ -23,6 +23,8 @@ export interface NodePaths {
   postgresLogDir: string;
   patroniLog: string;
   patroniPid: string;
+  /** pgBackRest's asynchronous archive queues for this node's PostgreSQL (never shared between nodes). */
+  spoolDir: string;
 }
 
 export const FIRST_NODE = "pg1";
@@ -38,6 +40,7 @@ export function nodePaths(paths: StatePaths, name: string): NodePaths {
       postgresLogDir: paths.postgresLogDir,
       patroniLog: paths.log("patroni"),
       patroniPid: paths.pidFile("patroni"),
+      spoolDir: join(paths.pgbackrestDir, "spool"),
     };
   }
   const root = join(paths.root, "nodes", name);
@@ -50,6 +53,7 @@ export function nodePaths(paths: StatePaths, name: string): NodePaths {
     postgresLogDir: join(paths.logDir, `postgresql-${name}`),
     patroniLog: paths.log(`patroni-${name}`),
     patroniPid: paths.pidFile(`patroni-${name}`),
+    spoolDir: join(paths.pgbackrestDir, "spool", name),
   };
 }
 

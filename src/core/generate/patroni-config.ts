@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import { PG_BIN_DIR, PGBACKREST_BIN } from "../install/components.js";
-import { archiveCommand } from "./pgbackrest-config.js";
+import { archiveCommand, restoreWalCommand } from "./pgbackrest-config.js";
 import { ROLES } from "../endpoints.js";
 import type { TuskConfig } from "../config/config-file.js";
 import type { TunedSetting } from "../config/tuner.js";
@@ -57,7 +57,7 @@ export const PATRONI_REST_USER = "tusk";
 export function localParameters(config: TuskConfig, paths: StatePaths, node: NodePaths): Record<string, string> {
   const tls = tlsFiles(paths);
   return {
-    archive_command: archiveCommand(config, paths, PGBACKREST_BIN, node.dataDir),
+    archive_command: archiveCommand(config, paths, PGBACKREST_BIN, node.dataDir, node.spoolDir),
     unix_socket_directories: node.socketDir,
     log_directory: node.postgresLogDir,
     ssl: "on",
@@ -114,7 +114,7 @@ export function patroniConfig(config: TuskConfig, paths: StatePaths, node: NodeI
       // behind the primary's WAL fetches it from the backup repository.
       create_replica_methods: ["basebackup"],
       basebackup: [{ checkpoint: "fast" }],
-      recovery_conf: { restore_command: `${PGBACKREST_BIN} --config=${paths.pgbackrestConfig} --stanza=${config.cluster_name} archive-get %f "%p"` },
+      recovery_conf: { restore_command: restoreWalCommand(config, paths, PGBACKREST_BIN, np.dataDir, np.spoolDir) },
       callbacks: { on_role_change: callback.command, on_start: callback.command },
     },
     watchdog: { mode: "off" },
