@@ -119,6 +119,7 @@ async function alerts(): Promise<AlertsJson> {
 }
 
 after(async () => {
+  for (const close of leftOpen) await Promise.race([close().catch(() => undefined), sleep(2000)]);
   await cluster?.destroy();
 });
 
@@ -143,20 +144,46 @@ async function directTarget(): Promise<{ port: number; primary: boolean }> {
   return { port: r.rows[0]!.port, primary: !r.rows[0]!.recovery };
 }
 
+/**
+ * Clients and writers a test leaves open when an assertion fails before it closes them: ended after
+ * the file's tests, so an open socket does not keep the test process alive until its timeout.
+ */
+const leftOpen: (() => Promise<unknown>)[] = [];
+
 /** A session held open on the direct connection string. */
 async function directSession(): Promise<pg.Client> {
   const c = new pg.Client({ connectionString: cluster.urls.direct });
   c.on("error", () => undefined); // a cut session reports here as well as on its next query
   await c.connect();
+  leftOpen.push(() => c.end());
   return c;
 }
 
-/** The PostgreSQL port each of `n` fresh read-only sessions landed on. */
+/** A writer that is stopped after the file's tests if the test that started it fails first. */
+function startWriter(url: string, table: string, queryTimeoutMs?: number): Writer {
+  const w = new Writer(url, table, queryTimeoutMs);
+  leftOpen.push(() => w.stop());
+  return w;
+}
+
+/**
+ * The PostgreSQL port each of `n` fresh read-only sessions landed on. HAProxy cuts the sessions of a
+ * replica whose check fails (a replica just added can still be catching up), and a client then
+ * reconnects, as this one does, at most three times per session.
+ */
 async function readOnlyPorts(n: number): Promise<number[]> {
   const ports: number[] = [];
   for (let i = 0; i < n; i++) {
-    const r = await cluster.query<{ port: number }>(cluster.urls.readOnly, "SELECT inet_server_port() AS port");
-    ports.push(r.rows[0]!.port);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const r = await cluster.query<{ port: number }>(cluster.urls.readOnly, "SELECT inet_server_port() AS port");
+        ports.push(r.rows[0]!.port);
+        break;
+      } catch (e) {
+        if (attempt >= 3 || !/Connection terminated/.test((e as Error).message)) throw e;
+        await sleep(200);
+      }
+    }
   }
   return ports;
 }
@@ -269,7 +296,7 @@ test("a synchronous standby whose replay stalls fires sync-standby-lag while com
   process.kill(startup, "SIGSTOP");
   try {
     const name = await writerTable();
-    const writer = new Writer(cluster.url("pooled"), name);
+    const writer = startWriter(cluster.url("pooled"), name);
     const deadline = Date.now() + 60_000;
     let fired: AlertsJson["open"][number] | undefined;
     while (!(fired = (await alerts()).open.find((a) => a.rule === "sync-standby-lag" && a.state === "firing"))) {
@@ -294,7 +321,7 @@ test("etcd frozen past the leader ttl: no failover, the primary keeps acknowledg
   const leader = primaryOf(s.replication)!;
   const etcd = s.processes.find((p) => p.name === "etcd")!.pid!;
   const name = await writerTable();
-  const writer = new Writer(cluster.url("pooled"), name);
+  const writer = startWriter(cluster.url("pooled"), name);
   await sleep(1000);
   process.kill(etcd, "SIGSTOP");
   const frozenAt = Date.now();
@@ -322,7 +349,7 @@ test("PostgreSQL on the primary stalled for 4 s (its processes stopped, as in a 
   const s = await waitFor("a synchronous standby", (x) => x.replication.nodes.some((n) => n.role === "sync standby") && primaryOf(x.replication)?.state === "running");
   const leader = primaryOf(s.replication)!;
   const name = await writerTable();
-  const writer = new Writer(cluster.url("pooled"), name, 15_000);
+  const writer = startWriter(cluster.url("pooled"), name, 15_000);
   await sleep(1000);
   const pids = postgresProcesses(nodePaths(new StatePaths(cluster.stateDir), leader.name).dataDir);
   for (const pid of pids) process.kill(pid, "SIGSTOP");
@@ -356,7 +383,7 @@ test("switchover under write load: no client error, no acknowledged row lost, th
   const before = primaryOf((await status()).replication)!.name;
   // Clients wait in the paused pool; a switchover right after an etcd stall took 5.1 s here (2 s
   // usually), so the client's own timeout is 15 s: an error would be PgBouncer's, not the clock's.
-  const writer = new Writer(cluster.url("pooled"), name, 15_000);
+  const writer = startWriter(cluster.url("pooled"), name, 15_000);
   await sleep(1500);
   const onOld = await directSession();
   const r = await cluster.cli("switchover", "--json");
@@ -379,7 +406,7 @@ test("kill -9 of the primary's postmaster: writes resume through the same string
   const name = await writerTable();
   const s = await status();
   const primary = primaryOf(s.replication)!;
-  const writer = new Writer(cluster.url("pooled"), name);
+  const writer = startWriter(cluster.url("pooled"), name);
   await sleep(1500);
   killPostmaster(cluster.stateDir, primary.name);
   await waitFor("a running primary again", (x) => primaryOf(x.replication)?.state === "running" && x.replication.nodes.filter((n) => n.state === "running").length === 3);
@@ -396,10 +423,10 @@ test("loss of the primary's node (Patroni and PostgreSQL frozen): failover, noth
   // synchronous mode it promotes only the synchronous standby.)
   const s = await waitFor("replicas caught up and a synchronous standby", (x) => x.replication.nodes.some((n) => n.role === "sync standby") && x.replication.nodes.every((n) => n.role === "primary" || (n.state === "running" && (n.lagBytes ?? 1) === 0)));
   const old = primaryOf(s.replication)!;
-  const writer = new Writer(cluster.url("pooled"), name);
+  const writer = startWriter(cluster.url("pooled"), name);
   // A second writer on the unpooled direct string, which HAProxy sends to the primary.
   const directName = await writerTable();
-  const direct = new Writer(cluster.urls.direct, directName);
+  const direct = startWriter(cluster.urls.direct, directName);
   await sleep(1500);
   const frozenAt = new Date().toISOString();
   let promotedAt = Infinity;
@@ -447,6 +474,7 @@ test("a returning primary with WAL the new primary never had, which Patroni did 
   const client = new pg.Client({ connectionString: superuserUrl(old.postgresPort) });
   client.on("error", () => undefined);
   await client.connect();
+  leftOpen.push(() => client.end());
   await client.query("CREATE TABLE unacked (pad text)");
   // 4 MB of WAL that reach the primary's disk and no standby: its WAL senders are held, and
   // synchronous_commit = local waits for the local flush only. Its Patroni is held too, so etcd

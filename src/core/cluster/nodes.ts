@@ -25,6 +25,12 @@ export interface NodePaths {
   patroniPid: string;
   /** pgBackRest's asynchronous archive queues for this node's PostgreSQL (never shared between nodes). */
   spoolDir: string;
+  /**
+   * pgBackRest's lock files for this node's archive commands. Shared, two replicas fetching WAL at
+   * once failed on the archive lock ([050]) and one waited out archive-timeout (60 s) inside
+   * restore_command, which held up its promotion by a minute.
+   */
+  lockDir: string;
 }
 
 export const FIRST_NODE = "pg1";
@@ -41,6 +47,7 @@ export function nodePaths(paths: StatePaths, name: string): NodePaths {
       patroniLog: paths.log("patroni"),
       patroniPid: paths.pidFile("patroni"),
       spoolDir: join(paths.pgbackrestDir, "spool"),
+      lockDir: join(paths.runDir, "pgbackrest"),
     };
   }
   const root = join(paths.root, "nodes", name);
@@ -54,6 +61,7 @@ export function nodePaths(paths: StatePaths, name: string): NodePaths {
     patroniLog: paths.log(`patroni-${name}`),
     patroniPid: paths.pidFile(`patroni-${name}`),
     spoolDir: join(paths.pgbackrestDir, "spool", name),
+    lockDir: join(paths.runDir, "pgbackrest", name),
   };
 }
 

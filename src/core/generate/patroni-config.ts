@@ -57,7 +57,7 @@ export const PATRONI_REST_USER = "tusk";
 export function localParameters(config: TuskConfig, paths: StatePaths, node: NodePaths): Record<string, string> {
   const tls = tlsFiles(paths);
   return {
-    archive_command: archiveCommand(config, paths, PGBACKREST_BIN, node.dataDir, node.spoolDir),
+    archive_command: archiveCommand(config, paths, PGBACKREST_BIN, node),
     unix_socket_directories: node.socketDir,
     log_directory: node.postgresLogDir,
     ssl: "on",
@@ -114,7 +114,7 @@ export function patroniConfig(config: TuskConfig, paths: StatePaths, node: NodeI
       // behind the primary's WAL fetches it from the backup repository.
       create_replica_methods: ["basebackup"],
       basebackup: [{ checkpoint: "fast" }],
-      recovery_conf: { restore_command: restoreWalCommand(config, paths, PGBACKREST_BIN, np.dataDir, np.spoolDir) },
+      recovery_conf: { restore_command: restoreWalCommand(config, paths, PGBACKREST_BIN, np) },
       callbacks: { on_role_change: callback.command, on_start: callback.command },
     },
     watchdog: { mode: "off" },

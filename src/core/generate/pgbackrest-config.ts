@@ -63,19 +63,25 @@ export function pgbackrestConf(config: TuskConfig, paths: StatePaths, settings: 
 /**
  * The options that make pgBackRest's archive commands act for one node: pgbackrest.conf's pg1-path
  * is node pg1's, and pgBackRest refuses to run from another data directory ("PostgreSQL working
- * directory … is not the same as option pg1-path"); and each node gets its own spool, so two
- * nodes' asynchronous queues never mix.
+ * directory … is not the same as option pg1-path"); and each node gets its own spool and lock
+ * directory, so two nodes' asynchronous queues and archive locks never meet.
  */
-function nodeOptions(config: TuskConfig, paths: StatePaths, dataDir: string, spoolDir: string): string {
-  return `--config=${paths.pgbackrestConfig} --stanza=${config.cluster_name} --pg1-path=${dataDir} --spool-path=${spoolDir}`;
+export interface ArchiveNode {
+  dataDir: string;
+  spoolDir: string;
+  lockDir: string;
+}
+
+function nodeOptions(config: TuskConfig, paths: StatePaths, node: ArchiveNode): string {
+  return `--config=${paths.pgbackrestConfig} --stanza=${config.cluster_name} --pg1-path=${node.dataDir} --spool-path=${node.spoolDir} --lock-path=${node.lockDir}`;
 }
 
 /** archive_command for one node: asynchronous push into this cluster's own repository. */
-export function archiveCommand(config: TuskConfig, paths: StatePaths, bin: string, dataDir = paths.dataDir, spoolDir = join(paths.pgbackrestDir, "spool")): string {
-  return `${bin} ${nodeOptions(config, paths, dataDir, spoolDir)} archive-push %p`;
+export function archiveCommand(config: TuskConfig, paths: StatePaths, bin: string, node: ArchiveNode): string {
+  return `${bin} ${nodeOptions(config, paths, node)} archive-push %p`;
 }
 
 /** restore_command for one node: a replica that falls behind the primary's WAL fetches it from the repository. */
-export function restoreWalCommand(config: TuskConfig, paths: StatePaths, bin: string, dataDir: string, spoolDir: string): string {
-  return `${bin} ${nodeOptions(config, paths, dataDir, spoolDir)} archive-get %f "%p"`;
+export function restoreWalCommand(config: TuskConfig, paths: StatePaths, bin: string, node: ArchiveNode): string {
+  return `${bin} ${nodeOptions(config, paths, node)} archive-get %f "%p"`;
 }

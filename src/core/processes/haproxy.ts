@@ -1,12 +1,12 @@
 import { HAPROXY_BIN } from "../install/components.js";
-import { connect } from "node:net";
+import { haproxyCommand } from "./haproxy-runtime.js";
 import type { OsUser } from "../os-user.js";
 import type { StatePaths } from "../state-dir.js";
 import type { ProcessSpec } from "./managed-process.js";
 
 /**
- * HAProxy 2.6 (Debian) in the foreground (`-db`), serving the read-only endpoint. Stop: SIGTERM is
- * a hard stop (read-only clients reconnect), then SIGKILL.
+ * HAProxy 2.6 (Debian) in the foreground (`-db`), serving the read-only and direct endpoints. Stop: SIGTERM is
+ * a hard stop (read-only and direct clients reconnect), then SIGKILL.
  */
 export function haproxySpec(paths: StatePaths, user: OsUser): ProcessSpec {
   return {
@@ -29,19 +29,7 @@ export function haproxySpec(paths: StatePaths, user: OsUser): ProcessSpec {
  * whose check passes, or else the primary. Undefined when HAProxy does not answer.
  */
 export function readOnlyServers(socketPath: string, timeoutMs = 1000): Promise<Set<string> | undefined> {
-  return new Promise((resolve) => {
-    const socket = connect(socketPath);
-    let out = "";
-    const finish = (v: Set<string> | undefined) => {
-      socket.destroy();
-      resolve(v);
-    };
-    socket.setTimeout(timeoutMs, () => finish(undefined));
-    socket.on("error", () => finish(undefined));
-    socket.on("connect", () => socket.write("show stat\n"));
-    socket.on("data", (d) => (out += d.toString()));
-    socket.on("end", () => finish(parseServersUp(out)));
-  });
+  return haproxyCommand(socketPath, "show stat", timeoutMs).then(parseServersUp, () => undefined);
 }
 
 export function parseServersUp(csv: string): Set<string> | undefined {

@@ -322,7 +322,8 @@ export class Supervisor {
     ensureDir(np.socketDir, 0o755, pg);
     ensureDir(dirname(np.dataDir), 0o700, pg);
     ensureDir(np.patroniDir, 0o700, pg);
-    for (const dir of [this.paths.pgbackrestDir, dirname(np.spoolDir), np.spoolDir]) ensureDir(dir, 0o700, pg);
+    ensureDir(this.paths.runDir, 0o755);
+    for (const dir of [this.paths.pgbackrestDir, dirname(np.spoolDir), np.spoolDir, join(this.paths.runDir, "pgbackrest"), np.lockDir]) ensureDir(dir, 0o700, pg);
   }
 
   private writePatroniConfig(node: NodeInfo, restore?: { command: string }): void {
@@ -821,7 +822,7 @@ export class Supervisor {
     await stopOrphanPostmaster(nodePaths(this.paths, node.name).dataDir, this.pgUser, this.log);
     writeReplicaNodes(this.paths, this.nodes.filter((n) => n.name !== FIRST_NODE));
     rmSync(dirname(nodePaths(this.paths, node.name).dataDir), { recursive: true, force: true });
-    rmSync(nodePaths(this.paths, node.name).spoolDir, { recursive: true, force: true });
+    for (const dir of [nodePaths(this.paths, node.name).spoolDir, nodePaths(this.paths, node.name).lockDir]) rmSync(dir, { recursive: true, force: true });
   }
 
   /**
