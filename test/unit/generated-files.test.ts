@@ -101,7 +101,8 @@ test("haproxy.cfg: every node in every backend; reads by Patroni's /replica with
   const cfg = haproxyConfig(config, nodes, "pg2", "/run/h.sock");
   assert.match(cfg, /frontend readonly\n  bind 127\.0\.0\.1:7433/);
   assert.match(cfg, /frontend direct\n  bind 127\.0\.0\.1:7434\n  default_backend direct/);
-  assert.match(cfg, /backend direct\n  mode tcp\n  balance first\n  option httpchk OPTIONS \/primary[^]*server pg1 127\.0\.0\.1:5432 [^\n]* disabled\n  server pg2 127\.0\.0\.1:5433 check port 8009 [^\n]*shutdown-sessions\n/);
+  // The direct backend has no health check: the supervisor routes it, only the primary enabled.
+  assert.match(cfg, /backend direct\n  mode tcp\n  balance first\n  server pg1 127\.0\.0\.1:5432 disabled\n  server pg2 127\.0\.0\.1:5433\n/);
   assert.match(cfg, /stats socket \/run\/h\.sock mode 600 level admin/);
   assert.match(cfg, /backend replicas[^]*option httpchk OPTIONS \/replica\?lag=1048576[^]*server pg2 127\.0\.0\.1:5433 check port 8009/);
   assert.match(cfg, /backend primary[^]*option httpchk OPTIONS \/primary[^]*server pg1 127\.0\.0\.1:5432 check port 8008/);

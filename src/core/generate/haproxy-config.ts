@@ -4,10 +4,15 @@ import type { NodeInfo } from "../cluster/nodes.js";
 /** How often HAProxy asks each node's Patroni whether it may serve reads, and how many answers count. */
 export const READ_ONLY_CHECK = { intervalMs: 1000, fall: 2, rise: 2 } as const;
 
-/** Every server line's options: dynamic servers (added at run time) do not take `default-server`. */
-export function serverOptions(node: NodeInfo): string {
+/**
+ * A server line's address and options: with `checked`, Patroni's API decides whether the node
+ * serves, and a node that fails has its sessions cut. Dynamic servers (added at run time) do not
+ * take `default-server`, so every line carries its options.
+ */
+export function serverOptions(node: NodeInfo, checked: boolean): string {
   const { intervalMs, fall, rise } = READ_ONLY_CHECK;
-  return `127.0.0.1:${node.ports.postgres} check port ${node.ports.patroni} inter ${intervalMs} fastinter ${intervalMs / 2} downinter ${intervalMs} fall ${fall} rise ${rise} on-marked-down shutdown-sessions`;
+  const address = `127.0.0.1:${node.ports.postgres}`;
+  return checked ? `${address} check port ${node.ports.patroni} inter ${intervalMs} fastinter ${intervalMs / 2} downinter ${intervalMs} fall ${fall} rise ${rise} on-marked-down shutdown-sessions` : address;
 }
 
 /** The backends that list every node, with the Patroni check that decides whether a node serves it. */
@@ -33,21 +38,22 @@ export type HaproxyBackend = keyof typeof HAPROXY_BACKENDS;
  * - backend `primary`: the node whose Patroni answers 200 to `OPTIONS /primary`, used when no replica
  *   qualifies;
  * - backend `direct`: only the primary is enabled; every other node is in maintenance. The supervisor
- *   moves that at once when Patroni's callback names a new leader (a health check alone would take
- *   two failed checks, 1–2 s), and cuts the sessions still on the old primary. The `/primary` check
- *   stays on as a second guard: a node that is not the leader never takes a new session.
+ *   moves that at once when Patroni's callback names a new leader (a health check would take two
+ *   failed checks, 1–2 s), and cuts the sessions still on the old primary. No health check: the
+ *   supervisor routes it as it routes PgBouncer. With a `/primary` check, a Patroni API slowed past
+ *   the 1 s check timeout by load (seen in CI) marked the primary down, cutting its sessions and
+ *   refusing new ones while nothing had failed over.
  */
 export function haproxyConfig(config: TuskConfig, nodes: readonly NodeInfo[], primary: string, statsSocket: string): string {
   const binds = (port: number) => (config.listen_address === "127.0.0.1" ? ["127.0.0.1"] : ["127.0.0.1", config.listen_address === "*" ? "0.0.0.0" : config.listen_address]).map((host) => `  bind ${host}:${port}`);
-  const backend = (name: string, check: string, balance: string, enabled: (n: NodeInfo) => boolean) => [
+  const backend = (name: string, check: string | null, balance: string, enabled: (n: NodeInfo) => boolean) => [
     `backend ${name}`,
     "  mode tcp",
     `  balance ${balance}`,
     // OPTIONS: Patroni answers with the status line alone. A GET's body, cut off when HAProxy closes
     // the check, made Patroni log a ConnectionResetError traceback on every check.
-    `  option httpchk OPTIONS ${check}`,
-    "  http-check expect status 200",
-    ...nodes.map((n) => `  server ${n.name} ${serverOptions(n)}${enabled(n) ? "" : " disabled"}`),
+    ...(check ? [`  option httpchk OPTIONS ${check}`, "  http-check expect status 200"] : []),
+    ...nodes.map((n) => `  server ${n.name} ${serverOptions(n, check !== null)}${enabled(n) ? "" : " disabled"}`),
     "",
   ];
   return [
@@ -79,7 +85,7 @@ export function haproxyConfig(config: TuskConfig, nodes: readonly NodeInfo[], pr
     "",
     ...backend(HAPROXY_BACKENDS.replicas, `/replica?lag=${config.read_only_max_lag}`, "roundrobin", () => true),
     ...backend(HAPROXY_BACKENDS.primary, "/primary", "roundrobin", () => true),
-    // `first`: one server takes every session, even if two passed the check for a moment.
-    ...backend(HAPROXY_BACKENDS.direct, "/primary", "first", (n) => n.name === primary),
+    // `first`: one server takes every session, even if two were ever enabled for a moment.
+    ...backend(HAPROXY_BACKENDS.direct, null, "first", (n) => n.name === primary),
   ].join("\n");
 }

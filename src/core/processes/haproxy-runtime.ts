@@ -38,14 +38,13 @@ async function run(socketPath: string, commands: string[], ok: RegExp = /^$/): P
 const backends = Object.values(HAPROXY_BACKENDS);
 
 /**
- * Points the direct endpoint at `primary`: its server leaves maintenance and is forced healthy
- * (Patroni has just said it leads; its `/primary` check keeps running and can still take it out);
- * every other node goes into maintenance and its sessions are cut, so no client keeps writing to a
- * node that is no longer the leader. Idempotent.
+ * Points the direct endpoint at `primary`: its server leaves maintenance; every other node goes into
+ * maintenance and its sessions are cut, so no client keeps writing to a node that is no longer the
+ * leader. Idempotent.
  */
 export async function routeDirect(socketPath: string, nodes: readonly NodeInfo[], primary: string): Promise<void> {
   const direct = HAPROXY_BACKENDS.direct;
-  const commands = [`set server ${direct}/${primary} state ready`, `set server ${direct}/${primary} health up`];
+  const commands = [`set server ${direct}/${primary} state ready`];
   for (const n of nodes) {
     if (n.name !== primary) commands.push(`set server ${direct}/${n.name} state maint`, `shutdown sessions server ${direct}/${n.name}`);
   }
@@ -53,15 +52,16 @@ export async function routeDirect(socketPath: string, nodes: readonly NodeInfo[]
 }
 
 /**
- * Adds a node to every backend. It starts unhealthy, so it serves nothing until its own check has
- * passed `rise` times; in `direct` it stays in maintenance until it becomes the primary.
+ * Adds a node to every backend (a server added at run time starts in maintenance). In the read-only
+ * backends it starts unhealthy, so it serves nothing until its own check has passed `rise` times;
+ * in `direct` it stays in maintenance until it becomes the primary.
  */
 export async function addServer(socketPath: string, node: NodeInfo): Promise<void> {
   for (const b of backends) {
-    await run(socketPath, [`add server ${b}/${node.name} ${serverOptions(node)}`], /^New server registered\.$/);
-    await run(socketPath, [`enable health ${b}/${node.name}`]);
+    const checked = b !== HAPROXY_BACKENDS.direct;
+    await run(socketPath, [`add server ${b}/${node.name} ${serverOptions(node, checked)}`], /^New server registered\.$/);
     // Leaving maintenance makes a server UP at once; forcing it down after that lets the check decide.
-    if (b !== HAPROXY_BACKENDS.direct) await run(socketPath, [`set server ${b}/${node.name} state ready`, `set server ${b}/${node.name} health down`]);
+    if (checked) await run(socketPath, [`enable health ${b}/${node.name}`, `set server ${b}/${node.name} state ready`, `set server ${b}/${node.name} health down`]);
   }
 }
 
