@@ -15,7 +15,7 @@ export function serverOptions(node: NodeInfo, checked: boolean): string {
   return checked ? `${address} check port ${node.ports.patroni} inter ${intervalMs} fastinter ${intervalMs / 2} downinter ${intervalMs} fall ${fall} rise ${rise} on-marked-down shutdown-sessions` : address;
 }
 
-/** The backends that list every node, with the Patroni check that decides whether a node serves it. */
+/** The backends; each lists every node. */
 export const HAPROXY_BACKENDS = {
   /** Replicas within the lag limit (read-only endpoint). */
   replicas: "replicas",
@@ -24,7 +24,6 @@ export const HAPROXY_BACKENDS = {
   /** The primary, chosen by the supervisor from Patroni's role-change callback (direct endpoint). */
   direct: "direct",
 } as const;
-export type HaproxyBackend = keyof typeof HAPROXY_BACKENDS;
 
 /**
  * haproxy.cfg for the read-only and direct endpoints (HAProxy 2.6, TCP mode: TLS and SCRAM stay
