@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { createClone } from "../../core/backup/clone.js";
-import type { RestoreTarget } from "../../core/backup/restore-spec.js";
+import { chooseTarget, type RestoreTarget } from "../../core/backup/restore-spec.js";
 import { connectionStrings } from "../../core/cluster/connection-strings.js";
 import { TuskError } from "../../core/errors.js";
 import { restoreInPlace } from "../../core/backup/restore-in-place.js";
@@ -30,14 +30,7 @@ function repoOf(from: string | undefined, hasS3: boolean): number | undefined {
   throw new TuskError("Usage", `--from must be "local" or "s3", not "${from}".`);
 }
 
-function targetOf(opts: RestoreOptions): RestoreTarget {
-  const given = [opts.time, opts.name, opts.lsn].filter((x) => x !== undefined);
-  if (given.length > 1) throw new TuskError("Usage", "Give at most one of --time, --name and --lsn.", { hint: "Without any, the restore replays all archived WAL (latest)." });
-  if (opts.time !== undefined) return { kind: "time", time: opts.time };
-  if (opts.name !== undefined) return { kind: "name", name: opts.name };
-  if (opts.lsn !== undefined) return { kind: "lsn", lsn: opts.lsn };
-  return { kind: "latest" };
-}
+const targetOf = (opts: RestoreOptions): RestoreTarget => chooseTarget(opts, { time: "--time", name: "--name", lsn: "--lsn" });
 
 export function registerRestore(program: Command): void {
   program

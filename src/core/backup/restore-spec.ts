@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PGBACKREST_BIN } from "../install/components.js";
 import type { StatePaths } from "../state-dir.js";
+import { TuskError } from "../errors.js";
 
 /** Where a restore should stop. */
 export type RestoreTarget =
@@ -9,6 +10,20 @@ export type RestoreTarget =
   | { kind: "time"; time: string }
   | { kind: "name"; name: string }
   | { kind: "lsn"; lsn: string };
+
+/**
+ * The target from at most one of a time, a restore point's name and an LSN; none means latest.
+ * `fields` names them as the caller's user typed them (CLI flags or API body fields), for the error.
+ */
+export function chooseTarget(given: { time?: string; name?: string; lsn?: string }, fields: { time: string; name: string; lsn: string }): RestoreTarget {
+  if ([given.time, given.name, given.lsn].filter((x) => x !== undefined).length > 1) {
+    throw new TuskError("Usage", `Give at most one of ${fields.time}, ${fields.name} and ${fields.lsn}.`, { hint: "Without any, the restore replays all archived WAL (latest)." });
+  }
+  if (given.time !== undefined) return { kind: "time", time: given.time };
+  if (given.name !== undefined) return { kind: "name", name: given.name };
+  if (given.lsn !== undefined) return { kind: "lsn", lsn: given.lsn };
+  return { kind: "latest" };
+}
 
 /** Written into a clone's state directory: the source repository and the target to recover to. */
 export interface RestoreSpec {

@@ -6,7 +6,7 @@ import { RULES } from "../alerts/rules/index.js";
 import type { TokenVerifier } from "../api-tokens.js";
 import { drillHistory } from "../backup/drill.js";
 import type { BackupType } from "../backup/pgbackrest.js";
-import type { RestoreTarget } from "../backup/restore-spec.js";
+import { chooseTarget, type RestoreTarget } from "../backup/restore-spec.js";
 import { S3_REPO } from "../generate/pgbackrest-config.js";
 import { API_PREFIX, ROUTES } from "../endpoints.js";
 import { ExitCode, exitCodeName, TuskError, type ExitCodeName } from "../errors.js";
@@ -58,14 +58,7 @@ interface TargetBody {
   from?: "local" | "s3";
 }
 
-function targetOf(b: TargetBody): RestoreTarget {
-  const given = [b.time, b.restorePoint, b.lsn].filter((x) => x !== undefined);
-  if (given.length > 1) throw new TuskError("Usage", "body: give at most one of time, restorePoint and lsn.", { hint: "Without any, the restore replays all archived WAL (latest)." });
-  if (b.time !== undefined) return { kind: "time", time: b.time };
-  if (b.restorePoint !== undefined) return { kind: "name", name: b.restorePoint };
-  if (b.lsn !== undefined) return { kind: "lsn", lsn: b.lsn };
-  return { kind: "latest" };
-}
+const targetOf = (b: TargetBody): RestoreTarget => chooseTarget({ time: b.time, name: b.restorePoint, lsn: b.lsn }, { time: "body.time", name: "body.restorePoint", lsn: "body.lsn" });
 
 const repoOf = (b: TargetBody) => (b.from === "s3" ? S3_REPO : b.from === "local" ? 1 : undefined);
 

@@ -690,21 +690,26 @@ export class Supervisor {
   private async startHaproxy(): Promise<void> {
     this.writeHaproxyConfig();
     await this.startChild("haproxy", async () => (await portAccepts(this.config.ports.readonly)) && portAccepts(this.config.ports.direct), 20_000);
-    await this.retargetDirect(); // the primary may have moved while it started
+    await this.routeDirectEndpoint(false); // the primary may have moved while it started
+  }
+
+  /** Points the direct endpoint at the current primary at once (on Patroni's callback, beside PgBouncer's RELOAD). */
+  private async retargetDirect(): Promise<void> {
+    this.writeHaproxyConfig();
+    await this.routeDirectEndpoint();
   }
 
   /**
-   * Points the direct endpoint at the current primary at once (called on Patroni's callback, beside
-   * PgBouncer's RELOAD). If HAProxy refuses, it is restarted from a file naming the new primary.
+   * Through HAProxy's admin socket. If HAProxy refuses, it is restarted from the file, which names
+   * the primary, unless it has just started from it (no restart loop).
    */
-  private async retargetDirect(): Promise<void> {
-    this.writeHaproxyConfig();
+  private async routeDirectEndpoint(restartOnFailure = true): Promise<void> {
     if (!this.children.get("haproxy")?.running) return; // not started yet, or restarting: it starts from the file
     try {
       await routeDirect(this.paths.haproxyStatsSocket, this.nodes, this.primary);
     } catch (e) {
-      this.log(`could not route the direct endpoint through HAProxy's socket (${(e as Error).message}); restarting HAProxy`);
-      await this.restartHaproxy();
+      this.log(`could not route the direct endpoint through HAProxy's socket (${(e as Error).message})${restartOnFailure ? "; restarting HAProxy" : ""}`);
+      if (restartOnFailure) await this.restartHaproxy();
     }
   }
 
