@@ -580,7 +580,7 @@ export class Supervisor {
     writePrimary(this.paths, this.primaryNode);
     this.log(`primary moved from ${from} to ${leader.name}: PgBouncer and the direct endpoint now send writes to port ${this.primaryNode.ports.postgres}`);
     // Patroni names the leader as it asks PostgreSQL to promote; a write routed before recovery has
-    // ended fails as read-only (seen: 15 such errors in a 150 ms window). Route once it is writable.
+    // ended fails as read-only (seen in node-loss benchmark trials). Route once it is writable.
     await this.waitForWritable(leader.name, Date.now() + 2000).catch((e) => this.log(`${(e as Error).message} Routing to it anyway.`));
     await Promise.all([this.retargetPooler(), this.retargetDirect()]);
     if (this.operation !== "switchover") {
