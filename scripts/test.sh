@@ -2,7 +2,9 @@
 # Runs every test, as README.md says: installs what is missing (npm dependencies, the TypeScript
 # build — which type-checks — the Debian/source-built stack, and the test tools: Prometheus and Chromium), then the unit tier and the
 # scenario tier against real PostgreSQL, Patroni, etcd and PgBouncer processes.
+# The reporter prints each test and each file as it ends (result, counts, time), failures in full,
+# and the runner's closing summary (# tests, # pass, # fail).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./tusk install --test-tools
-node --test --test-concurrency=2 --test-timeout=600000 dist/test/unit/ dist/test/cluster/
+exec node --test --test-concurrency=2 --test-timeout=600000 --test-reporter=./scripts/test-reporter.mjs --test-reporter-destination=stdout dist/test/unit/ dist/test/cluster/
