@@ -38,7 +38,7 @@ export function formatStatus(s: SupervisorStatus): string {
     p.name,
     p.up ? "up" : "down",
     p.pid === null ? "-" : String(p.pid),
-    p.port === null ? "-" : String(p.port),
+    p.ports.join(",") || "-",
     p.version ?? "-",
     duration(p.startedAt),
     p.name === "postgres" ? `${p.role ?? "-"} (${p.state ?? "?"})` : p.restarts ? `${p.restarts} restarts` : "",

@@ -13,7 +13,7 @@ interface NodeStatus { name: string; role: string; state: string; timeline: numb
 interface Status {
   phase: string;
   decision: string;
-  processes: { name: string; up: boolean; pid: number | null; port: number | null; version: string | null; restarts: number }[];
+  processes: { name: string; up: boolean; pid: number | null; ports: number[]; version: string | null; restarts: number }[];
   dataSizeBytes: number | null;
   backups: { lastBackup: { label: string; type: string; endedAt: string } | null; window: { from: string | null; to: string | null }; lastDrill: { ok: boolean; startedAt: string; restoreSeconds: number | null } | null } | null;
   replication: { mode: string; primary: string; nodes: NodeStatus[] };
@@ -184,7 +184,7 @@ async function overview(page: HTMLElement): Promise<void> {
   ]);
   const firing = status.monitoring.alerts.filter((a) => a.state === "firing");
   const b = status.backups;
-  const procs = status.processes.map((p) => [esc(p.name), p.up ? pill("up", "ok") : pill("down", "bad"), esc(p.port ?? "-"), esc(p.version ?? "-"), p.restarts ? pill(`${p.restarts} restarts`, "warn") : ""]);
+  const procs = status.processes.map((p) => [esc(p.name), p.up ? pill("up", "ok") : pill("down", "bad"), esc(p.ports.join(", ") || "-"), esc(p.version ?? "-"), p.restarts ? pill(`${p.restarts} restarts`, "warn") : ""]);
   const connLines = toLines(conns.filter((s) => s.points.some((p) => p.value > 0)), (l) => l.state ?? "");
   page.innerHTML = `
     <h1>Overview <span class="muted">${esc(status.phase)}</span></h1>

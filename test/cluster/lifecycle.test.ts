@@ -1,11 +1,13 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { TestCluster } from "../helpers/test-cluster.js";
 import type { SupervisorStatus } from "../../src/core/supervisor/status.js";
 import { isAlive } from "../../src/core/processes/pid-file.js";
+import { Cluster } from "../../src/core/cluster/cluster.js";
+import { silentProgress } from "../../src/core/progress.js";
 
 /** Start, status, crash recovery, restart with data, destroy — on one real cluster, in order. */
 let cluster: TestCluster;
@@ -27,6 +29,19 @@ async function eventually(what: string, check: () => Promise<boolean>, timeoutMs
   }
   assert.fail(`timed out waiting for ${what}`);
 }
+
+/** State and parent of a process, from /proc/PID/stat (undefined once it is gone). */
+function procStat(pid: number): { state: string; ppid: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { state: state!, ppid: Number(ppid) };
+  } catch {
+    return undefined;
+  }
+}
+
+const zombieChildren = () => readdirSync("/proc").filter((p) => /^\d+$/.test(p) && procStat(Number(p))?.ppid === process.pid && procStat(Number(p))?.state === "Z");
 
 async function rowCount(kind: "pooled" | "direct" = "pooled"): Promise<number> {
   const r = await cluster.query(cluster.url(kind), "SELECT count(*)::int AS n FROM kept");
@@ -51,18 +66,19 @@ test("status reports every process up with pid, port and version; --json and tex
   assert.equal(s.phase, "ready");
   assert.match(s.decision, /^no action: /);
   assert.deepEqual(s.processes.map((p) => p.name), ["etcd", "patroni", "postgres", "pgbouncer", "haproxy"]);
-  assert.equal(s.processes.find((p) => p.name === "haproxy")?.port, cluster.ports.readonly);
+  assert.deepEqual(s.processes.find((p) => p.name === "haproxy")?.ports, [cluster.ports.readonly, cluster.ports.direct]);
   for (const p of s.processes) {
     assert.equal(p.up, true, `${p.name} down`);
     assert.ok(p.pid && isAlive(p.pid), `${p.name} pid`);
-    assert.ok(p.port && p.version, `${p.name} port/version`);
+    assert.ok(p.ports.length && p.version, `${p.name} port/version`);
   }
-  assert.equal(s.processes.find((p) => p.name === "postgres")?.port, cluster.ports.postgres);
+  assert.deepEqual(s.processes.find((p) => p.name === "postgres")?.ports, [cluster.ports.postgres]);
   assert.match(s.processes.find((p) => p.name === "pgbouncer")!.version!, /^1\.(2[1-9]|[3-9]\d)/);
   assert.ok((s.dataSizeBytes ?? 0) > 1_000_000);
   const text = await cluster.cli("status");
   assert.equal(text.code, 0);
   assert.match(text.stdout, /postgres\s+up\s+\d+\s+\d+\s+15\.\d+/);
+  assert.match(text.stdout, new RegExp(`haproxy\\s+up\\s+\\d+\\s+${cluster.ports.readonly},${cluster.ports.direct}\\s`), "both HAProxy endpoints");
 });
 
 test("config show lists each generated setting with its value and reason", async () => {
@@ -149,6 +165,18 @@ test("kill -9 of Patroni: the supervisor restarts it and it adopts the running P
   assert.ok(isAlive(postmaster), "the postmaster kept running while Patroni was away");
 });
 
+test("psql: the application role through the pooler, and the superuser over the primary's socket with --superuser", async () => {
+  const app = await cluster.cli("psql", "-tAc", "select current_user, current_setting('is_superuser')");
+  assert.equal(app.code, 0, app.stderr);
+  assert.equal(app.stdout.trim(), "app|off");
+  const su = await cluster.cli("psql", "--superuser", "-tAc", "select current_user, current_setting('is_superuser'), inet_server_addr() IS NULL");
+  assert.equal(su.code, 0, su.stderr);
+  assert.equal(su.stdout.trim(), "postgres|on|t", "the superuser over the Unix socket");
+  const both = await cluster.cli("psql", "--superuser", "--transaction", "-c", "select 1");
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--transaction and --superuser/);
+});
+
 test("up on a running cluster changes nothing and prints the connection strings", async () => {
   const pid = (await status()).supervisor.pid;
   const r = await cluster.cli("up", "--json");
@@ -169,6 +197,13 @@ test("down stops every process; status then says not running; up brings every ro
   assert.doesNotMatch(st.stderr, /\n\s+at /);
   const again = await cluster.cli("down");
   assert.equal(again.code, 9);
+  // This test process is a long-lived parent: up and down through the core, in process.
+  const inProcess = new Cluster(cluster.stateDir);
+  const started = await inProcess.up(silentProgress);
+  assert.notEqual(procStat(started.supervisor.pid)?.ppid, process.pid, "the supervisor is re-parented at once, not our child");
+  await inProcess.down(undefined);
+  await sleep(200);
+  assert.deepEqual(zombieChildren(), [], "no defunct child after down");
   const up = await cluster.cli("up", "--json");
   assert.equal(up.code, 0, up.stderr);
   assert.deepEqual(JSON.parse(up.stdout), cluster.urls, "connection strings survive a restart");

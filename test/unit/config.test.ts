@@ -84,5 +84,5 @@ test("read_only_max_lag takes bytes or a size with a unit, and says what it want
   assert.equal(parseConfig("read_only_max_lag: 512kB", "t.yaml").read_only_max_lag, 512 * 1024);
   assert.equal(parseConfig("read_only_max_lag: 1000", "t.yaml").read_only_max_lag, 1000);
   assert.equal(parseConfig("", "t.yaml").read_only_max_lag, 16 * 1024 ** 2);
-  assert.throws(() => parseConfig("read_only_max_lag: ten seconds", "t.yaml"), (e: TuskError) => e.exitCode === ExitCode.InvalidConfig && /read_only_max_lag: must be a size of WAL such as 16MB/.test(e.detail ?? ""));
+  assert.throws(() => parseConfig("read_only_max_lag: ten seconds", "t.yaml"), (e: TuskError) => e.exitCode === ExitCode.InvalidConfig && /read_only_max_lag: must be a size such as 16MB/.test(e.detail ?? ""));
 });

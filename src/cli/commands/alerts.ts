@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { AlertView, Silence } from "../../core/alerts/alert-log.js";
 import { ROUTES } from "../../core/endpoints.js";
 import { TuskError } from "../../core/errors.js";
+import { durationOf } from "../../core/config/units.js";
 import { clusterFor } from "../context.js";
 import { table } from "../format.js";
 
@@ -13,15 +14,6 @@ interface AlertsAnswer {
 
 interface RuleAnswer {
   rules: { id: string; title: string; severity: string; unit: string; threshold: number; forSeconds: number; windowSeconds: number; enabled: boolean; doc: { meaning: string; why: string; action: string } }[];
-}
-
-const DURATION = /^(\d+)\s*(s|m|h|d)$/;
-
-/** "90m", "2h", "1d" → seconds. */
-export function parseDuration(text: string): number {
-  const m = DURATION.exec(text.trim());
-  if (!m) throw new TuskError("Usage", `--for must be a duration such as 30m, 2h or 1d, not "${text}".`);
-  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as "s" | "m" | "h" | "d"];
 }
 
 function alertRows(alerts: AlertView[]): string[][] {
@@ -69,13 +61,14 @@ export function registerAlerts(program: Command): void {
     .option("--label <k=v...>", "only alerts with these labels")
     .option("--comment <text>", "why", "")
     .action(async (rule: string, opts: { for: string; label?: string[]; comment: string }, command: Command) => {
+      const seconds = durationOf(opts.for, "--for");
       const labels: Record<string, string> = {};
       for (const kv of opts.label ?? []) {
         const i = kv.indexOf("=");
         if (i <= 0) throw new TuskError("Usage", `--label must be key=value, not "${kv}".`);
         labels[kv.slice(0, i)] = kv.slice(i + 1);
       }
-      const s = await clusterFor(command).api.post<Silence>(ROUTES.silences, { rule, labels, seconds: parseDuration(opts.for), comment: opts.comment }, 30_000);
+      const s = await clusterFor(command).api.post<Silence>(ROUTES.silences, { rule, labels, seconds, comment: opts.comment }, 30_000);
       console.log(`Silenced ${s.rule}${Object.keys(s.labels).length ? ` (${Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(",")})` : ""} until ${s.until}.`);
     });
 }

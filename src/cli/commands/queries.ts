@@ -4,7 +4,7 @@ import { ROUTES } from "../../core/endpoints.js";
 import type { TopQuery } from "../../core/metrics/store.js";
 import { clusterFor } from "../context.js";
 import { table } from "../format.js";
-import { parseDuration } from "./alerts.js";
+import { durationOf } from "../../core/config/units.js";
 
 export function registerQueries(program: Command): void {
   program
@@ -15,9 +15,9 @@ export function registerQueries(program: Command): void {
     .option("--limit <n>", "how many", "20")
     .option("--json", "print as JSON")
     .action(async (opts: { since: string; order: string; limit: string; json?: boolean }, command: Command) => {
+      const from = new Date(Date.now() - durationOf(opts.since, "--since") * 1000).toISOString();
       const cluster = clusterFor(command);
       await cluster.status();
-      const from = new Date(Date.now() - parseDuration(opts.since) * 1000).toISOString();
       const r = await cluster.api.get<{ queries: TopQuery[] }>(ROUTES.queries, { from, order: opts.order, limit: Number(opts.limit) });
       if (opts.json) return void console.log(JSON.stringify(r, null, 2));
       const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(2));

@@ -7,9 +7,9 @@ import { clusterFor } from "../context.js";
 import { formatReplication } from "../format.js";
 import { terminalProgress } from "../terminal-progress.js";
 
-/** --replicas N: a whole number; commander turns the thrown error into a usage error (exit 2). */
+/** --replicas N: a whole number of 0 or more; commander turns the thrown error into a usage error (exit 2). */
 export function parseCount(value: string): number {
-  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError("must be a whole number.");
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`must be a whole number of 0 or more, not "${value}".`);
   return Number(value);
 }
 

@@ -15,6 +15,8 @@ import { ApiClient } from "../supervisor/api-client.js";
 import type { SupervisorStatus } from "../supervisor/status.js";
 import { checkPorts, checkResources } from "./preflight.js";
 
+/** util-linux, essential on Debian. */
+const SETSID_BIN = "/usr/bin/setsid";
 const SUPERVISOR_MAIN = fileURLToPath(new URL("../supervisor/main.js", import.meta.url));
 const UP_TIMEOUT_MS = 300_000;
 const DOWN_TIMEOUT_MS = 180_000;
@@ -82,16 +84,21 @@ export class Cluster {
     return this.followStartup(progress);
   }
 
+  /**
+   * Starts the supervisor through a short-lived intermediate (`setsid --fork`, which forks, starts a
+   * new session in the child and exits at once), so the supervisor is re-parented to init straight
+   * away: a long-lived caller (the API, a script using the core) never holds it as a child, and no
+   * defunct supervisor lingers after `down`.
+   */
   private spawnSupervisor(): void {
     const log = openSync(this.paths.log("supervisor"), "a");
-    const child = spawn(process.execPath, [SUPERVISOR_MAIN, this.paths.root], {
-      detached: true,
+    const intermediate = spawn(SETSID_BIN, ["--fork", process.execPath, SUPERVISOR_MAIN, this.paths.root], {
       stdio: ["ignore", log, log],
       cwd: "/",
       env: { ...process.env },
     });
     closeSync(log);
-    child.unref();
+    intermediate.unref();
   }
 
   /** Polls the supervisor and mirrors its start-up steps as progress until ready or failed. */

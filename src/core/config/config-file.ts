@@ -2,6 +2,7 @@ import { DEFAULT_ALERTS, DEFAULT_MONITORING, readAlerts, readMonitoring, type Al
 import { existsSync, readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { TuskError } from "../errors.js";
+import { sizeOf } from "./units.js";
 import { DEFAULT_PORTS, type PortName } from "../endpoints.js";
 import { checkAgainstSpec, checkPostgresSetting, suggestName, type SettingValue } from "./postgres-settings.js";
 import { PGBOUNCER_SETTINGS } from "./pgbouncer-settings.js";
@@ -114,9 +115,11 @@ export function parseConfig(text: string, source: string): TuskConfig {
         else config.replication_mode = value;
         break;
       case "read_only_max_lag": {
-        const bytes = parseByteSize(value);
-        if (bytes === undefined || bytes < 0) problems.push(`read_only_max_lag: must be a size of WAL such as 16MB, 512kB or 1048576 (bytes), not ${JSON.stringify(value)}.`);
-        else config.read_only_max_lag = bytes;
+        try {
+          config.read_only_max_lag = sizeOf(value, "read_only_max_lag");
+        } catch (e) {
+          problems.push((e as Error).message);
+        }
         break;
       }
       case "monitoring":
@@ -137,17 +140,6 @@ export function parseConfig(text: string, source: string): TuskConfig {
     });
   }
   return config;
-}
-
-const BYTE_UNITS: Record<string, number> = { "": 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
-
-/** A whole number of bytes, or a size with kB, MB or GB (powers of 1024, as PostgreSQL reads them). */
-export function parseByteSize(value: unknown): number | undefined {
-  if (typeof value === "number") return Number.isInteger(value) ? value : undefined;
-  if (typeof value !== "string") return undefined;
-  const m = /^\s*(\d+)\s*([kKmMgG]?[bB]?)\s*$/.exec(value);
-  const factor = m ? BYTE_UNITS[m[2]!.toLowerCase()] : undefined;
-  return m && factor !== undefined ? Number(m[1]) * factor : undefined;
 }
 
 function readPorts(value: unknown, config: TuskConfig, problems: string[]): void {

@@ -111,11 +111,11 @@ function checkNumber(spec: SettingSpec, value: SettingValue): Checked {
   let expected = "a number";
   if (typeof value === "boolean") return { ok: false, problem: `must be ${expected}, not ${value}.` };
   if (memBase !== undefined) {
-    const bytes = parseMemory(value, unit);
+    const bytes = parseMemory(value, unit, true);
     inUnits = bytes === undefined ? undefined : bytes / memBase;
     expected = `a size such as 64MB or 1GB (bare numbers are in units of ${unit})`;
   } else if (timeBase !== undefined) {
-    const ms = parseDuration(value, unit);
+    const ms = parseDuration(value, unit, true);
     inUnits = ms === undefined ? undefined : ms / timeBase;
     expected = `a duration such as 200ms, 30s or 5min (bare numbers are in ${unit})`;
   } else {

@@ -19,7 +19,8 @@ export interface ProcessStatus {
   name: string;
   up: boolean;
   pid: number | null;
-  port: number | null;
+  /** Every port the process serves (HAProxy: the read-only and the direct endpoint). */
+  ports: number[];
   version: string | null;
   restarts: number;
   startedAt: string | null;

@@ -39,6 +39,7 @@ import { provision, scramVerifiers, superuserClient } from "../provision/provisi
 import { sqlFile } from "../provision/sql-template.js";
 import { ensureSecret } from "../secrets.js";
 import { needsRestart } from "../config/postgres-settings.js";
+import { MiB, parseMemory } from "../config/units.js";
 import { ensureDir, TUSK_VERSION, writeAtomic, type StatePaths } from "../state-dir.js";
 import { lastLogLines } from "./postgres-log.js";
 import type { BackupHealth, Phase, ProcessStatus, ScheduleStatus, StepRecord, SupervisorStatus } from "./status.js";
@@ -986,7 +987,7 @@ export class Supervisor {
         name,
         up: child?.running ?? false,
         pid: child?.pid ?? null,
-        port: name === "etcd" ? this.config.ports.etcd_client : patroni ? this.node(nodeOfChild(name)).ports.patroni : name === "haproxy" ? this.config.ports.readonly : this.config.ports.pooler,
+        ports: name === "etcd" ? [this.config.ports.etcd_client] : patroni ? [this.node(nodeOfChild(name)).ports.patroni] : name === "haproxy" ? [this.config.ports.readonly, this.config.ports.direct] : [this.config.ports.pooler],
         version: (patroni ? versions.patroni : versions[name]) ?? null,
         restarts: child?.restarts ?? 0,
         startedAt: child?.startedAt?.toISOString() ?? null,
@@ -1019,7 +1020,7 @@ export class Supervisor {
       name: "postgres",
       up: pid !== null && this.lastPatroni?.state === "running",
       pid,
-      port: this.primaryNode.ports.postgres,
+      ports: [this.primaryNode.ports.postgres],
       version,
       restarts: 0,
       startedAt: this.lastPatroni?.postmaster_start_time ? new Date(this.lastPatroni.postmaster_start_time).toISOString() : null,
@@ -1171,15 +1172,9 @@ export function decideRestarts(down: ChildName[], nextRestartAt: ReadonlyMap<Chi
 
 /** Memory a replica on this machine takes: its shared_buffers plus per-process and cache overhead. */
 export function replicaMemoryBytes(postgres: Record<string, string>): number {
-  const sb = parseMemory(postgres.shared_buffers ?? "128MB");
+  // Bare numbers are 8kB blocks, as PostgreSQL reads shared_buffers; the validator has refused anything else.
+  const sb = parseMemory(postgres.shared_buffers ?? "128MB", "8kB", true) ?? 128 * MiB;
   return sb + 256 * 1024 ** 2;
-}
-
-function parseMemory(v: string): number {
-  const m = /^(\d+)\s*(kB|MB|GB|TB)?$/.exec(v.trim());
-  if (!m) return 128 * 1024 ** 2;
-  const unit = { kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 }[m[2] ?? "kB"] ?? 1024;
-  return Number(m[1]) * unit;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
