@@ -103,22 +103,43 @@ const UNITS: Record<Unit, (v: number) => string> = {
 
 /** A placeholder drawn once it is laid out (drawCharts), at its real width so text stays crisp. */
 function chart(lines: ChartLine[], unit: Unit = "num"): string {
-  if (!lines.some((l) => l.points.length > 0)) return `<div class="empty">No data in this range yet.</div>`;
-  return `<div class="chart-box" data-unit="${unit}" data-lines="${esc(JSON.stringify(lines))}"></div>`;
+  // A series with no point in the range (a dropped database, a rate over one sample) is left out.
+  const drawn = lines.filter((l) => l.points.length > 0);
+  if (drawn.length === 0) return `<div class="empty">No data in this range yet.</div>`;
+  return `<div class="chart-box" data-unit="${unit}" data-lines="${esc(JSON.stringify(drawn))}"></div>`;
+}
+
+let measurer: CanvasRenderingContext2D | null | undefined;
+
+/** The rendered width of an axis label, so the y-axis margin fits the longest one. */
+function labelWidth(text: string, box: HTMLElement): number {
+  measurer ??= document.createElement("canvas").getContext("2d");
+  if (!measurer) return text.length * 7;
+  const probe = box.querySelector("svg text.axis") ?? box;
+  const style = getComputedStyle(probe);
+  measurer.font = `${style.fontSize || "10px"} ${style.fontFamily || "sans-serif"}`;
+  return measurer.measureText(text).width;
 }
 
 /** A line chart in SVG: time on x, value on y, a legend, and a tooltip that follows the pointer. */
 function drawChart(box: HTMLElement): void {
-  const lines = JSON.parse(box.dataset.lines ?? "[]") as ChartLine[];
+  const lines = (JSON.parse(box.dataset.lines ?? "[]") as ChartLine[]).filter((l) => l.points.length > 0);
   const unit = UNITS[(box.dataset.unit as Unit) ?? "num"] ?? UNITS.num;
   const all = lines.flatMap((l) => l.points);
-  const W = Math.max(200, Math.round(box.clientWidth)), H = 170, L = 52, R = 10, T = 10, B = 22;
+  if (all.length === 0) {
+    box.innerHTML = `<div class="empty">No data in this range yet.</div>`;
+    return;
+  }
   const t0 = Math.min(...all.map((p) => p.t)), t1 = Math.max(...all.map((p) => p.t));
   const vmax = Math.max(...all.map((p) => p.v), 0), vmin = Math.min(...all.map((p) => p.v), 0);
   const span = vmax - vmin || 1;
+  const ticks = [0, 0.5, 1].map((f) => vmin + f * span);
+  // The left margin fits the widest y label (at the axis font, measured), with room for the gap.
+  const W = Math.max(200, Math.round(box.clientWidth)), H = 170, R = 10, T = 10, B = 22;
+  const L = Math.ceil(Math.max(40, ...ticks.map((v) => labelWidth(unit(v), box) + 12)));
   const x = (t: number) => L + ((t - t0) / (t1 - t0 || 1)) * (W - L - R);
   const y = (v: number) => T + (1 - (v - vmin) / span) * (H - T - B);
-  const grid = [0, 0.5, 1].map((f) => vmin + f * span).map((v) => `<line class="grid-line" x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}"/><text class="axis" x="${L - 6}" y="${y(v) + 3}" text-anchor="end">${esc(unit(v))}</text>`).join("");
+  const grid = ticks.map((v) => `<line class="grid-line" x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}"/><text class="axis" x="${L - 6}" y="${y(v) + 3}" text-anchor="end">${esc(unit(v))}</text>`).join("");
   const time = (t: number) => new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   const xaxis = `<text class="axis" x="${L}" y="${H - 6}">${time(t0)}</text><text class="axis" x="${W - R}" y="${H - 6}" text-anchor="end">${time(t1)}</text>`;
   const base = y(Math.max(vmin, 0));
@@ -156,8 +177,15 @@ function drawChart(box: HTMLElement): void {
 
 let tooltip: HTMLDivElement | undefined;
 
+/** Draws every chart; one that cannot be drawn says so and never takes the others down. */
 function drawCharts(root: HTMLElement): void {
-  for (const box of root.querySelectorAll<HTMLElement>(".chart-box")) drawChart(box);
+  for (const box of root.querySelectorAll<HTMLElement>(".chart-box")) {
+    try {
+      drawChart(box);
+    } catch (e) {
+      box.innerHTML = `<div class="empty">This chart could not be drawn (${esc((e as Error).message)}).</div>`;
+    }
+  }
 }
 
 function toLines(s: Series[], label: (l: Labels) => string, scale = 1): ChartLine[] {
@@ -205,26 +233,37 @@ async function overview(page: HTMLElement): Promise<void> {
 
 let queryOrder = "total";
 let selectedQuery: string | null = null;
+const queryFilter = { database: "", role: "" };
+
+interface QueryRow { queryid: string; dbname: string; username: string; query: string; calls: number; totalMs: number; meanMs: number; stddevMs: number; maxMs: number; rows: number; hitRatio: number | null }
+/** A statement is one queryid in one database for one role: pg_stat_statements' own key. */
+const queryKey = (x: QueryRow) => `${x.queryid}/${x.dbname}/${x.username}`;
 
 async function queries(page: HTMLElement): Promise<void> {
-  const r = await api<{ queries: { queryid: string; query: string; calls: number; totalMs: number; meanMs: number; stddevMs: number; maxMs: number; rows: number; hitRatio: number | null }[] }>(`/v1/queries?${fromTo()}&order=${queryOrder}&limit=50`);
+  const filter = `${queryFilter.database ? `&database=${encodeURIComponent(queryFilter.database)}` : ""}${queryFilter.role ? `&role=${encodeURIComponent(queryFilter.role)}` : ""}`;
+  const r = await api<{ databases: string[]; roles: string[]; queries: QueryRow[] }>(`/v1/queries?${fromTo()}&order=${queryOrder}&limit=50${filter}`);
   const q = r.queries;
-  const rows = q.map((x) => [num(x.calls, 0), num(x.totalMs), num(x.meanMs, 2), num(x.stddevMs, 2), num(x.maxMs, 2), num(x.rows, 0), x.hitRatio === null ? "-" : `${(x.hitRatio * 100).toFixed(1)} %`, `<span class="sql" title="${esc(x.query)}">${esc(x.query.replace(/\s+/g, " "))}</span>`]);
-  selectedQuery ??= q[0]?.queryid ?? null;
-  const chosen = q.find((x) => x.queryid === selectedQuery) ?? q[0];
+  const rows = q.map((x) => [num(x.calls, 0), num(x.totalMs), num(x.meanMs, 2), num(x.stddevMs, 2), num(x.maxMs, 2), num(x.rows, 0), x.hitRatio === null ? "-" : `${(x.hitRatio * 100).toFixed(1)} %`, esc(x.dbname), esc(x.username), `<span class="sql" title="${esc(x.query)}">${esc(x.query.replace(/\s+/g, " "))}</span>`]);
+  const chosen = q.find((x) => queryKey(x) === selectedQuery) ?? q[0];
   let detail = "";
   if (chosen) {
-    const s = await api<{ points: { at: string; calls: number; meanMs: number }[] }>(`/v1/queries/${chosen.queryid}/series?${fromTo()}`);
-    detail = `<div class="grid"><div class="card"><h2>Calls per collection</h2>${chart([{ label: "calls", points: s.points.map((p) => ({ t: Date.parse(p.at), v: p.calls })) }])}</div><div class="card"><h2>Mean time (ms)</h2>${chart([{ label: "mean ms", points: s.points.map((p) => ({ t: Date.parse(p.at), v: p.meanMs })) }], "ms")}</div></div><p class="muted sqltext">${esc(chosen.query)}</p>`;
+    const s = await api<{ points: { at: string; calls: number; meanMs: number }[] }>(`/v1/queries/${chosen.queryid}/series?${fromTo()}&database=${encodeURIComponent(chosen.dbname)}&role=${encodeURIComponent(chosen.username)}`);
+    detail = `<div class="grid"><div class="card"><h2>Calls per collection</h2>${chart([{ label: "calls", points: s.points.map((p) => ({ t: Date.parse(p.at), v: p.calls })) }])}</div><div class="card"><h2>Mean time (ms)</h2>${chart([{ label: "mean ms", points: s.points.map((p) => ({ t: Date.parse(p.at), v: p.meanMs })) }], "ms")}</div></div><p class="muted sqltext">${esc(chosen.query)}</p><p class="muted">In database ${esc(chosen.dbname)}, run by ${esc(chosen.username)}.</p>`;
   }
+  const options = (all: string[], current: string, what: string) => `<option value="">All ${what}</option>${[...new Set([...all, ...(current ? [current] : [])])].map((v) => `<option value="${esc(v)}" ${v === current ? "selected" : ""}>${esc(v)}</option>`).join("")}`;
   page.innerHTML = `<h1>Queries</h1><p class="muted">pg_stat_statements, as collected, over the chosen range. Click a column to sort, a row for its chart.</p>
+    <div class="actions filters"><label>Database <select id="query-database">${options(r.databases, queryFilter.database, "databases")}</select></label><label>Role <select id="query-role">${options(r.roles, queryFilter.role, "roles")}</select></label></div>
     <div class="card wide">${tableHtml(
-      [{ label: "Calls", num: true, key: "calls" }, { label: "Total ms", num: true, key: "total" }, { label: "Mean ms", num: true, key: "mean" }, { label: "Stddev ms", num: true, key: "stddev" }, { label: "Max ms", num: true, key: "max" }, { label: "Rows", num: true }, { label: "Hit", num: true }, { label: "Query" }],
+      [{ label: "Calls", num: true, key: "calls" }, { label: "Total ms", num: true, key: "total" }, { label: "Mean ms", num: true, key: "mean" }, { label: "Stddev ms", num: true, key: "stddev" }, { label: "Max ms", num: true, key: "max" }, { label: "Rows", num: true }, { label: "Hit", num: true }, { label: "Database" }, { label: "Role" }, { label: "Query" }],
       rows,
-      { sorted: queryOrder, rowAttrs: (i) => `class="clickable ${q[i]!.queryid === chosen?.queryid ? "selected" : ""}" data-query="${esc(q[i]!.queryid)}"` },
+      { sorted: queryOrder, rowAttrs: (i) => `class="clickable ${chosen && queryKey(q[i]!) === queryKey(chosen) ? "selected" : ""}" data-query="${esc(queryKey(q[i]!))}"` },
     )}</div>${detail}`;
   for (const th of page.querySelectorAll<HTMLElement>("th[data-sort]")) th.onclick = () => ((queryOrder = th.dataset.sort!), void render());
   for (const tr of page.querySelectorAll<HTMLElement>("tr[data-query]")) tr.onclick = () => ((selectedQuery = tr.dataset.query!), void render());
+  for (const [id, key] of [["#query-database", "database"], ["#query-role", "role"]] as const) {
+    const select = page.querySelector<HTMLSelectElement>(id)!;
+    select.onchange = () => ((queryFilter[key] = select.value), (selectedQuery = null), void render());
+  }
 }
 
 async function tables(page: HTMLElement): Promise<void> {

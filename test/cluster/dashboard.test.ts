@@ -26,18 +26,20 @@ before(async () => {
   await owner.query("CREATE TABLE orders (id serial PRIMARY KEY, customer int NOT NULL, total numeric NOT NULL)");
   await owner.query("CREATE INDEX orders_customer ON orders (customer)");
   await owner.query("CREATE INDEX orders_total ON orders (total)");
-  await owner.end();
-  // A few seconds of traffic through the pooler, so charts have points.
+  // A few seconds of traffic through the pooler, so charts have points; the owner role runs one of
+  // the same statements, so the Queries page has one statement under two roles.
   const app = cluster.pool("pooled", "app", 4);
   const until = Date.now() + 6000;
   while (Date.now() < until) {
     await Promise.all([
       app.query("INSERT INTO orders (customer, total) SELECT (random() * 100)::int, random() * 1000 FROM generate_series(1, 50)"),
       app.query("SELECT count(*) FROM orders WHERE customer = $1", [Math.floor(Math.random() * 100)]),
+      owner.query("SELECT count(*) FROM orders WHERE customer = $1", [Math.floor(Math.random() * 100)]),
     ]);
     await sleep(50);
   }
   await app.end();
+  await owner.end();
   const d = await cluster.cli("dashboard", "--json");
   assert.equal(d.code, 0, d.stderr);
   const { url: base, token } = JSON.parse(d.stdout) as { url: string; token: string };
@@ -63,6 +65,9 @@ async function show(name: string): Promise<void> {
   });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
+
+/** Axis labels that start left of their chart, i.e. are cut off. */
+const clippedLabels = () => page.$$eval("svg.chart text.axis", (texts) => texts.filter((t) => (t as SVGTextElement).getBBox().x < 0).map((t) => t.textContent));
 
 const chartPoints = () => page.$$eval("svg.chart polyline", (lines) => lines.map((l) => (l.getAttribute("points") ?? "").trim().split(/\s+/).filter(Boolean).length));
 
@@ -91,6 +96,62 @@ test("overview: health, alerts, backups, and charts with points", async () => {
   const points = await chartPoints();
   assert.ok(points.filter((n) => n > 1).length >= 2, `charts with points: ${points.join(", ")}`);
   assert.match(text!, /patroni-pg2/, "every process, replicas included");
+});
+
+test("overview: a series with no point or one point draws as no data and never takes the other charts down", async () => {
+  // The API answers as it does for a database the collector saw once and that was dropped since:
+  // its rate series has no point; a chart whose every series is empty says so.
+  await page.route("**/v1/metrics/series?name=pg_xact_commit_total*", async (route) => {
+    const response = await route.fetch();
+    const json = (await response.json()) as { series: { labels: Record<string, string>; points: { at: string; value: number }[] }[] };
+    json.series.unshift({ labels: { database: "dropped" }, points: [] }, { labels: { database: "seen_once" }, points: [{ at: new Date().toISOString(), value: 3 }] });
+    await route.fulfill({ response, json });
+  });
+  await page.route("**/v1/metrics/series?name=pg_cache_hit_ratio*", async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, json: { series: [{ labels: { kind: "heap" }, points: [] }] } });
+  });
+  try {
+    const before = problems.length;
+    await show("alerts"); // leave the overview, so that showing it renders anew through the routes above
+    await show("overview");
+    const cards = await page.$$eval(".card", (cs) => cs.map((c) => ({ title: c.querySelector("h2")?.textContent ?? "", chart: !!c.querySelector("svg.chart"), text: c.textContent ?? "" })));
+    const tps = cards.find((c) => c.title === "Transactions per second")!;
+    assert.ok(tps.chart, "the rate chart still draws its other series");
+    assert.match(tps.text, /seen_once/);
+    assert.doesNotMatch(tps.text, /dropped/);
+    assert.match(cards.find((c) => c.title === "Cache hit ratio")!.text, /No data in this range yet/);
+    assert.ok(cards.find((c) => c.title === "Connections by state")!.chart, "the other charts draw");
+    assert.deepEqual(problems.slice(before), []);
+    await page.screenshot({ path: join(ARTIFACTS, "overview-empty-series.png"), fullPage: true });
+  } finally {
+    await page.unrouteAll();
+  }
+});
+
+test("charts: no y-axis label is cut off at a laptop's width", async () => {
+  await show("overview");
+  assert.deepEqual(await clippedLabels(), []);
+  await show("queries");
+  assert.deepEqual(await clippedLabels(), []);
+});
+
+test("queries: one row per statement, database and role, with columns and filters for both", async () => {
+  await show("queries");
+  const headers = await page.$$eval("thead th", (ths) => ths.map((t) => t.textContent));
+  assert.ok(headers.includes("Database") && headers.includes("Role"), headers.join(", "));
+  const rows = () => page.$$eval("tr[data-query]", (trs) => trs.map((tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.textContent ?? "")));
+  const roleCol = headers.indexOf("Role");
+  const dbCol = headers.indexOf("Database");
+  const counts = (await rows()).filter((r) => /SELECT count\(\*\) FROM orders/.test(r.at(-1)!));
+  assert.deepEqual(counts.map((r) => r[roleCol]).sort(), ["app", "app_owner"], "the same statement under two roles, told apart");
+  assert.ok(counts.every((r) => r[dbCol] === "app"));
+  await page.selectOption("#query-role", "app_owner");
+  await page.waitForFunction(() => Array.from(document.querySelectorAll("tr[data-query]")).every((tr) => tr.getAttribute("data-query")!.endsWith("/app_owner")));
+  assert.ok((await rows()).every((r) => r[roleCol] === "app_owner"));
+  assert.match((await page.textContent("#page"))!, /run by app_owner/);
+  await page.selectOption("#query-role", "");
+  await page.waitForFunction(() => Array.from(document.querySelectorAll("tr[data-query]")).some((tr) => tr.getAttribute("data-query")!.endsWith("/app")));
 });
 
 test("queries: the statements table, sortable, with a chart for the chosen one", async () => {

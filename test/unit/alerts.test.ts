@@ -45,13 +45,37 @@ test("'for: 0' fires at once; one alert per series (labels)", () => {
   assert.deepEqual(r.transitions.map((x) => `${x.to}:${x.alert.labels.table}`), ["pending:a", "firing:a", "pending:b", "firing:b"]);
 });
 
-test("rules over counters read the window: requested checkpoints, cache hits", () => {
-  const settings = ruleSettings({ webhooks: [], rules: {} });
+test("checkpoints-requested: only checkpoints that the WAL written explains count; backups, DROP DATABASE and switchovers do not", () => {
   const ck = RULES.find((r) => r.id === "checkpoints-requested")!;
-  const before = snap(0, [{ name: "pg_checkpoints_requested_total", value: 10 }, { name: "pg_checkpoints_timed_total", value: 100 }]);
-  const now = snap(3_600_000, [{ name: "pg_checkpoints_requested_total", value: 13 }, { name: "pg_checkpoints_timed_total", value: 101 }]);
-  assert.equal(ck.evaluate({ now, previous: undefined, windowStart: before }, settings.get(ck.id)!.threshold)[0]!.value, 75);
-  assert.deepEqual(ck.evaluate({ now, previous: undefined, windowStart: undefined }, 10), [], "no window, no verdict");
+  const threshold = ruleSettings({ webhooks: [], rules: {} }).get(ck.id)!.threshold;
+  const GB = 1024 ** 3, MB = 1024 ** 2;
+  const at = (ms: number, requested: number, lsn: number, maxWal = GB) =>
+    snap(ms, [
+      { name: "pg_checkpoints_requested_total", value: requested },
+      { name: "pg_checkpoints_timed_total", value: 100 },
+      { name: "pg_wal_position_bytes", value: lsn },
+      { name: "pg_setting_max_wal_size_bytes", value: maxWal },
+      { name: "pg_setting_checkpoint_completion_target", value: 0.9 },
+    ]);
+  const hour = 3_600_000;
+  const verdict = (before: ReturnType<typeof snap>, now: ReturnType<typeof snap>) => ck.evaluate({ now, previous: undefined, windowStart: before }, threshold);
+  // A DROP DATABASE, a backup (each asks for one) and a manual CHECKPOINT with little WAL: nothing.
+  assert.deepEqual(verdict(at(0, 10, 100 * MB), at(hour, 14, 180 * MB)), []);
+  // A switchover: the new primary's counters start low (read as a reset), its WAL position carries on.
+  assert.deepEqual(verdict(at(0, 50, 100 * MB), at(hour, 3, 140 * MB)), []);
+  // A restore went back in WAL: no verdict.
+  assert.deepEqual(verdict(at(0, 10, 900 * MB), at(hour, 20, 100 * MB)), []);
+  // Requested checkpoints and 5 GB of WAL with max_wal_size 1 GB: about 9 forced (every 539 MB), capped by the 6 requested.
+  const fired = verdict(at(0, 10, 0), at(hour, 16, 5 * GB));
+  assert.equal(fired.length, 1);
+  assert.equal(fired[0]!.value, 6);
+  assert.match(fired[0]!.summary, /5120 MB of WAL in 60 min forced about 6 checkpoints \(max_wal_size 1024 MB\); 6 were requested/);
+  // Much WAL but few requests (timed checkpoints kept up): nothing.
+  assert.deepEqual(verdict(at(0, 10, 0), at(hour, 12, 5 * GB)), []);
+  assert.deepEqual(ck.evaluate({ now: at(hour, 16, 5 * GB), previous: undefined, windowStart: undefined }, threshold), [], "no window, no verdict");
+});
+
+test("rules over counters read the window; a reset counts from zero", () => {
   assert.equal(counterDelta(snap(0, [{ name: "x_total", value: 5 }]), snap(0, [{ name: "x_total", value: 9 }]), "x_total"), 5, "a reset counts from zero");
 });
 

@@ -47,6 +47,12 @@ export interface TopQuery {
   hitRatio: number | null;
 }
 
+/** Narrows statements to one database and/or one role. */
+export interface StatementFilter {
+  database?: string;
+  role?: string;
+}
+
 export type TopQueryOrder = "total" | "mean" | "stddev" | "calls" | "max";
 
 export interface SeriesPoint {
@@ -240,16 +246,22 @@ export class MetricsStore {
   }
 
   /** The statements that took the most time (or were slowest, most variable, most called) in [from, to). */
-  async topQueries(from: Date, to: Date, order: TopQueryOrder, limit: number): Promise<TopQuery[]> {
+  async topQueries(from: Date, to: Date, order: TopQueryOrder, limit: number, only: StatementFilter = {}): Promise<TopQuery[]> {
     const orderBy = { total: '"totalMs"', mean: '"meanMs"', stddev: '"stddevMs"', calls: "calls", max: '"maxMs"' }[order];
-    return (await this.db.query<TopQuery>(sql("top-queries.sql").replaceAll("$ORDER", () => orderBy), [from, to, limit])).rows;
+    return (await this.db.query<TopQuery>(sql("top-queries.sql").replaceAll("$ORDER", () => orderBy), [from, to, limit, only.database ?? null, only.role ?? null])).rows;
   }
 
-  /** Calls and mean time of one statement per collection, for its chart. */
-  async querySeries(queryid: string, from: Date, to: Date): Promise<{ at: string; calls: number; meanMs: number }[]> {
+  /** The databases and roles that ran statements in a range: the choices of the Queries filters. */
+  async statementSources(from: Date, to: Date): Promise<{ databases: string[]; roles: string[] }> {
+    const rows = (await this.db.query<{ databases: string[] | null; roles: string[] | null }>(sql("statement-sources.sql"), [from, to])).rows;
+    return { databases: rows[0]?.databases ?? [], roles: rows[0]?.roles ?? [] };
+  }
+
+  /** Calls and mean time of one statement per collection, for its chart (in one database and role when given). */
+  async querySeries(queryid: string, from: Date, to: Date, only: StatementFilter = {}): Promise<{ at: string; calls: number; meanMs: number }[]> {
     const rows = (await this.db.query<{ at: Date; calls: string; mean_ms: number }>(
-      "SELECT at, sum(calls) AS calls, sum(total_ms) / greatest(sum(calls), 1) AS mean_ms FROM metrics.statements WHERE queryid = $1::bigint AND at >= $2 AND at < $3 GROUP BY at ORDER BY at",
-      [queryid, from, to],
+      "SELECT at, sum(calls) AS calls, sum(total_ms) / greatest(sum(calls), 1) AS mean_ms FROM metrics.statements WHERE queryid = $1::bigint AND at >= $2 AND at < $3 AND ($4::text IS NULL OR dbname = $4) AND ($5::text IS NULL OR username = $5) GROUP BY at ORDER BY at",
+      [queryid, from, to, only.database ?? null, only.role ?? null],
     )).rows;
     return rows.map((r) => ({ at: r.at.toISOString(), calls: Number(r.calls), meanMs: r.mean_ms }));
   }

@@ -19,6 +19,11 @@ export const timeRange = {
   to: { type: "string", format: "date-time", description: "end of the range (ISO 8601); default now" },
 } as const;
 
+const statementFilter = {
+  database: { type: "string", minLength: 1, description: "only statements run in this database" },
+  role: { type: "string", minLength: 1, description: "only statements run by this role" },
+} as const;
+
 export const alertView = obj({
   id: nullable(int), rule: str, title: str, severity: str, labels, state: { type: "string", enum: ["pending", "firing", "resolved"] },
   value: nullable(num), summary: str, startedAt: str, firedAt: nullable(str), resolvedAt: nullable(str), silenced: bool,
@@ -54,17 +59,17 @@ export const SCHEMAS = {
     tags: ["metrics"], summary: "Top statements over a time range (pg_stat_statements deltas)",
     querystring: {
       type: "object", additionalProperties: false,
-      properties: { ...timeRange, order: { type: "string", enum: ["total", "mean", "stddev", "calls", "max"], default: "total" }, limit: { type: "integer", minimum: 1, maximum: 500, default: 50 } },
+      properties: { ...timeRange, ...statementFilter, order: { type: "string", enum: ["total", "mean", "stddev", "calls", "max"], default: "total" }, limit: { type: "integer", minimum: 1, maximum: 500, default: 50 } },
     },
     response: {
-      200: obj({ from: str, to: str, queries: { type: "array", items: obj({ queryid: str, dbname: str, username: str, query: str, calls: num, totalMs: num, meanMs: num, maxMs: num, stddevMs: num, rows: num, hitRatio: nullable(num) }) } }),
+      200: obj({ from: str, to: str, databases: { type: "array", items: str }, roles: { type: "array", items: str }, queries: { type: "array", items: obj({ queryid: str, dbname: str, username: str, query: str, calls: num, totalMs: num, meanMs: num, maxMs: num, stddevMs: num, rows: num, hitRatio: nullable(num) }) } }),
       ...errors,
     },
   },
   querySeries: {
     tags: ["metrics"], summary: "One statement's calls and mean time per collection",
     params: { type: "object", required: ["queryid"], properties: { queryid: { type: "string", pattern: "^-?[0-9]+$" } } },
-    querystring: { type: "object", additionalProperties: false, properties: timeRange },
+    querystring: { type: "object", additionalProperties: false, properties: { ...timeRange, ...statementFilter } },
     response: { 200: obj({ queryid: str, points: { type: "array", items: obj({ at: str, calls: num, meanMs: num }) } }), ...errors },
   },
   tables: {

@@ -11,7 +11,7 @@ import { S3_REPO } from "../generate/pgbackrest-config.js";
 import { API_PREFIX, ROUTES } from "../endpoints.js";
 import { ExitCode, exitCodeName, TuskError, type ExitCodeName } from "../errors.js";
 import { prometheusText } from "../metrics/prometheus.js";
-import type { TopQueryOrder } from "../metrics/store.js";
+import type { StatementFilter, TopQueryOrder } from "../metrics/store.js";
 import { indexRows, tableRows } from "../metrics/views.js";
 import { TUSK_VERSION } from "../state-dir.js";
 import { SCHEMAS } from "./api-schemas.js";
@@ -116,13 +116,15 @@ export async function buildApi(supervisor: Supervisor, tokens: TokenVerifier, on
     const series = await monitoring.store.series(req.query.name, from, to, { rate: req.query.rate, match: parseMatch(req.query.match), rawDays: rawDays() });
     return { name: req.query.name, from: from.toISOString(), to: to.toISOString(), series };
   });
-  app.get<{ Querystring: Range & { order: TopQueryOrder; limit: number } }>(ROUTES.queries, { schema: SCHEMAS.queries }, async (req) => {
+  app.get<{ Querystring: Range & StatementFilter & { order: TopQueryOrder; limit: number } }>(ROUTES.queries, { schema: SCHEMAS.queries }, async (req) => {
     const { from, to } = range(req.query);
-    return { from: from.toISOString(), to: to.toISOString(), queries: await monitoring.store.topQueries(from, to, req.query.order, req.query.limit) };
+    const only = { database: req.query.database, role: req.query.role };
+    const [queries, sources] = await Promise.all([monitoring.store.topQueries(from, to, req.query.order, req.query.limit, only), monitoring.store.statementSources(from, to)]);
+    return { from: from.toISOString(), to: to.toISOString(), ...sources, queries };
   });
-  app.get<{ Params: { queryid: string }; Querystring: Range }>(ROUTES.querySeries, { schema: SCHEMAS.querySeries }, async (req) => {
+  app.get<{ Params: { queryid: string }; Querystring: Range & StatementFilter }>(ROUTES.querySeries, { schema: SCHEMAS.querySeries }, async (req) => {
     const { from, to } = range(req.query);
-    return { queryid: req.params.queryid, points: await monitoring.store.querySeries(req.params.queryid, from, to) };
+    return { queryid: req.params.queryid, points: await monitoring.store.querySeries(req.params.queryid, from, to, { database: req.query.database, role: req.query.role }) };
   });
   app.get(ROUTES.tables, { schema: SCHEMAS.tables }, async () => {
     const latest = monitoring.latestSamples();
