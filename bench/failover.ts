@@ -150,7 +150,7 @@ async function main(): Promise<void> {
     }
   }
   const timing = PATRONI_TIMING.map((t) => `${t.name} ${t.value}`).join(", ");
-  console.log(`\n${machineLine()}\n${versions || `PgBouncer ${PGBOUNCER.installedVersion()}`}`);
+  console.log(`\nMachine: ${machineLine()}\n${versions || `PgBouncer ${PGBOUNCER.installedVersion()}`}`);
   console.log(`tusk: ${timing}, synchronous_mode on; baseline: ${Object.entries(PATRONI_DEFAULTS).map(([k, v]) => `${k} ${v}`).join(", ")}`);
   printTable("Client-observed write outage (longest gap between acknowledged commits; writer every 10 ms, 5 s query timeout)", ["settings", "fault", "trials", "outage median (s)", "outage worst (s)", "client errors", "acknowledged rows lost"], rows);
 }

@@ -19,7 +19,7 @@ import type { SupervisorStatus } from "../src/core/supervisor/status.js";
 import { TestCluster } from "../test/helpers/test-cluster.js";
 import { machineLine, median, printTable } from "./lib/report.js";
 
-const { values: opts } = parseArgs({ options: { rounds: { type: "string", default: "3" }, seconds: { type: "string", default: "60" }, scale: { type: "string", default: "20" } } });
+const { values: opts } = parseArgs({ options: { rounds: { type: "string", default: "3" }, seconds: { type: "string", default: "60" }, scale: { type: "string", default: "20" }, "history-seconds": { type: "string", default: "120" } } });
 const ROUNDS = Number(opts.rounds);
 const SECONDS = Number(opts.seconds);
 const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
@@ -75,10 +75,11 @@ async function main(): Promise<void> {
       }
     }
 
-    log("collector at 1 s for 120 s to measure the history's size");
+    const historySeconds = Number(opts["history-seconds"]);
+    log(`collector at 1 s for ${historySeconds} s to measure the history's size`);
     await setMonitoring(cluster, { enabled: true, interval_seconds: 1 });
     const app = new pg.Pool({ connectionString: cluster.url("pooled"), max: 2 });
-    const until = Date.now() + 120_000;
+    const until = Date.now() + historySeconds * 1000;
     while (Date.now() < until) {
       await app.query("SELECT count(*) FROM pgbench_accounts WHERE aid = $1", [Math.floor(Math.random() * 1000)]);
       await sleep(100);
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
 
     const mOff = median(off);
     const mOn = median(on);
-    console.log(`\n${machineLine()}\nPostgreSQL ${s.processes.find((p) => p.name === "postgres")?.version}; pgbench -M prepared -c 8 -j 2 -T ${SECONDS}, scale ${opts.scale}, direct to PostgreSQL; ${ROUNDS} alternating rounds.`);
+    console.log(`\nMachine: ${machineLine()}\nPostgreSQL ${s.processes.find((p) => p.name === "postgres")?.version}; pgbench -M prepared -c 8 -j 2 -T ${SECONDS}, scale ${opts.scale}, direct to PostgreSQL; ${ROUNDS} alternating rounds.`);
     printTable("pgbench throughput with the collector off and on (default interval 15 s)", ["collector", "rounds (tps)", "median tps", "difference"], [
       ["off", off.map((t) => t.toFixed(0)).join(", "), mOff.toFixed(0), "baseline"],
       ["on, every 15 s", on.map((t) => t.toFixed(0)).join(", "), mOn.toFixed(0), `${(((mOn - mOff) / mOff) * 100).toFixed(2)} %`],

@@ -5,7 +5,7 @@
  * with its own tuning (no user settings), and — as the ceiling — a raw in-memory HNSW library
  * (hnswlib) on one thread. Prints one table from one run.
  *
- *   bash bench/run.sh vector [--rows N] [--dims N] [--queries N] [--clients N]
+ *   bash bench/run.sh vector [--rows N] [--dims N] [--queries N] [--clients N] [--targets stock,byhand,tusk,hnswlib] [--pgbench-seconds S]
  */
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -33,6 +33,7 @@ const { values: opts } = parseArgs({
     clusters: { type: "string", default: "100" },
     spread: { type: "string", default: "0.5" },
     targets: { type: "string", default: "stock,byhand,tusk,hnswlib" },
+    "pgbench-seconds": { type: "string", default: "15" },
   },
 });
 const ROWS = Number(opts.rows);
@@ -88,7 +89,7 @@ async function queryRun(url: string, queries: string[], clients: number): Promis
   return { qps: queries.length / (elapsed / 1000), results };
 }
 
-const PGBENCH_SECONDS = 15;
+const PGBENCH_SECONDS = Number(opts["pgbench-seconds"]);
 
 /**
  * Server capacity without Node in the way: pgbench (C, prepared statements) with 4 clients picks a
@@ -118,27 +119,30 @@ async function main(): Promise<void> {
   const truth = Array.from({ length: RECALL_QUERIES }, (_, i) => exactTopK(data, ROWS, DIMS, row(queryData, i, DIMS), 10));
   const recall = (results: number[][]) => truth.reduce((s, t, i) => s + recallAt(results[i]!, t), 0) / truth.length;
 
+  // tusk gets a whole set of free ports; the baselines take ports of a second set that excludes it
+  // (a port next to one of tusk's may be one of tusk's).
   const ports = await freePorts();
-  const stock = await StockPostgres.start(ports.etcd_peer);
+  const spare = await freePorts(Object.values(ports));
+  const stock = TARGETS.has("stock") ? await StockPostgres.start(spare.postgres) : undefined;
   // The best configuration found by hand on this kind of machine (STACK-NOTES): a fair baseline for
   // tusk's automatic tuning. Its table also gets ALTER TABLE … SET (parallel_workers = 1) below.
-  const byHand = await StockPostgres.start(ports.etcd_peer + 2, ["shared_buffers=6GB", "effective_cache_size=18GB", "random_page_cost=1.1", "maintenance_work_mem=2GB"]);
+  const byHand = TARGETS.has("byhand") ? await StockPostgres.start(spare.pooler, ["shared_buffers=6GB", "effective_cache_size=18GB", "random_page_cost=1.1", "maintenance_work_mem=2GB"]) : undefined;
   const stateDir = mkdtempSync(join(tmpdir(), "tusk-bench-vector-"));
   chmodSync(stateDir, 0o755);
   const { stringify } = await import("yaml");
-  writeFileSync(join(stateDir, "tusk.yaml"), stringify({ ports: { ...ports, etcd_peer: ports.etcd_peer + 1 } }));
+  writeFileSync(join(stateDir, "tusk.yaml"), stringify({ ports }));
   try {
     log("starting tusk with its own tuning (no overrides)");
     const up = await runCli(["--state-dir", stateDir, "up", "--json"]);
     if (up.code !== 0) throw new Error(`tusk up failed: ${up.stderr}`);
     const urls = JSON.parse(up.stdout) as ConnectionStrings;
     const targets = [
-      { key: "stock", name: "PostgreSQL, stock configuration", ddl: stock.url, query: stock.url },
-      { key: "byhand", name: "PostgreSQL, tuned by hand (STACK-NOTES)", ddl: byHand.url, query: byHand.url },
-      { key: "tusk", name: "tusk (direct)", ddl: urls.migrations, query: urls.direct },
-    ].filter((t) => TARGETS.has(t.key));
+      ...(stock ? [{ key: "stock", name: "PostgreSQL, stock configuration", ddl: stock.url, query: stock.url }] : []),
+      ...(byHand ? [{ key: "byhand", name: "PostgreSQL, tuned by hand (STACK-NOTES)", ddl: byHand.url, query: byHand.url }] : []),
+      ...(TARGETS.has("tusk") ? [{ key: "tusk", name: "tusk (direct)", ddl: urls.migrations, query: urls.direct }] : []),
+    ];
     const versions = await withClient(urls.direct, async (c) => (await c.query(`SELECT current_setting('server_version') AS pg, (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS vector, current_setting('shared_buffers') AS sb, current_setting('maintenance_work_mem') AS mwm, current_setting('max_parallel_maintenance_workers') AS pmw, current_setting('min_parallel_table_scan_size') AS mpts, current_setting('random_page_cost') AS rpc, current_setting('effective_cache_size') AS ecs`)).rows[0]);
-    for (const pgUrl of [stock.url, byHand.url]) await withClient(pgUrl, (c) => c.query("CREATE EXTENSION IF NOT EXISTS vector"));
+    for (const pgUrl of [stock?.url, byHand?.url].filter((u) => u !== undefined)) await withClient(pgUrl, (c) => c.query("CREATE EXTENSION IF NOT EXISTS vector"));
     for (const t of targets) {
       await withClient(t.ddl, async (c) => {
         await c.query(`CREATE TABLE items (id int PRIMARY KEY, embedding vector(${DIMS}) NOT NULL)`);
@@ -210,12 +214,12 @@ async function main(): Promise<void> {
     }
 
     console.log(`\nMachine: ${machineLine()}`);
-    console.log(`PostgreSQL ${versions.pg}, pgvector ${versions.vector}, hnswlib-node 3.0.0. Data: ${ROWS} × ${DIMS} (Gaussian mixture, ${opts.clusters} clusters), ${QUERIES} queries, recall@10 over ${RECALL_QUERIES} against brute force.`);
+    console.log(`PostgreSQL ${versions.pg}, pgvector ${versions.vector}${TARGETS.has("hnswlib") ? ", hnswlib-node 3.0.0" : ""}. Data: ${ROWS} × ${DIMS} (Gaussian mixture, ${opts.clusters} clusters), ${QUERIES} queries, recall@10 over ${RECALL_QUERIES} against brute force.`);
     console.log(`tusk chose: shared_buffers ${versions.sb}, effective_cache_size ${versions.ecs}, maintenance_work_mem ${versions.mwm}, max_parallel_maintenance_workers ${versions.pmw}, min_parallel_table_scan_size ${versions.mpts}, random_page_cost ${versions.rpc}.`);
     printTable(`HNSW (m 16, ef_construction 64, cosine); queries at ef_search ${EF_SEARCH}, ${CLIENTS} clients (hnswlib: 1 thread)`, ["target", "CREATE INDEX s", "queries/s pgbench", "queries/s node-postgres", "recall@10"], rows);
   } finally {
-    await stock.stop();
-    await byHand.stop();
+    await stock?.stop();
+    await byHand?.stop();
     await runCli(["--state-dir", stateDir, "destroy", "--yes"]);
     rmSync(stateDir, { recursive: true, force: true });
   }

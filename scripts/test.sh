@@ -6,5 +6,7 @@
 # and the runner's closing summary (# tests, # pass, # fail).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Every test runs in a zone with daylight saving, so that times shown and typed are tested across it.
+export TZ=Europe/Berlin
 ./tusk install --test-tools
 exec node --test --test-concurrency=2 --test-timeout=600000 --test-reporter=./scripts/test-reporter.mjs --test-reporter-destination=stdout dist/test/unit/ dist/test/cluster/

@@ -1,5 +1,9 @@
 import type { SupervisorStatus } from "../core/supervisor/status.js";
 import type { ConnectionStrings } from "../core/cluster/connection-strings.js";
+import { formatWallClock } from "../core/time/wall-clock.js";
+
+/** A moment in the machine's time zone, with its offset ("2026-10-25 02:30:00 +02:00"); "-" for none. */
+export const when = (moment: string | null | undefined): string => (moment ? formatWallClock(moment) : "-");
 
 /** Plain-text tables for the CLI. */
 export function table(rows: string[][], header: string[]): string {
@@ -60,7 +64,7 @@ function formatMonitoring(s: SupervisorStatus): string[] {
   if (!m) return [];
   const collector = !m.enabled
     ? "Metrics: collector off (monitoring.enabled: false)."
-    : `Metrics: every ${m.intervalSeconds} s; ${m.collections} collections, last ${m.lastAt ?? "-"}${m.lastDurationMs === null ? "" : ` (${m.lastDurationMs} ms)`}${m.lastError ? `; LAST FAILED: ${m.lastError}` : ""}`;
+    : `Metrics: every ${m.intervalSeconds} s; ${m.collections} collections, last ${when(m.lastAt)}${m.lastDurationMs === null ? "" : ` (${m.lastDurationMs} ms)`}${m.lastError ? `; LAST FAILED: ${m.lastError}` : ""}`;
   const open = m.alerts.filter((a) => a.state === "firing");
   const pending = m.alerts.length - open.length;
   const lines = [collector, open.length ? `Alerts: ${open.length} firing${pending ? `, ${pending} pending` : ""} (\`tusk alerts\`):` : `Alerts: none firing${pending ? ` (${pending} pending)` : ""}.`];
@@ -95,16 +99,16 @@ function formatBackupHealth(s: SupervisorStatus): string[] {
   const archiving = !a
     ? "unknown"
     : a.failedCount > 0 && (!a.lastArchivedAt || (a.lastFailedAt ?? "") > a.lastArchivedAt)
-      ? `FAILING since ${a.lastFailedAt} (${a.failedCount} failures; last good ${a.lastArchivedWal ?? "-"})`
-      : `ok, last ${a.lastArchivedWal ?? "-"} at ${a.lastArchivedAt ?? "-"}`;
-  const last = b.repositoryProblem ? `unknown: pgBackRest reports the repository as "${b.repositoryProblem}"` : b.lastBackup ? `${b.lastBackup.label} (${b.lastBackup.type}, ended ${b.lastBackup.endedAt})` : "none";
+      ? `FAILING since ${when(a.lastFailedAt)} (${a.failedCount} failures; last good ${a.lastArchivedWal ?? "-"})`
+      : `ok, last ${a.lastArchivedWal ?? "-"} at ${when(a.lastArchivedAt)}`;
+  const last = b.repositoryProblem ? `unknown: pgBackRest reports the repository as "${b.repositoryProblem}"` : b.lastBackup ? `${b.lastBackup.label} (${b.lastBackup.type}, ended ${when(b.lastBackup.endedAt)})` : "none";
   const d = b.lastDrill;
-  const drill = !d ? "never run (`tusk drill restore`)" : d.ok ? `passed ${d.startedAt}, restore took ${d.restoreSeconds?.toFixed(1)} s` : `FAILED ${d.startedAt}: ${d.checks.filter((c) => !c.ok).map((c) => c.name).join(", ")} (\`tusk drill history\`)`;
+  const drill = !d ? "never run (`tusk drill restore`)" : d.ok ? `passed ${when(d.startedAt)}, restore took ${d.restoreSeconds?.toFixed(1)} s` : `FAILED ${when(d.startedAt)}: ${d.checks.filter((c) => !c.ok).map((c) => c.name).join(", ")} (\`tusk drill history\`)`;
   return [
     `WAL archiving: ${archiving}`,
-    `Backups: ${b.backupCount}; last ${last}; restorable from ${b.window.from ?? "-"} to ${b.window.to ?? "-"}`,
+    `Backups: ${b.backupCount}; last ${last}; restorable from ${when(b.window.from)} to ${when(b.window.to)}`,
     `Restore drill: ${drill}`,
-    `Schedule: ${b.schedule.running ? `running ${b.schedule.running}; ` : ""}next backup ${b.schedule.nextBackupAt ?? "-"}${b.schedule.nextBackupType ? ` (${b.schedule.nextBackupType})` : ""}, next drill ${b.schedule.nextDrillAt ?? "-"}${b.schedule.lastError ? `; LAST JOB FAILED: ${b.schedule.lastError}` : ""}`,
+    `Schedule: ${b.schedule.running ? `running ${b.schedule.running}; ` : ""}next backup ${when(b.schedule.nextBackupAt)}${b.schedule.nextBackupType ? ` (${b.schedule.nextBackupType})` : ""}, next drill ${when(b.schedule.nextDrillAt)}${b.schedule.lastError ? `; LAST JOB FAILED: ${b.schedule.lastError}` : ""}`,
   ];
 }
 

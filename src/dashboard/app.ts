@@ -1,8 +1,11 @@
 /// <reference lib="dom" />
+import { formatWallClock, readWallClock, rfc3339Local } from "../core/time/wall-clock.js";
 /**
  * tusk's web dashboard: a small single-page app over the HTTP API (the same routes the CLI uses),
  * served by the supervisor. The API token comes from the link `tusk dashboard` prints (#token=…)
- * or the sign-in dialog, and stays in this tab's sessionStorage. Charts are inline SVG.
+ * or the sign-in dialog, and stays in this tab's sessionStorage. Charts are inline SVG. Moments are
+ * shown in the browser's time zone with their offset, and typed ones are read in it (wall-clock.ts,
+ * the same module the CLI uses, served as it is).
  */
 
 type Labels = Record<string, string>;
@@ -199,6 +202,23 @@ function tableHtml(header: { label: string; num?: boolean; key?: string }[], row
   return `<div class="table-wrap"><table><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
+/** The browser's zone and its offset now, for form labels. */
+const zoneLabel = () => `${Intl.DateTimeFormat().resolvedOptions().timeZone} ${formatWallClock(Date.now()).slice(-6)}`;
+
+/**
+ * A form's datetime-local value as the API takes it (RFC 3339 with the offset), undefined when empty
+ * (the latest state), or null after showing why a time that happened twice or never is refused.
+ */
+function momentOf(local: string, field: string): string | undefined | null {
+  if (!local) return undefined;
+  const reading = readWallClock(local, field);
+  if (!reading.ok) {
+    showError(new Error(reading.problem));
+    return null;
+  }
+  return rfc3339Local(reading.at);
+}
+
 // ---------- pages ----------
 
 async function overview(page: HTMLElement): Promise<void> {
@@ -292,7 +312,7 @@ async function replication(page: HTMLElement): Promise<void> {
       r.nodes.map((n) => [esc(n.name), esc(n.role), n.state === "running" || n.state === "streaming" ? pill(n.state, "ok") : pill(n.state, "bad"), esc(n.timeline ?? "-"), esc(n.postgresPort), bytes(n.lagBytes), n.lagSeconds === null ? "-" : `${n.lagSeconds.toFixed(1)} s`, esc(n.syncState ?? "-"), n.servesReads === null ? "-" : n.servesReads ? "yes" : "no"]),
     )}</div>
     ${r.nodes.length > 1 ? `<div class="card wide" style="margin-top:16px"><h2>Lag (seconds)</h2>${chart(toLines(lag, (l) => l.node ?? ""), "s")}</div>` : `<p class="muted">One node: add replicas with <code>tusk scale --replicas N</code>.</p>`}
-    <div class="card wide" style="margin-top:16px"><h2>Switchovers and failovers</h2>${tableHtml([{ label: "When" }, { label: "Kind" }, { label: "From" }, { label: "To" }, { label: "Timeline", num: true }, { label: "Outage", num: true }], history.history.map((h) => [esc(h.at), esc(h.kind), esc(h.from), esc(h.to), esc(h.timeline ?? "-"), h.outageMs === null ? "-" : `${(h.outageMs / 1000).toFixed(1)} s`]))}</div>`;
+    <div class="card wide" style="margin-top:16px"><h2>Switchovers and failovers</h2>${tableHtml([{ label: "When" }, { label: "Kind" }, { label: "From" }, { label: "To" }, { label: "Timeline", num: true }, { label: "Outage", num: true }], history.history.map((h) => [esc(formatWallClock(h.at)), esc(h.kind), esc(h.from), esc(h.to), esc(h.timeline ?? "-"), h.outageMs === null ? "-" : `${(h.outageMs / 1000).toFixed(1)} s`]))}</div>`;
 }
 
 async function backups(page: HTMLElement): Promise<void> {
@@ -302,21 +322,21 @@ async function backups(page: HTMLElement): Promise<void> {
   ]);
   page.innerHTML = `<h1>Backups</h1>
     <div class="actions"><button id="do-backup">Take a backup now</button><button class="secondary" id="do-drill">Run a restore drill</button></div>
-    <div class="grid"><div class="card"><h2>Restorable window</h2><p>${esc(b.window.from ?? "-")}<br>to ${esc(b.window.to ?? "-")}</p>
+    <div class="grid"><div class="card"><h2>Restorable window</h2><p>${esc(b.window.from ? formatWallClock(b.window.from) : "-")}<br>to ${esc(b.window.to ? formatWallClock(b.window.to) : "-")}</p>
       <form id="clone-form" class="clone"><h2>Clone to a point in time</h2>
         <p class="muted">A new, separate cluster with its own ports, restored from these backups; this one keeps running. (Restoring this cluster in place is done with <code>tusk restore --yes</code>.)</p>
         <label>Name <input id="clone-name" required pattern="[a-z][a-z0-9_]*" placeholder="reporting_copy"></label>
-        <label>Moment (your local time; empty: the latest) <input id="clone-time" type="datetime-local" step="1"></label>
+        <label>Moment (your time zone, ${esc(zoneLabel())}; empty: the latest) <input id="clone-time" type="datetime-local" step="1"></label>
         <button>Create clone</button><p id="clone-result" class="muted"></p>
       </form>
       <form id="restore-form" class="clone"><h2>Restore this cluster in place</h2>
         <p class="muted">Replaces all of this cluster's data with the state at that moment, behind the same connection strings. The cluster stops while it restores; the data it replaces is kept until the restored cluster serves the application.</p>
-        <label>Moment (your local time; empty: the latest) <input id="restore-time" type="datetime-local" step="1"></label>
+        <label>Moment (your time zone, ${esc(zoneLabel())}; empty: the latest) <input id="restore-time" type="datetime-local" step="1"></label>
         <button class="secondary">Restore in place…</button><p id="restore-result" class="muted"></p>
       </form></div>
     <div class="card"><h2>Size over time</h2>${chart([{ label: "in repository", points: b.backups.map((x) => ({ t: Date.parse(x.endedAt), v: x.repositoryBytes })) }], "bytes")}</div></div>
-    <div class="card wide">${tableHtml([{ label: "Backup" }, { label: "Repo" }, { label: "Type" }, { label: "Ended" }, { label: "Took", num: true }, { label: "Data", num: true }, { label: "Stored", num: true }], [...b.backups].reverse().map((x) => [esc(x.label), x.repo === 1 ? "local" : "S3", esc(x.type), esc(x.endedAt), `${x.durationSeconds} s`, bytes(x.originalBytes), bytes(x.repositoryBytes)]))}</div>
-    <div class="card wide" style="margin-top:16px"><h2>Restore drills</h2>${tableHtml([{ label: "When" }, { label: "Result" }, { label: "Backup" }, { label: "Restore took", num: true }, { label: "Failed checks" }], [...d.drills].reverse().map((x) => [esc(x.startedAt), x.ok ? pill("passed", "ok") : pill("failed", "bad"), esc(x.backupLabel ?? "-"), x.restoreSeconds === null ? "-" : `${x.restoreSeconds.toFixed(1)} s`, esc(x.checks.filter((c) => !c.ok).map((c) => c.name).join(", "))]))}</div>`;
+    <div class="card wide">${tableHtml([{ label: "Backup" }, { label: "Repo" }, { label: "Type" }, { label: "Ended" }, { label: "Took", num: true }, { label: "Data", num: true }, { label: "Stored", num: true }], [...b.backups].reverse().map((x) => [esc(x.label), x.repo === 1 ? "local" : "S3", esc(x.type), esc(formatWallClock(x.endedAt)), `${x.durationSeconds} s`, bytes(x.originalBytes), bytes(x.repositoryBytes)]))}</div>
+    <div class="card wide" style="margin-top:16px"><h2>Restore drills</h2>${tableHtml([{ label: "When" }, { label: "Result" }, { label: "Backup" }, { label: "Restore took", num: true }, { label: "Failed checks" }], [...d.drills].reverse().map((x) => [esc(formatWallClock(x.startedAt)), x.ok ? pill("passed", "ok") : pill("failed", "bad"), esc(x.backupLabel ?? "-"), x.restoreSeconds === null ? "-" : `${x.restoreSeconds.toFixed(1)} s`, esc(x.checks.filter((c) => !c.ok).map((c) => c.name).join(", "))]))}</div>`;
   const act = (id: string, question: string, run: () => Promise<unknown>) => {
     const button = page.querySelector<HTMLButtonElement>(`#${id}`)!;
     button.onclick = async () => {
@@ -335,9 +355,9 @@ async function backups(page: HTMLElement): Promise<void> {
   form.onsubmit = async (e) => {
     e.preventDefault();
     const name = form.querySelector<HTMLInputElement>("#clone-name")!.value.trim();
-    const local = form.querySelector<HTMLInputElement>("#clone-time")!.value;
-    const time = local ? new Date(local).toISOString() : undefined;
-    if (!confirm(`Create clone "${name}" restored to ${time ?? "the latest state"}? It starts a second cluster on this machine.`)) return;
+    const time = momentOf(form.querySelector<HTMLInputElement>("#clone-time")!.value, "Moment");
+    if (time === null) return;
+    if (!confirm(`Create clone "${name}" restored to ${time ? formatWallClock(time) : "the latest state"}? It starts a second cluster on this machine.`)) return;
     const result = form.querySelector<HTMLElement>("#clone-result")!;
     const button = form.querySelector<HTMLButtonElement>("button")!;
     button.disabled = true;
@@ -355,9 +375,9 @@ async function backups(page: HTMLElement): Promise<void> {
   const restoreForm = page.querySelector<HTMLFormElement>("#restore-form")!;
   restoreForm.onsubmit = async (e) => {
     e.preventDefault();
-    const local = restoreForm.querySelector<HTMLInputElement>("#restore-time")!.value;
-    const time = local ? new Date(local).toISOString() : undefined;
-    const typed = prompt(`This replaces ALL data of this cluster with its state at ${time ?? "the latest moment"}. Type "replace all data" to go on.`);
+    const time = momentOf(restoreForm.querySelector<HTMLInputElement>("#restore-time")!.value, "Moment");
+    if (time === null) return;
+    const typed = prompt(`This replaces ALL data of this cluster with its state at ${time ? formatWallClock(time) : "the latest moment"}. Type "replace all data" to go on.`);
     if (typed !== "replace all data") return;
     const result = restoreForm.querySelector<HTMLElement>("#restore-result")!;
     try {
@@ -384,7 +404,7 @@ async function alerts(page: HTMLElement): Promise<void> {
   page.innerHTML = `<h1>Alerts</h1>
     <div class="card wide"><h2>Open</h2>${tableHtml([{ label: "State" }, { label: "Severity" }, { label: "Rule" }, { label: "Summary" }, { label: "Since" }, { label: "" }], a.open.map((x, i) => row(x, i, true)))}</div>
     <div class="card wide" style="margin-top:16px"><h2>Resolved</h2>${tableHtml([{ label: "State" }, { label: "Severity" }, { label: "Rule" }, { label: "Summary" }, { label: "Fired" }, { label: "Resolved" }], a.recent.map((x, i) => row(x, i, false)))}</div>
-    <div class="card wide" style="margin-top:16px"><h2>Silences</h2>${tableHtml([{ label: "Rule" }, { label: "Labels" }, { label: "Until" }, { label: "Comment" }], a.silences.map((s) => [esc(s.rule), esc(Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(", ") || "all"), esc(s.until), esc(s.comment)]))}</div>`;
+    <div class="card wide" style="margin-top:16px"><h2>Silences</h2>${tableHtml([{ label: "Rule" }, { label: "Labels" }, { label: "Until" }, { label: "Comment" }], a.silences.map((s) => [esc(s.rule), esc(Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(", ") || "all"), esc(formatWallClock(s.until)), esc(s.comment)]))}</div>`;
   for (const b of page.querySelectorAll<HTMLButtonElement>("button[data-silence]")) {
     b.onclick = async () => {
       const x = a.open[Number(b.dataset.silence)]!;

@@ -45,7 +45,8 @@ before(async () => {
   const { url: base, token } = JSON.parse(d.stdout) as { url: string; token: string };
   url = `${base}#token=${token}`;
   browser = await chromium.launch({ executablePath: CHROMIUM_BIN, args: ["--no-sandbox"] });
-  page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  // A zone with daylight saving: the page shows and reads moments in the browser's zone.
+  page = await browser.newPage({ viewport: { width: 1366, height: 900 }, timezoneId: "Europe/Berlin" });
   page.on("console", (m) => {
     if (m.type() === "error") problems.push(`console: ${m.text()}`);
   });
@@ -188,6 +189,30 @@ test("backups: the list, the restorable window, drills; a backup taken from the 
   await page.waitForFunction((n) => document.querySelectorAll("tbody tr").length > n, before, { timeout: 60_000 });
   assert.match((await page.textContent("#page"))!, /incr/);
   await page.screenshot({ path: join(ARTIFACTS, "backups-after.png"), fullPage: true });
+});
+
+test("backups: moments show in the browser's zone with its offset; a form time that happened twice or never is refused", async () => {
+  await show("backups");
+  const window = (await page.textContent(".card"))!;
+  assert.match(window, /Restorable window\s*\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0[12]:00\s*to \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0[12]:00/);
+  assert.match((await page.textContent("#clone-form"))!, /your time zone, Europe\/Berlin \+0[12]:00/);
+  let dialogs = 0;
+  const count = () => void dialogs++;
+  page.on("dialog", count);
+  try {
+    await page.fill("#clone-name", "never_made");
+    await page.fill("#clone-time", "2026-10-25T02:30:00");
+    await page.click("#clone-form button");
+    await page.waitForSelector("#banner:not([hidden])");
+    assert.match((await page.textContent("#banner"))!, /2026-10-25 02:30(?::00)? happened twice in Europe\/Berlin \(the clocks went back\): 2026-10-25T02:30:00\+02:00 and 2026-10-25T02:30:00\+01:00/);
+    await page.fill("#restore-time", "2026-03-29T02:30:00");
+    await page.click("#restore-form button");
+    await page.waitForFunction(() => /did not happen/.test(document.querySelector("#banner")?.textContent ?? ""));
+    assert.match((await page.textContent("#banner"))!, /2026-03-29 02:30(?::00)? did not happen in Europe\/Berlin: the clocks went forward from \+01:00 to \+02:00/);
+    assert.equal(dialogs, 0, "refused before any confirmation");
+  } finally {
+    page.off("dialog", count);
+  }
 });
 
 test("alerts: open, resolved and silences render", async () => {

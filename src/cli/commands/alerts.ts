@@ -4,7 +4,7 @@ import { ROUTES } from "../../core/endpoints.js";
 import { TuskError } from "../../core/errors.js";
 import { durationOf } from "../../core/config/units.js";
 import { clusterFor } from "../context.js";
-import { table } from "../format.js";
+import { table, when } from "../format.js";
 
 interface AlertsAnswer {
   open: AlertView[];
@@ -17,7 +17,7 @@ interface RuleAnswer {
 }
 
 function alertRows(alerts: AlertView[]): string[][] {
-  return alerts.map((a) => [a.state.toUpperCase() + (a.silenced ? " (silenced)" : ""), a.severity, a.rule, Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(",") || "-", a.firedAt ?? a.startedAt, a.resolvedAt ?? "-", a.summary]);
+  return alerts.map((a) => [a.state.toUpperCase() + (a.silenced ? " (silenced)" : ""), a.severity, a.rule, Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(",") || "-", when(a.firedAt ?? a.startedAt), when(a.resolvedAt), a.summary]);
 }
 
 export function registerAlerts(program: Command): void {
@@ -34,7 +34,7 @@ export function registerAlerts(program: Command): void {
       const header = ["STATE", "SEVERITY", "RULE", "LABELS", "SINCE", "RESOLVED", "SUMMARY"];
       console.log(a.open.length ? table(alertRows(a.open), header) : "No alert is open.");
       if (a.recent.length) console.log(`\nRecently resolved:\n${table(alertRows(a.recent), header)}`);
-      if (a.silences.length) console.log(`\nSilences:\n${table(a.silences.map((s) => [String(s.id), s.rule, Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(",") || "(all)", s.until, s.comment]), ["ID", "RULE", "LABELS", "UNTIL", "COMMENT"])}`);
+      if (a.silences.length) console.log(`\nSilences:\n${table(a.silences.map((s) => [String(s.id), s.rule, Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(",") || "(all)", when(s.until), s.comment]), ["ID", "RULE", "LABELS", "UNTIL", "COMMENT"])}`);
     });
   alerts
     .command("rules")
@@ -69,6 +69,6 @@ export function registerAlerts(program: Command): void {
         labels[kv.slice(0, i)] = kv.slice(i + 1);
       }
       const s = await clusterFor(command).api.post<Silence>(ROUTES.silences, { rule, labels, seconds, comment: opts.comment }, 30_000);
-      console.log(`Silenced ${s.rule}${Object.keys(s.labels).length ? ` (${Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(",")})` : ""} until ${s.until}.`);
+      console.log(`Silenced ${s.rule}${Object.keys(s.labels).length ? ` (${Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(",")})` : ""} until ${when(s.until)}.`);
     });
 }

@@ -2,7 +2,7 @@ import { Option, type Command } from "commander";
 import { takeBackup } from "../../core/backup/operations.js";
 import type { BackupType } from "../../core/backup/pgbackrest.js";
 import { clusterFor } from "../context.js";
-import { bytes } from "../format.js";
+import { bytes, when } from "../format.js";
 import { terminalProgress } from "../terminal-progress.js";
 
 export function registerBackup(program: Command): void {
@@ -14,6 +14,6 @@ export function registerBackup(program: Command): void {
       const catalog = await takeBackup(clusterFor(command), opts.type, terminalProgress());
       const b = catalog.backups[catalog.backups.length - 1]!;
       console.log(`Backup ${b.label} (${b.type}): ${bytes(b.originalBytes)} of data, ${bytes(b.repositoryBytes)} in the repository, ${b.durationSeconds} s.`);
-      console.log(`Restorable from ${catalog.window.from} to ${catalog.window.to}.`);
+      console.log(`Restorable from ${when(catalog.window.from)} to ${when(catalog.window.to)}.`);
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { backupCatalog } from "../../core/backup/operations.js";
 import { clusterFor } from "../context.js";
-import { bytes, table } from "../format.js";
+import { bytes, table, when } from "../format.js";
 
 export function registerBackups(program: Command): void {
   program
@@ -15,14 +15,14 @@ export function registerBackups(program: Command): void {
         return;
       }
       console.log(table(
-        c.backups.map((b) => [b.label, b.type, b.startedAt, b.endedAt, `${b.durationSeconds} s`, bytes(b.originalBytes), bytes(b.repositoryBytes), `${b.walStart ?? "-"} … ${b.walStop ?? "-"}`]),
+        c.backups.map((b) => [b.label, b.type, when(b.startedAt), when(b.endedAt), `${b.durationSeconds} s`, bytes(b.originalBytes), bytes(b.repositoryBytes), `${b.walStart ?? "-"} … ${b.walStop ?? "-"}`]),
         ["LABEL", "TYPE", "STARTED", "ENDED", "TOOK", "ORIGINAL", "ON DISK", "WAL"],
       ));
-      console.log(`\nRestorable window: ${c.window.from ?? "-"} to ${c.window.to ?? "-"}`);
+      console.log(`\nRestorable window: ${when(c.window.from)} to ${when(c.window.to)}`);
       if (c.archiver) {
         const a = c.archiver;
-        console.log(`WAL archiving: ${a.archivedCount} archived, last ${a.lastArchivedWal ?? "-"} at ${a.lastArchivedAt ?? "-"}; ${a.failedCount} failed${a.lastFailedAt ? `, last at ${a.lastFailedAt}` : ""}.`);
+        console.log(`WAL archiving: ${a.archivedCount} archived, last ${a.lastArchivedWal ?? "-"} at ${when(a.lastArchivedAt)}; ${a.failedCount} failed${a.lastFailedAt ? `, last at ${when(a.lastFailedAt)}` : ""}.`);
       }
-      if (c.restorePoints.length) console.log(`Restore points: ${c.restorePoints.map((p) => `${p.name} (${p.createdAt}, ${p.lsn})`).join("; ")}`);
+      if (c.restorePoints.length) console.log(`Restore points: ${c.restorePoints.map((p) => `${p.name} (${when(p.createdAt)}, ${p.lsn})`).join("; ")}`);
     });
 }

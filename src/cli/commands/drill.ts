@@ -3,11 +3,11 @@ import { drillHistory, runDrill, type DrillResult } from "../../core/backup/dril
 import { TuskError } from "../../core/errors.js";
 import { runFailoverDrill } from "../../core/failover/drill.js";
 import { clusterFor } from "../context.js";
-import { table } from "../format.js";
+import { table, when } from "../format.js";
 import { terminalProgress } from "../terminal-progress.js";
 
 function formatDrill(d: DrillResult): string {
-  const head = `Restore drill ${d.ok ? "PASSED" : "FAILED"} — backup ${d.backupLabel ?? "-"}, started ${d.startedAt}` +
+  const head = `Restore drill ${d.ok ? "PASSED" : "FAILED"} — backup ${d.backupLabel ?? "-"}, started ${when(d.startedAt)}` +
     (d.restoreSeconds !== null ? `; restore to accepting writes ${d.restoreSeconds.toFixed(1)} s; restored state ${d.restoredStateAgeSeconds} s old` : "");
   const lines = d.checks.map((c) => `  ${c.ok ? "✓" : "✗"} ${c.name}: ${c.detail.replace(/\n/g, "\n      ")}`);
   return [head, ...lines].join("\n");
@@ -56,6 +56,6 @@ export function registerDrill(program: Command): void {
         console.log(JSON.stringify(history, null, 2));
         return;
       }
-      console.log(table(history.map((d) => [d.startedAt, d.ok ? "passed" : "FAILED", d.backupLabel ?? "-", d.restoreSeconds?.toFixed(1) ?? "-", String(d.restoredStateAgeSeconds ?? "-"), d.checks.filter((c) => !c.ok).map((c) => c.name).join(", ")]), ["STARTED", "RESULT", "BACKUP", "RESTORE S", "STATE AGE S", "FAILED CHECKS"]));
+      console.log(table(history.map((d) => [when(d.startedAt), d.ok ? "passed" : "FAILED", d.backupLabel ?? "-", d.restoreSeconds?.toFixed(1) ?? "-", String(d.restoredStateAgeSeconds ?? "-"), d.checks.filter((c) => !c.ok).map((c) => c.name).join(", ")]), ["STARTED", "RESULT", "BACKUP", "RESTORE S", "STATE AGE S", "FAILED CHECKS"]));
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { readHistory } from "../../core/cluster/history.js";
 import { clusterFor } from "../context.js";
-import { table } from "../format.js";
+import { table, when } from "../format.js";
 
 export function registerHistory(program: Command): void {
   program
@@ -18,7 +18,7 @@ export function registerHistory(program: Command): void {
         console.log("No switchover or failover yet.");
         return;
       }
-      const rows = history.map((h) => [h.at, h.kind, h.from, h.to, h.timeline === null ? "-" : String(h.timeline), h.outageMs === null ? "-" : `${(h.outageMs / 1000).toFixed(1)} s`]);
+      const rows = history.map((h) => [when(h.at), h.kind, h.from, h.to, h.timeline === null ? "-" : String(h.timeline), h.outageMs === null ? "-" : `${(h.outageMs / 1000).toFixed(1)} s`]);
       console.log(table(rows, ["WHEN", "KIND", "FROM", "TO", "TL", "OUTAGE"]));
     });
 }

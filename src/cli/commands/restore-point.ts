@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { when } from "../format.js";
 import { restorePoint } from "../../core/backup/operations.js";
 import { clusterFor } from "../context.js";
 
@@ -9,6 +10,6 @@ export function registerRestorePoint(program: Command): void {
     .argument("<name>", "the restore point's name")
     .action(async (name: string, _opts: unknown, command: Command) => {
       const p = await restorePoint(clusterFor(command), name);
-      console.log(`Restore point ${p.name} at ${p.lsn} (${p.createdAt}).`);
+      console.log(`Restore point ${p.name} at ${p.lsn} (${when(p.createdAt)}).`);
     });
 }

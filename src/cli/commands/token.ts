@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { createToken, listTokens, revokeToken } from "../../core/api-tokens.js";
 import { clusterFor } from "../context.js";
-import { table } from "../format.js";
+import { table, when } from "../format.js";
 
 export function registerToken(program: Command): void {
   const token = program.command("token").description("API tokens (stored hashed; a token is shown once, when made)");
@@ -18,7 +18,7 @@ export function registerToken(program: Command): void {
     .description("the tokens' names and when they were made")
     .action((_opts: unknown, command: Command) => {
       const tokens = listTokens(clusterFor(command).paths);
-      console.log(tokens.length ? table(tokens.map((t) => [t.name, t.createdAt]), ["NAME", "CREATED"]) : "No token yet (tusk token create NAME).");
+      console.log(tokens.length ? table(tokens.map((t) => [t.name, when(t.createdAt)]), ["NAME", "CREATED"]) : "No token yet (tusk token create NAME).");
     });
   token
     .command("revoke <name>")

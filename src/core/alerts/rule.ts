@@ -32,6 +32,8 @@ export interface AlertRule {
   forSeconds: number;
   /** For rules over counters: how far back the interval reaches. */
   windowSeconds?: number;
+  /** Gauges this rule reads at the window's start too (counters, named *_total, are always kept for windows). */
+  windowGauges?: readonly string[];
   doc: { meaning: string; why: string; action: string };
   evaluate(ctx: RuleContext, threshold: number): Breach[];
 }

@@ -1,3 +1,4 @@
+import { formatWallClock } from "../time/wall-clock.js";
 import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -50,12 +51,12 @@ export async function checkTarget(source: Cluster, target: RestoreTarget): Promi
   if (catalog.backups.length === 0) {
     throw new TuskError("OutsideWindow", "There is no backup to restore from yet.", { hint: "Take one with `tusk backup`." });
   }
-  const window = `${catalog.window.from} to ${catalog.window.to}`;
+  const window = `${formatWallClock(catalog.window.from!)} to ${formatWallClock(catalog.window.to!)}`;
   if (target.kind === "time") {
     const t = Date.parse(target.time);
     if (Number.isNaN(t)) throw new TuskError("Usage", `"${target.time}" is not a time.`, { hint: "Give a time such as '2026-04-18 14:30:00+00'." });
     if (t < Date.parse(catalog.window.from!) || t > Date.parse(catalog.window.to!)) {
-      throw new TuskError("OutsideWindow", `${new Date(t).toISOString()} is outside the restorable window (${window}).`, {
+      throw new TuskError("OutsideWindow", `${formatWallClock(t)} is outside the restorable window (${window}).`, {
         hint: "Choose a time inside the window; `tusk backups` shows it.",
       });
     }

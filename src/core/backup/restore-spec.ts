@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { PGBACKREST_BIN } from "../install/components.js";
 import type { StatePaths } from "../state-dir.js";
 import { TuskError } from "../errors.js";
+import { hasOffset, readWallClock } from "../time/wall-clock.js";
 
 /** Where a restore should stop. */
 export type RestoreTarget =
@@ -14,12 +15,22 @@ export type RestoreTarget =
 /**
  * The target from at most one of a time, a restore point's name and an LSN; none means latest.
  * `fields` names them as the caller's user typed them (CLI flags or API body fields), for the error.
+ * A time is read as wall-clock.ts says (without an offset: the machine's local time, refused when it
+ * happened twice or never there); with `offsetRequired` (the API), one without an offset is refused.
+ * The target keeps it as an exact UTC instant.
  */
-export function chooseTarget(given: { time?: string; name?: string; lsn?: string }, fields: { time: string; name: string; lsn: string }): RestoreTarget {
+export function chooseTarget(given: { time?: string; name?: string; lsn?: string }, fields: { time: string; name: string; lsn: string }, offsetRequired = false): RestoreTarget {
   if ([given.time, given.name, given.lsn].filter((x) => x !== undefined).length > 1) {
     throw new TuskError("Usage", `Give at most one of ${fields.time}, ${fields.name} and ${fields.lsn}.`, { hint: "Without any, the restore replays all archived WAL (latest)." });
   }
-  if (given.time !== undefined) return { kind: "time", time: given.time };
+  if (given.time !== undefined) {
+    if (offsetRequired && !hasOffset(given.time)) {
+      throw new TuskError("Usage", `${fields.time}: "${given.time}" has no UTC offset; the API takes RFC 3339 times such as 2026-04-18T14:30:00+02:00 or …Z.`);
+    }
+    const reading = readWallClock(given.time, fields.time);
+    if (!reading.ok) throw new TuskError("Usage", reading.problem);
+    return { kind: "time", time: reading.at.toISOString() };
+  }
   if (given.name !== undefined) return { kind: "name", name: given.name };
   if (given.lsn !== undefined) return { kind: "lsn", lsn: given.lsn };
   return { kind: "latest" };

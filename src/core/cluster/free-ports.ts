@@ -16,14 +16,18 @@ function canBind(port: number): Promise<boolean> {
   });
 }
 
-/** Distinct free loopback ports, one for every service of a cluster (clones, tests, benchmarks). */
-export async function freePortSet(): Promise<Record<PortName, number>> {
+/**
+ * Distinct free loopback ports, one for every service of a cluster (clones, tests, benchmarks),
+ * none of them in `exclude` (ports already handed out and not yet bound).
+ */
+export async function freePortSet(exclude: Iterable<number> = []): Promise<Record<PortName, number>> {
+  const taken = new Set(exclude);
   const names = Object.keys(DEFAULT_PORTS) as PortName[];
   const ports: number[] = [];
   // A random start spreads concurrent callers (test files run two at a time) apart.
   let port = FIRST + Math.floor(Math.random() * (LAST - FIRST));
   for (let tried = 0; ports.length < names.length && tried < LAST - FIRST; tried++, port = port + 1 > LAST ? FIRST : port + 1) {
-    if (await canBind(port)) ports.push(port);
+    if (!taken.has(port) && (await canBind(port))) ports.push(port);
   }
   if (ports.length < names.length) throw new Error(`fewer than ${names.length} free ports between ${FIRST} and ${LAST}`);
   return Object.fromEntries(names.map((n, i) => [n, ports[i]!])) as Record<PortName, number>;

@@ -33,6 +33,8 @@ export interface LockWait {
 const DENSE_MS = 120_000;
 const RING_SPACING_MS = 60_000;
 const MAX_WINDOW_MS = 3_600_000;
+/** The gauges some rule reads at its window's start, kept in the ring beside the counters. */
+const WINDOW_GAUGES = new Set(RULES.flatMap((r) => r.windowGauges ?? []));
 
 export interface CollectionStatus {
   enabled: boolean;
@@ -188,7 +190,7 @@ export class Monitoring {
    * minute back to the longest window (an hour), so memory stays small at any interval.
    */
   private keepCounters(now: Snapshot): void {
-    this.ring.push(new Snapshot(now.at, now.samples.filter((s) => s.name.endsWith("_total"))));
+    this.ring.push(new Snapshot(now.at, now.samples.filter((s) => s.name.endsWith("_total") || WINDOW_GAUGES.has(s.name))));
     const t = now.at.getTime();
     const kept: Snapshot[] = [];
     for (const s of this.ring) {

@@ -15,8 +15,8 @@ const error = obj({ error: str, hint: str, exitCode: int }, ["error"]);
 const errors = { 400: error, 401: error, 409: error, 500: error } as const;
 
 export const timeRange = {
-  from: { type: "string", format: "date-time", description: "start of the range (ISO 8601); default an hour before `to`" },
-  to: { type: "string", format: "date-time", description: "end of the range (ISO 8601); default now" },
+  from: { type: "string", format: "date-time", description: "start of the range (RFC 3339 with an offset); default an hour before `to`" },
+  to: { type: "string", format: "date-time", description: "end of the range (RFC 3339 with an offset); default now" },
 } as const;
 
 const statementFilter = {
@@ -120,7 +120,7 @@ export const SCHEMAS = {
       type: "object", required: ["name"], additionalProperties: false,
       properties: {
         name: { type: "string", pattern: "^[a-z][a-z0-9_]{0,62}$" },
-        time: { type: "string", format: "date-time" },
+        time: { type: "string", format: "date-time", description: "RFC 3339 with an explicit offset, e.g. 2026-04-18T14:30:00+02:00 or …Z" },
         restorePoint: { type: "string", minLength: 1 },
         lsn: { type: "string", pattern: "^[0-9A-Fa-f]+/[0-9A-Fa-f]+$" },
         from: { type: "string", enum: ["local", "s3"] },
@@ -134,7 +134,7 @@ export const SCHEMAS = {
       type: "object", required: ["confirm"], additionalProperties: false,
       properties: {
         confirm: { type: "string", const: "replace all data", description: "the words \"replace all data\": this API's --yes" },
-        time: { type: "string", format: "date-time" },
+        time: { type: "string", format: "date-time", description: "RFC 3339 with an explicit offset, e.g. 2026-04-18T14:30:00+02:00 or …Z" },
         restorePoint: { type: "string", minLength: 1 },
         lsn: { type: "string", pattern: "^[0-9A-Fa-f]+/[0-9A-Fa-f]+$" },
         from: { type: "string", enum: ["local", "s3"] },

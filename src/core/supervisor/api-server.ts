@@ -30,10 +30,12 @@ const HTTP_STATUS: Partial<Record<ExitCodeName, number>> = {
 };
 
 /** The dashboard's files (no data in them: the page asks the API, with a token, for everything). */
-const DASHBOARD: Record<string, { file: string; type: string }> = {
-  "/": { file: "index.html", type: "text/html; charset=utf-8" },
-  "/dashboard/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
-  "/dashboard/style.css": { file: "style.css", type: "text/css; charset=utf-8" },
+const DASHBOARD: Record<string, { file: URL; type: string }> = {
+  "/": { file: new URL("../../dashboard/index.html", import.meta.url), type: "text/html; charset=utf-8" },
+  "/dashboard/app.js": { file: new URL("../../dashboard/app.js", import.meta.url), type: "text/javascript; charset=utf-8" },
+  "/dashboard/style.css": { file: new URL("../../dashboard/style.css", import.meta.url), type: "text/css; charset=utf-8" },
+  // app.js imports it as ../core/time/wall-clock.js: one reading of typed times for the CLI and the page.
+  "/core/time/wall-clock.js": { file: new URL("../time/wall-clock.js", import.meta.url), type: "text/javascript; charset=utf-8" },
 };
 
 /** Routes anyone on loopback may read: liveness, the API's own description and the dashboard's files. */
@@ -58,7 +60,7 @@ interface TargetBody {
   from?: "local" | "s3";
 }
 
-const targetOf = (b: TargetBody): RestoreTarget => chooseTarget({ time: b.time, name: b.restorePoint, lsn: b.lsn }, { time: "body.time", name: "body.restorePoint", lsn: "body.lsn" });
+const targetOf = (b: TargetBody): RestoreTarget => chooseTarget({ time: b.time, name: b.restorePoint, lsn: b.lsn }, { time: "body.time", name: "body.restorePoint", lsn: "body.lsn" }, true);
 
 const repoOf = (b: TargetBody) => (b.from === "s3" ? S3_REPO : b.from === "local" ? 1 : undefined);
 
@@ -171,7 +173,7 @@ export async function buildApi(supervisor: Supervisor, tokens: TokenVerifier, on
   app.get(ROUTES.openapi, { schema: { hide: true } }, async () => app.swagger());
   app.get(ROUTES.history, { schema: SCHEMAS.history }, async () => ({ history: readHistory(supervisor.paths) }));
   for (const [path, { file, type }] of Object.entries(DASHBOARD)) {
-    const body = readFileSync(new URL(`../../dashboard/${file}`, import.meta.url));
+    const body = readFileSync(file);
     app.get(path, { schema: { hide: true } }, async (_req, reply) => reply.type(type).header("cache-control", "no-cache").send(body));
   }
 

@@ -22,6 +22,7 @@ export const rule: AlertRule = {
   unit: "checkpoints",
   forSeconds: 300,
   windowSeconds: 3600,
+  windowGauges: ["pg_wal_position_bytes"],
   doc: {
     meaning: "Within the window, the WAL written was enough to force at least this many checkpoints before checkpoint_timeout (every max_wal_size / (1 + checkpoint_completion_target) of WAL), and PostgreSQL did request that many. Checkpoints requested by backups, new replicas, promotions, DROP DATABASE or CHECKPOINT do not count. The server log's `checkpoint starting: … wal` lines show the same.",
     why: "Checkpoints forced by WAL come in bursts of writes and full-page images: I/O spikes and more WAL, which also means bigger backups and longer crash recovery.",
