@@ -18,53 +18,88 @@ function describeError(error) {
 
 const indent = (text, by = "    ") => String(text).replace(/\n$/, "").split("\n").map((l) => by + l).join("\n");
 
+/**
+ * Node runs two files at once but reports one file's tests at a time: the others' tests are queued
+ * and replayed later, while a file's own test:complete is emitted when its process ends, possibly
+ * before its tests are replayed. So a file's line is printed once it has completed and its tests
+ * have been seen: at its completion if its tests were the last reported, else when another file's
+ * tests start to be reported, else at the end.
+ */
 export default async function* report(source) {
-  const files = new Map(); // file → { pass, fail, failures: string[], output: string[] }
+  const files = new Map(); // file → { pass, fail, failures: string[], output: string[], done?: details }
   const fileOf = (file) => {
     let f = files.get(file);
-    if (!f) files.set(file, (f = { pass: 0, fail: 0, failures: [], output: [] }));
+    if (!f) files.set(file, (f = { pass: 0, fail: 0, failures: [], output: [], done: undefined }));
     return f;
   };
   const name = (file) => (file ? relative(process.cwd(), file) : "(no file)");
+  let lastFile;
+  const flush = (file) => {
+    const f = files.get(file);
+    if (!f?.done) return "";
+    files.delete(file);
+    const passed = f.done.passed !== false && f.fail === 0;
+    let line = `${passed ? "✔" : "✖"} ${name(file)}: ${f.pass} passed, ${f.fail} failed, ${seconds(f.done.duration_ms ?? 0)}\n`;
+    if (!passed) {
+      if (f.failures.length) line += `${indent(f.failures.join("\n"), "  ")}\n`;
+      else if (f.done.error) line += `${indent(describeError(f.done.error), "  ")}\n`;
+      if (f.output.length) line += `  output of ${name(file)}:\n${indent(f.output.join(""))}\n`;
+    }
+    return line;
+  };
+  /** A queued event of `file`: the previous file's tests are all reported if it completed. */
+  const reporting = (file) => {
+    let out = "";
+    if (lastFile !== undefined && lastFile !== file) out = flush(lastFile);
+    lastFile = file;
+    return out;
+  };
   for await (const event of source) {
     const d = event.data;
     switch (event.type) {
       case "test:pass":
       case "test:fail": {
-        if (d.name === d.file) break; // the file itself: reported on test:complete
-        if (d.details?.type === "suite") break;
+        if (d.name === d.file || d.details?.type === "suite" || d.skip || d.todo) break;
+        const head = reporting(d.file);
         const f = fileOf(d.file);
         const ok = event.type === "test:pass";
-        if (d.skip || d.todo) break;
         if (ok) f.pass++;
         else {
           f.fail++;
           if (d.details?.error?.failureType !== "subtestsFailed") f.failures.push(`✖ ${d.name}\n${indent(describeError(d.details?.error))}`);
         }
-        if (d.nesting === 0) yield `  ${ok ? "✔" : "✖"} ${name(d.file)} › ${d.name} (${seconds(d.details?.duration_ms ?? 0)})\n`;
+        const line = d.nesting === 0 ? `  ${ok ? "✔" : "✖"} ${name(d.file)} › ${d.name} (${seconds(d.details?.duration_ms ?? 0)})\n` : "";
+        if (head || line) yield head + line;
         break;
       }
       case "test:stdout":
       case "test:stderr":
-        if (d.file) fileOf(d.file).output.push(d.message);
+        if (d.file) {
+          const head = reporting(d.file);
+          fileOf(d.file).output.push(d.message);
+          if (head) yield head;
+        }
         break;
       case "test:complete":
         if (d.file && d.name === d.file) {
-          const f = fileOf(d.file);
-          const passed = d.details?.passed !== false && f.fail === 0;
-          let line = `${passed ? "✔" : "✖"} ${name(d.file)}: ${f.pass} passed, ${f.fail} failed, ${seconds(d.details?.duration_ms ?? 0)}\n`;
-          if (!passed) {
-            if (f.failures.length) line += `${indent(f.failures.join("\n"), "  ")}\n`;
-            else if (d.details?.error) line += `${indent(describeError(d.details.error), "  ")}\n`;
-            if (f.output.length) line += `  output of ${name(d.file)}:\n${indent(f.output.join(""))}\n`;
+          fileOf(d.file).done = d.details ?? {};
+          if (lastFile === d.file || !lastFile) {
+            const line = flush(d.file);
+            if (line) yield line;
           }
-          files.delete(d.file);
-          yield line;
         }
         break;
       case "test:diagnostic":
-        if (d.nesting === 0 && !d.file) yield `# ${d.message}\n`;
+        if (d.nesting === 0 && !d.file) {
+          let rest = "";
+          for (const file of [...files.keys()]) rest += flush(file);
+          yield `${rest}# ${d.message}\n`;
+        }
         break;
     }
+  }
+  for (const file of [...files.keys()]) {
+    const line = flush(file);
+    if (line) yield line;
   }
 }

@@ -48,7 +48,7 @@ export function formatStatus(s: SupervisorStatus): string {
     p.name === "postgres" ? `${p.role ?? "-"} (${p.state ?? "?"})` : p.restarts ? `${p.restarts} restarts` : "",
   ]);
   return [
-    `tusk ${s.supervisor.version} — ${s.phase}: ${s.decision}`,
+    `tusk ${s.supervisor.version} (release ${s.supervisor.release}) — ${s.phase}: ${s.decision}`,
     `state directory ${s.stateDir}; data ${bytes(s.dataSizeBytes)}; supervisor pid ${s.supervisor.pid}, up ${duration(s.supervisor.startedAt)}`,
     "",
     table(rows, ["PROCESS", "STATE", "PID", "PORT", "VERSION", "UPTIME", "NOTE"]),

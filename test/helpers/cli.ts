@@ -10,9 +10,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+/** `cliMain`: another copy of the CLI (a moved checkout) instead of this one. */
+export function runCli(args: string[], options: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number; cliMain?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+    const child = spawn(process.execPath, [options.cliMain ?? CLI_MAIN, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: options.env ?? process.env,
       uid: options.uid,

@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import { existsSync, openSync, closeSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { exitCodeName, TuskError } from "../errors.js";
 import { CONFIG_TEMPLATE, loadConfig, type TuskConfig } from "../config/config-file.js";
 import { readHostFacts } from "../config/host-facts.js";
@@ -14,10 +13,10 @@ import { claimStateDir, StatePaths } from "../state-dir.js";
 import { ApiClient } from "../supervisor/api-client.js";
 import type { SupervisorStatus } from "../supervisor/status.js";
 import { checkPorts, checkResources } from "./preflight.js";
+import { installRelease, pruneReleases, readReleaseRecord, supervisorMain, writeReleaseRecord, type Release } from "../install/release.js";
 
 /** util-linux, essential on Debian. */
 const SETSID_BIN = "/usr/bin/setsid";
-const SUPERVISOR_MAIN = fileURLToPath(new URL("../supervisor/main.js", import.meta.url));
 const UP_TIMEOUT_MS = 300_000;
 const DOWN_TIMEOUT_MS = 180_000;
 
@@ -67,10 +66,15 @@ export class Cluster {
     }
     checkResources(readHostFacts(this.paths.root), this.paths.root);
     await ensureInstalled(progress, INSTALL_LOG, true);
+    const release = installRelease(this.paths, progress);
+    const running = readReleaseRecord(this.paths);
     if (this.supervisorPid() !== undefined) {
       const status = await this.api.status();
       if (status.phase !== "failed") {
-        progress.info(`tusk is already running (supervisor pid ${status.supervisor.pid}).`);
+        progress.info(`tusk is already running (supervisor pid ${status.supervisor.pid}, release ${running?.id ?? "unknown"}).`);
+        if (running && running.id !== release.id) {
+          progress.info(`This checkout is release ${release.id}: \`tusk down\`, then \`tusk up\`, moves the cluster to it (PostgreSQL restarts with it).`);
+        }
         return status;
       }
       await this.down(progress); // a failed start: stop it and try again with the current configuration
@@ -80,8 +84,13 @@ export class Cluster {
     if (!existsSync(this.paths.configFile)) writeFileSync(this.paths.configFile, CONFIG_TEMPLATE, { mode: 0o644 });
     mkdirSync(this.paths.logDir, { recursive: true });
     mkdirSync(this.paths.runDir, { recursive: true });
-    this.spawnSupervisor();
-    return this.followStartup(progress);
+    if (running && running.id !== release.id) progress.info(`Updating tusk's control plane from release ${running.id} to ${release.id}.`);
+    writeReleaseRecord(this.paths, release);
+    this.spawnSupervisor(release);
+    const status = await this.followStartup(progress);
+    const removed = pruneReleases(release);
+    if (removed.length) progress.info(`Removed tusk releases no cluster uses any more: ${removed.join(", ")}.`);
+    return status;
   }
 
   /**
@@ -90,9 +99,9 @@ export class Cluster {
    * away: a long-lived caller (the API, a script using the core) never holds it as a child, and no
    * defunct supervisor lingers after `down`.
    */
-  private spawnSupervisor(): void {
+  private spawnSupervisor(release: Release): void {
     const log = openSync(this.paths.log("supervisor"), "a");
-    const intermediate = spawn(SETSID_BIN, ["--fork", process.execPath, SUPERVISOR_MAIN, this.paths.root], {
+    const intermediate = spawn(SETSID_BIN, ["--fork", process.execPath, supervisorMain(release), this.paths.root], {
       stdio: ["ignore", log, log],
       cwd: "/",
       env: { ...process.env },

@@ -61,7 +61,8 @@ export interface SupervisorStatus {
   failure?: { message: string; hint: string; detail: string; exitCode: number };
   steps: StepRecord[];
   processes: ProcessStatus[];
-  supervisor: { pid: number; startedAt: string; version: string };
+  /** `release`: the installed copy of tusk the supervisor runs from (install/release.ts). */
+  supervisor: { pid: number; startedAt: string; version: string; release: string };
   stateDir: string;
   dataSizeBytes: number | null;
   backups: BackupHealth | null;

@@ -40,6 +40,7 @@ import { sqlFile } from "../provision/sql-template.js";
 import { ensureSecret } from "../secrets.js";
 import { needsRestart } from "../config/postgres-settings.js";
 import { MiB, parseMemory } from "../config/units.js";
+import { currentRelease } from "../install/release.js";
 import { ensureDir, TUSK_VERSION, writeAtomic, type StatePaths } from "../state-dir.js";
 import { lastLogLines } from "./postgres-log.js";
 import type { BackupHealth, Phase, ProcessStatus, ScheduleStatus, StepRecord, SupervisorStatus } from "./status.js";
@@ -1000,7 +1001,7 @@ export class Supervisor {
       failure: this.failure,
       steps: this.steps,
       processes,
-      supervisor: { pid: process.pid, startedAt: this.startedAt.toISOString(), version: TUSK_VERSION },
+      supervisor: { pid: process.pid, startedAt: this.startedAt.toISOString(), version: TUSK_VERSION, release: currentRelease().id },
       stateDir: this.paths.root,
       dataSizeBytes: await this.dataSize(),
       backups: await this.backupHealth(),
