@@ -31,6 +31,7 @@ test("a typed time without an offset is local wall-clock time; with an offset it
   assert.equal(read("2026-07-15 12:00:00Z"), "2026-07-15T12:00:00.000Z");
   assert.equal(read("2026-07-15 14:00:00+02"), "2026-07-15T12:00:00.000Z", "PostgreSQL's +02 form");
   assert.equal(read("2026-10-25 03:30:00"), "2026-10-25T02:30:00.000Z", "just after the change back: one reading");
+  assert.equal(read("2026-01-01"), "2025-12-31T23:00:00.000Z", "a bare date is local midnight, its -01 no offset");
 });
 
 test("a local time that happened twice (autumn) is refused naming both readings; one in the spring gap naming the gap", () => {

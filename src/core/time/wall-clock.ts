@@ -7,7 +7,8 @@
  * a daylight-saving change is refused with both readings or the gap named, never guessed.
  */
 
-const WITH_OFFSET = /(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$/;
+/** An offset after a time of day ("…14:30:00+02", "…14:30Z"); a bare date's "-01" is not one. */
+const WITH_OFFSET = /\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$/;
 const WALL = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?$/;
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -65,7 +66,7 @@ export function readWallClock(text: string, field: string): WallClockReading {
   if (!m) return { ok: false, problem: `${field}: "${text}" is not a time; give one such as 2026-04-18 14:30:00 (local time) or 2026-04-18T14:30:00+02:00.` };
   const [, y, mo, d, h = "00", mi = "00", s = "00", frac = "0"] = m;
   const wall = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(frac.padEnd(3, "0")));
-  if (Number.isNaN(wall) || new Date(wall).getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
+  if (Number.isNaN(wall) || new Date(wall).getUTCDate() !== Number(d) || new Date(wall).getUTCMonth() !== Number(mo) - 1 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
     return { ok: false, problem: `${field}: "${text}" is not a valid date and time.` };
   }
   // Every offset the zone uses around that day; a reading is one whose local wall clock shows `wall`.
