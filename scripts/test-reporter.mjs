@@ -29,7 +29,10 @@ export default async function* report(source) {
   const files = new Map(); // file → { pass, fail, failures: string[], output: string[], done?: details }
   const fileOf = (file) => {
     let f = files.get(file);
-    if (!f) files.set(file, (f = { pass: 0, fail: 0, failures: [], output: [], done: undefined }));
+    if (!f) {
+      f = { pass: 0, fail: 0, failures: [], output: [], done: undefined };
+      files.set(file, f);
+    }
     return f;
   };
   const name = (file) => (file ? relative(process.cwd(), file) : "(no file)");

@@ -46,7 +46,7 @@ export function row(data: Float32Array, i: number, dims: number): Float32Array {
 export function toText(v: Float32Array): string {
   let s = "[";
   for (let i = 0; i < v.length; i++) s += (i ? "," : "") + v[i];
-  return s + "]";
+  return `${s}]`;
 }
 
 /** Exact top-k by cosine distance, brute force. */

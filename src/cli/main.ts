@@ -35,8 +35,7 @@ const program = new Command()
   .exitOverride();
 
 for (const register of [registerUp, registerDown, registerStatus, registerDestroy, registerPsql, registerConfig, registerInstall, registerBackup, registerBackups, registerRestorePoint, registerRestore, registerDrill, registerDump, registerImport, registerScale, registerSwitchover, registerHistory, registerAlerts, registerQueries, registerToken, registerDashboard]) register(program);
-program.commands.forEach((c) => c.exitOverride());
-program.commands.flatMap((c) => c.commands).forEach((c) => c.exitOverride());
+for (const c of [...program.commands, ...program.commands.flatMap((c) => c.commands)]) c.exitOverride();
 
 try {
   await program.parseAsync(process.argv);

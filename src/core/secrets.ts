@@ -19,7 +19,7 @@ export function ensureSecret(paths: StatePaths, name: SecretName): string {
   const file = paths.secret(name);
   if (existsSync(file)) return readSecret(paths, name);
   const value = randomBytes(32).toString("base64url");
-  writeAtomic(file, value + "\n", 0o600);
+  writeAtomic(file, `${value}\n`, 0o600);
   return value;
 }
 

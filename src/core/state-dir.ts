@@ -84,7 +84,7 @@ export function claimStateDir(paths: StatePaths): boolean {
     return false;
   }
   mkdirSync(paths.root, { recursive: true, mode: 0o755 });
-  writeAtomic(paths.marker, JSON.stringify({ format: STATE_FORMAT, createdBy: TUSK_VERSION, createdAt: new Date().toISOString() }, null, 2) + "\n", 0o644);
+  writeAtomic(paths.marker, `${JSON.stringify({ format: STATE_FORMAT, createdBy: TUSK_VERSION, createdAt: new Date().toISOString() }, null, 2)}\n`, 0o644);
   return true;
 }
 

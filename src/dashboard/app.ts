@@ -239,7 +239,7 @@ async function overview(page: HTMLElement): Promise<void> {
     <div class="grid">
       <div class="card"><h2>Health</h2><div class="big ${status.phase === "ready" ? "ok" : "warn"}">${esc(status.phase)}</div><p class="muted">${esc(status.decision)}</p></div>
       <div class="card"><h2>Firing alerts</h2><div class="big ${firing.length ? "bad" : "ok"}">${firing.length}</div>${firing.map((a) => `<p>${pill(a.severity, a.severity === "critical" ? "bad" : "warn")} ${esc(a.summary)}</p>`).join("") || `<p class="muted">None.</p>`}</div>
-      <div class="card"><h2>Backups</h2><div class="big">${esc(b?.lastBackup ? ago(b.lastBackup.endedAt) : "none")}</div><p class="muted">Last backup ${esc(b?.lastBackup?.label ?? "-")} (${esc(b?.lastBackup?.type ?? "-")}). Restore drill: ${b?.lastDrill ? (b.lastDrill.ok ? pill("passed", "ok") : pill("FAILED", "bad")) + ` ${esc(ago(b.lastDrill.startedAt))}` : "never run"}</p></div>
+      <div class="card"><h2>Backups</h2><div class="big">${esc(b?.lastBackup ? ago(b.lastBackup.endedAt) : "none")}</div><p class="muted">Last backup ${esc(b?.lastBackup?.label ?? "-")} (${esc(b?.lastBackup?.type ?? "-")}). Restore drill: ${b?.lastDrill ? `${b.lastDrill.ok ? pill("passed", "ok") : pill("FAILED", "bad")} ${esc(ago(b.lastDrill.startedAt))}` : "never run"}</p></div>
     </div>
     <div class="grid">
       <div class="card"><h2>Transactions per second</h2>${chart(toLines(tps, (l) => l.database ?? ""))}</div>
@@ -278,11 +278,25 @@ async function queries(page: HTMLElement): Promise<void> {
       rows,
       { sorted: queryOrder, rowAttrs: (i) => `class="clickable ${chosen && queryKey(q[i]!) === queryKey(chosen) ? "selected" : ""}" data-query="${esc(queryKey(q[i]!))}"` },
     )}</div>${detail}`;
-  for (const th of page.querySelectorAll<HTMLElement>("th[data-sort]")) th.onclick = () => ((queryOrder = th.dataset.sort!), void render());
-  for (const tr of page.querySelectorAll<HTMLElement>("tr[data-query]")) tr.onclick = () => ((selectedQuery = tr.dataset.query!), void render());
+  for (const th of page.querySelectorAll<HTMLElement>("th[data-sort]")) {
+    th.onclick = () => {
+      queryOrder = th.dataset.sort!;
+      void render();
+    };
+  }
+  for (const tr of page.querySelectorAll<HTMLElement>("tr[data-query]")) {
+    tr.onclick = () => {
+      selectedQuery = tr.dataset.query!;
+      void render();
+    };
+  }
   for (const [id, key] of [["#query-database", "database"], ["#query-role", "role"]] as const) {
     const select = page.querySelector<HTMLSelectElement>(id)!;
-    select.onchange = () => ((queryFilter[key] = select.value), (selectedQuery = null), void render());
+    select.onchange = () => {
+      queryFilter[key] = select.value;
+      selectedQuery = null;
+      void render();
+    };
   }
 }
 

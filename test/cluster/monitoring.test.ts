@@ -43,7 +43,7 @@ async function api<T>(path: string, init: { method?: string; body?: unknown; tok
   if (init.body !== undefined) headers["content-type"] = "application/json";
   const r = await fetch(`http://127.0.0.1:${cluster.ports.api}${path}`, { method: init.method ?? "GET", headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), signal: AbortSignal.timeout(120_000) });
   const text = await r.text();
-  let json: unknown = undefined;
+  let json: unknown ;
   try {
     json = JSON.parse(text);
   } catch {

@@ -44,7 +44,7 @@ before(async () => {
   writeTestConfig(stateDir, await freePortSet(), { replicas: 1 });
   // A release that no state directory records any more (its cluster's directory is gone).
   mkdirSync(join(stale, "clusters"), { recursive: true });
-  writeFileSync(join(stale, "clusters", "gone"), join(work, "no-such-state-dir") + "\n");
+  writeFileSync(join(stale, "clusters", "gone"), `${join(work, "no-such-state-dir")}\n`);
   const up = await cli("up", "--json");
   assert.equal(up.code, 0, `${up.stderr}\n${up.stdout}`);
 });

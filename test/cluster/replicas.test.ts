@@ -253,7 +253,9 @@ test("read-only endpoint spreads reads over the replicas and stops using one who
   const titles = () => postgresProcesses(dataDir).slice(1).map((pid) => ({ pid, title: processTitle(pid).replaceAll("\0", " ").trim() }));
   const deadline = Date.now() + 30_000;
   let receiver: number | undefined;
-  while (!(receiver = titles().find((p) => p.title.includes("walreceiver"))?.pid)) {
+  for (;;) {
+    receiver = titles().find((p) => p.title.includes("walreceiver"))?.pid;
+    if (receiver) break;
     if (Date.now() > deadline) assert.fail(`no WAL receiver on ${laggard.name}: ${JSON.stringify(titles())}`);
     await sleep(500);
   }
@@ -267,7 +269,9 @@ test("read-only endpoint spreads reads over the replicas and stops using one who
     assert.equal(lagging.servesReads, false, "status says the lagging replica serves no reads");
     const deadline = Date.now() + 30_000;
     let lagAlert: AlertsJson["open"][number] | undefined;
-    while (!(lagAlert = (await alerts()).open.find((a) => a.rule === "replica-lag" && a.labels.node === laggard.name && a.state === "firing"))) {
+    for (;;) {
+      lagAlert = (await alerts()).open.find((a) => a.rule === "replica-lag" && a.labels.node === laggard.name && a.state === "firing");
+      if (lagAlert) break;
       if (Date.now() > deadline) assert.fail("replica-lag did not fire for the frozen replica");
       await sleep(1000);
     }
@@ -299,7 +303,9 @@ test("a synchronous standby whose replay stalls fires sync-standby-lag while com
     const writer = startWriter(cluster.url("pooled"), name);
     const deadline = Date.now() + 60_000;
     let fired: AlertsJson["open"][number] | undefined;
-    while (!(fired = (await alerts()).open.find((a) => a.rule === "sync-standby-lag" && a.state === "firing"))) {
+    for (;;) {
+      fired = (await alerts()).open.find((a) => a.rule === "sync-standby-lag" && a.state === "firing");
+      if (fired) break;
       if (Date.now() > deadline) assert.fail(`sync-standby-lag did not fire: ${JSON.stringify((await alerts()).open)}`);
       await sleep(1000);
     }

@@ -116,7 +116,10 @@ describe("vectors (pgvector)", () => {
   let vectors: number[][];
   const random = (() => {
     let s = 12345;
-    return () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+    return () => {
+      s = (s * 1103515245 + 12345) % 2147483648;
+      return (s / 2147483648) * 2 - 1;
+    };
   })();
 
   before(async () => {

@@ -5,7 +5,7 @@ import { fmtDuration, type AlertRule } from "../../src/core/alerts/rule.js";
 import { RULES } from "../../src/core/alerts/rules/index.js";
 import { parseConfig } from "../../src/core/config/config-file.js";
 import { ruleSettings } from "../../src/core/config/monitoring-settings.js";
-import { ExitCode, TuskError } from "../../src/core/errors.js";
+import { ExitCode, type TuskError } from "../../src/core/errors.js";
 import { prometheusText } from "../../src/core/metrics/prometheus.js";
 import { Snapshot, counterDelta } from "../../src/core/metrics/sample.js";
 import { indexRows } from "../../src/core/metrics/views.js";

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULT_POLICY, nextOccurrence, retention, scheduledType } from "../../src/core/backup/policy.js";
+import { nextOccurrence, retention, scheduledType } from "../../src/core/backup/policy.js";
+import { DEFAULT_POLICY } from "../../src/core/config/backup-settings.js";
 import type { BackupSummary } from "../../src/core/backup/catalog.js";
 
 const DAY = 86_400_000;

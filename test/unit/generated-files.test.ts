@@ -99,13 +99,13 @@ test("haproxy.cfg: every node in every backend; reads by Patroni's /replica with
   const config = parseConfig("read_only_max_lag: 1MB\nports: { readonly: 7433, direct: 7434 }", "t.yaml");
   const nodes = [{ name: "pg1", ports: { postgres: 5432, patroni: 8008 } }, { name: "pg2", ports: { postgres: 5433, patroni: 8009 } }];
   const cfg = haproxyConfig(config, nodes, "pg2", "/run/h.sock");
-  assert.match(cfg, /frontend readonly\n  bind 127\.0\.0\.1:7433/);
-  assert.match(cfg, /frontend direct\n  bind 127\.0\.0\.1:7434\n  default_backend direct/);
+  assert.match(cfg, /frontend readonly\n {2}bind 127\.0\.0\.1:7433/);
+  assert.match(cfg, /frontend direct\n {2}bind 127\.0\.0\.1:7434\n {2}default_backend direct/);
   // The direct backend has no health check: the supervisor routes it, only the primary enabled.
-  assert.match(cfg, /backend direct\n  mode tcp\n  balance first\n  server pg1 127\.0\.0\.1:5432 disabled\n  server pg2 127\.0\.0\.1:5433\n/);
+  assert.match(cfg, /backend direct\n {2}mode tcp\n {2}balance first\n {2}server pg1 127\.0\.0\.1:5432 disabled\n {2}server pg2 127\.0\.0\.1:5433\n/);
   assert.match(cfg, /stats socket \/run\/h\.sock mode 600 level admin/);
   assert.match(cfg, /backend replicas[^]*option httpchk OPTIONS \/replica\?lag=1048576[^]*server pg2 127\.0\.0\.1:5433 check port 8009/);
   assert.match(cfg, /backend primary[^]*option httpchk OPTIONS \/primary[^]*server pg1 127\.0\.0\.1:5432 check port 8008/);
-  assert.match(cfg, /use_backend replicas if \{ nbsrv\(replicas\) gt 0 \}\n  default_backend primary/);
+  assert.match(cfg, /use_backend replicas if \{ nbsrv\(replicas\) gt 0 \}\n {2}default_backend primary/);
   assert.match(cfg, /on-marked-down shutdown-sessions/);
 });

@@ -19,6 +19,6 @@ export function registerDashboard(program: Command): void {
       if (opts.json) return void console.log(JSON.stringify({ url, token }));
       console.log(`Dashboard: ${url}#token=${token}`);
       console.log(`Sign-in token: ${token}`);
-      console.log("It listens on 127.0.0.1 only; from another machine, tunnel it: ssh -L " + `${cluster.config.ports.api}:127.0.0.1:${cluster.config.ports.api} <this host>`);
+      console.log(`It listens on 127.0.0.1 only; from another machine, tunnel it: ssh -L ${cluster.config.ports.api}:127.0.0.1:${cluster.config.ports.api} <this host>`);
     });
 }

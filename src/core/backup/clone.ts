@@ -7,7 +7,7 @@ import { Cluster } from "../cluster/cluster.js";
 import { ensureRestoreSpace } from "./restore-space.js";
 import { freePortSet } from "../cluster/free-ports.js";
 import { superuserClient } from "../provision/provision.js";
-import { readCatalog } from "./catalog.js";
+import { readCatalog, type BackupCatalog } from "./catalog.js";
 import { listRestorePoints } from "./restore-points.js";
 import { Pgbackrest } from "./pgbackrest.js";
 import { ensureS3Reachable } from "./s3.js";
@@ -31,7 +31,7 @@ export function cloneDir(source: Cluster, name: string): string {
 export async function checkTarget(source: Cluster, target: RestoreTarget): Promise<void> {
   const pgbackrest = new Pgbackrest(source.config, source.paths, postgresUser());
   const client = await superuserClient(source.config, source.paths);
-  let catalog;
+  let catalog: BackupCatalog;
   try {
     // Recovery to a time stops at the first commit after it; on a database idle since then there
     // is none and recovery would end "before the recovery target was reached". A transaction with
@@ -124,7 +124,7 @@ export async function createClone(source: Cluster, name: string, target: Restore
   writeFileSync(join(dir, "tusk.yaml"), stringify({ cluster_name: name, database: source.config.database, listen_address: source.config.listen_address, ports, postgresql: source.config.postgresql, pgbouncer: source.config.pgbouncer }));
   const spec: RestoreSpec = { sourceStateDir: source.paths.root, sourceConfig: source.paths.pgbackrestConfig, sourceStanza: source.config.cluster_name, target, repo };
   const clone = new Cluster(dir);
-  writeFileSync(clone.paths.restoreSpec, JSON.stringify(spec, null, 2) + "\n", { mode: 0o600 });
+  writeFileSync(clone.paths.restoreSpec, `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 });
   const status = await clone.up(progress);
   return { clone, status };
 }

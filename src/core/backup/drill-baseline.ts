@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
+import type pg from "pg";
 import type { TuskConfig } from "../config/config-file.js";
 import { superuserClient } from "../provision/provision.js";
 import { writeAtomic, type StatePaths } from "../state-dir.js";
@@ -54,7 +54,7 @@ export async function recordBaseline({ config, paths }: { config: TuskConfig; pa
     const changedWhileRecorded = tables.filter((t) => before.get(t) !== after.get(t));
     const baseline: DrillBaseline = { backupLabel, restorePoint, recordedAt: new Date().toISOString(), database: config.database, counts, changedWhileRecorded, tooLargeToCount };
     mkdirSync(dir(paths), { recursive: true, mode: 0o700 });
-    writeAtomic(join(dir(paths), `${backupLabel}.json`), JSON.stringify(baseline, null, 2) + "\n", 0o600);
+    writeAtomic(join(dir(paths), `${backupLabel}.json`), `${JSON.stringify(baseline, null, 2)}\n`, 0o600);
     return baseline;
   } finally {
     await reader.end();

@@ -35,7 +35,7 @@ export function drillHistory(paths: StatePaths): DrillResult[] {
 
 function record(paths: StatePaths, result: DrillResult): void {
   mkdirSync(join(paths.root, "drills"), { recursive: true, mode: 0o700 });
-  writeAtomic(historyFile(paths), JSON.stringify([...drillHistory(paths), result].slice(-HISTORY_LIMIT), null, 2) + "\n", 0o600);
+  writeAtomic(historyFile(paths), `${JSON.stringify([...drillHistory(paths), result].slice(-HISTORY_LIMIT), null, 2)}\n`, 0o600);
 }
 
 /**

@@ -1,4 +1,3 @@
-import type { Cluster } from "../cluster/cluster.js";
 import type { TuskConfig } from "../config/config-file.js";
 import { postgresUser } from "../os-user.js";
 import { ensureS3Reachable, s3Failure } from "./s3.js";
@@ -17,6 +16,11 @@ import { createRestorePoint, listRestorePoints, type RestorePoint } from "./rest
 export interface BackupTarget {
   config: TuskConfig;
   paths: StatePaths;
+}
+
+/** A cluster that must be running for an operation: `status()` fails with a clear error when it is not. */
+export interface RunningTarget extends BackupTarget {
+  status(): Promise<unknown>;
 }
 
 export function pgbackrestFor(target: BackupTarget): Pgbackrest {
@@ -64,7 +68,7 @@ export async function applyRetention(target: BackupTarget, now = new Date()): Pr
 }
 
 /** The CLI's backup: checks the cluster runs, shows progress, applies retention afterwards. */
-export async function takeBackup(cluster: Cluster, type: BackupType, progress: Progress): Promise<BackupCatalog> {
+export async function takeBackup(cluster: RunningTarget, type: BackupType, progress: Progress): Promise<BackupCatalog> {
   await cluster.status();
   const step = progress.step(`${type[0]!.toUpperCase()}${type.slice(1)} backup with pgBackRest`);
   try {
@@ -78,7 +82,7 @@ export async function takeBackup(cluster: Cluster, type: BackupType, progress: P
   return backupCatalog(cluster);
 }
 
-export async function backupCatalog(cluster: Cluster): Promise<BackupCatalog & { restorePoints: RestorePoint[] }> {
+export async function backupCatalog(cluster: RunningTarget): Promise<BackupCatalog & { restorePoints: RestorePoint[] }> {
   await cluster.status();
   const client = await superuserClient(cluster.config, cluster.paths);
   try {
@@ -88,7 +92,7 @@ export async function backupCatalog(cluster: Cluster): Promise<BackupCatalog & {
   }
 }
 
-export async function restorePoint(cluster: Cluster, name: string): Promise<RestorePoint> {
+export async function restorePoint(cluster: RunningTarget, name: string): Promise<RestorePoint> {
   await cluster.status();
   const client = await superuserClient(cluster.config, cluster.paths);
   try {

@@ -1,35 +1,7 @@
 import type { BackupSummary } from "./catalog.js";
 import type { BackupType } from "./pgbackrest.js";
 
-export const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
-
-/**
- * The backup policy most production teams use, as tusk's default: a backup every day (a full one on
- * `full_day`, a differential on the others), daily backups kept 7 days, the first full backup of
- * each week kept 4 weeks, the first of each month kept 12 months, continuous WAL inside the daily
- * window; and a restore drill every week.
- */
-export interface BackupPolicy {
-  /** Daily backup time, HH:MM in the machine's local time. */
-  time: string;
-  full_day: Weekday;
-  keep_daily_days: number;
-  keep_weekly_weeks: number;
-  keep_monthly_months: number;
-  drill_day: Weekday;
-  drill_time: string;
-}
-
-export const DEFAULT_POLICY: BackupPolicy = {
-  time: "01:00",
-  full_day: "sunday",
-  keep_daily_days: 7,
-  keep_weekly_weeks: 4,
-  keep_monthly_months: 12,
-  drill_day: "sunday",
-  drill_time: "03:00",
-};
+import { WEEKDAYS, type BackupPolicy, type Weekday } from "../config/backup-settings.js";
 
 const DAY_MS = 86_400_000;
 

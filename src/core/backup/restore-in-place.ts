@@ -70,7 +70,7 @@ export async function restoreInPlace(cluster: Cluster, target: RestoreTarget, pr
   const replaced = `${dataDir}.replaced-${new Date().toISOString().replace(/[:.]/g, "-")}`;
   renameSync(dataDir, replaced);
   const spec: RestoreSpec = { sourceStateDir: cluster.paths.root, sourceConfig: cluster.paths.pgbackrestConfig, sourceStanza: cluster.config.cluster_name, target, repo };
-  writeFileSync(cluster.paths.restoreSpec, JSON.stringify(spec, null, 2) + "\n", { mode: 0o600 });
+  writeFileSync(cluster.paths.restoreSpec, `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 });
 
   try {
     const status = await cluster.up(progress);

@@ -35,6 +35,6 @@ export async function createRestorePoint(paths: StatePaths, superuser: pg.Client
   const sql = readFileSync(new URL("./sql/restore-point.sql", import.meta.url), "utf8");
   const r = (await superuser.query(sql, [name])).rows[0] as { lsn: string; created_at: Date };
   const point = { name, lsn: r.lsn, createdAt: r.created_at.toISOString() };
-  writeAtomic(file(paths), JSON.stringify([...existing, point], null, 2) + "\n", 0o600);
+  writeAtomic(file(paths), `${JSON.stringify([...existing, point], null, 2)}\n`, 0o600);
   return point;
 }

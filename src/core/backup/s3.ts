@@ -35,8 +35,14 @@ export async function ensureS3Reachable(config: TuskConfig): Promise<void> {
   const [host, port] = s3.endpoint.split(":");
   const error = await new Promise<string | null>((resolve) => {
     const socket = connect({ host: host!, port: Number(port ?? 443), timeout: 3000 });
-    socket.once("connect", () => (socket.destroy(), resolve(null)));
-    socket.once("timeout", () => (socket.destroy(), resolve("no answer within 3 s")));
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(null);
+    });
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve("no answer within 3 s");
+    });
     socket.once("error", (e) => resolve(e.message));
   });
   if (error) throw unreachableError(config, error);

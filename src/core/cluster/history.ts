@@ -21,7 +21,7 @@ function historyFile(paths: StatePaths): string {
 }
 
 export function recordRoleChange(paths: StatePaths, change: RoleChange): void {
-  appendFileSync(historyFile(paths), JSON.stringify(change) + "\n", { mode: 0o644 });
+  appendFileSync(historyFile(paths), `${JSON.stringify(change)}\n`, { mode: 0o644 });
 }
 
 export function readHistory(paths: StatePaths): RoleChange[] {

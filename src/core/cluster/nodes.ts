@@ -86,7 +86,7 @@ export function nodeNames(paths: StatePaths): string[] {
 }
 
 export function writeReplicaNodes(paths: StatePaths, replicas: NodeInfo[]): void {
-  writeAtomic(nodesFile(paths), JSON.stringify(replicas, null, 2) + "\n", 0o644);
+  writeAtomic(nodesFile(paths), `${JSON.stringify(replicas, null, 2)}\n`, 0o644);
 }
 
 /** The next free node name: pg2, pg3… */
@@ -123,7 +123,7 @@ export function readPrimary(config: TuskConfig, paths: StatePaths): PrimaryInfo 
 export function writePrimary(paths: StatePaths, node: NodeInfo): void {
   const p = nodePaths(paths, node.name);
   const info: PrimaryInfo = { name: node.name, port: node.ports.postgres, dataDir: p.dataDir, socketDir: p.socketDir };
-  writeAtomic(primaryFile(paths), JSON.stringify(info) + "\n", 0o644);
+  writeAtomic(primaryFile(paths), `${JSON.stringify(info)}\n`, 0o644);
 }
 
 /** Forgets the last primary: the next start makes pg1 the primary (after an in-place restore). */

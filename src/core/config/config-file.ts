@@ -7,7 +7,7 @@ import { DEFAULT_PORTS, type PortName } from "../endpoints.js";
 import { checkAgainstSpec, checkPostgresSetting, suggestName, type SettingValue } from "./postgres-settings.js";
 import { PGBOUNCER_SETTINGS } from "./pgbouncer-settings.js";
 import { readS3Repository, type S3Repository } from "./s3-repository.js";
-import { DEFAULT_POLICY, WEEKDAYS, type BackupPolicy, type Weekday } from "../backup/policy.js";
+import { DEFAULT_POLICY, WEEKDAYS, type BackupPolicy, type Weekday } from "./backup-settings.js";
 
 /** tusk.yaml, after validation. Every key is optional in the file. */
 export interface TuskConfig {

@@ -1,6 +1,6 @@
 import type { HostFacts } from "./host-facts.js";
 import { setting, type TunedSetting } from "./tuner.js";
-import type { BackupPolicy } from "../backup/policy.js";
+import type { BackupPolicy } from "./backup-settings.js";
 
 /**
  * pgBackRest settings derived from the host, with reasons (pgBackRest user guide, "Configuration").

@@ -8,6 +8,8 @@ const APT_ENV = { ...process.env, DEBIAN_FRONTEND: "noninteractive", NEEDRESTART
 
 /** Which of `packages` dpkg does not report as installed. */
 export async function missingPackages(packages: readonly string[]): Promise<string[]> {
+  // dpkg-query's own ${field} format, not a template literal.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's format syntax
   const r = await run("dpkg-query", ["-W", "-f=${Package} ${db:Status-Status}\n", ...packages]);
   const installed = new Set(
     r.stdout

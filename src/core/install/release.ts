@@ -118,7 +118,7 @@ export function readReleaseRecord(paths: StatePaths): ReleaseRecord | undefined 
 }
 
 export function writeReleaseRecord(paths: StatePaths, release: Release): void {
-  writeAtomic(releaseFile(paths), JSON.stringify({ ...release, startedAt: new Date().toISOString() }, null, 2) + "\n", 0o644);
+  writeAtomic(releaseFile(paths), `${JSON.stringify({ ...release, startedAt: new Date().toISOString() }, null, 2)}\n`, 0o644);
 }
 
 /** The supervisor's entry point inside a release. */

@@ -232,7 +232,10 @@ export class MetricsStore {
     for (const r of rows) {
       const key = JSON.stringify(r.labels);
       let s = out.get(key);
-      if (!s) out.set(key, (s = { labels: r.labels, points: [] }));
+      if (!s) {
+        s = { labels: r.labels, points: [] };
+        out.set(key, s);
+      }
       if (opts.rate) {
         const p = previous.get(key);
         previous.set(key, { at: r.at, value: r.value });
