@@ -416,7 +416,10 @@ test("kill -9 of the primary's postmaster: writes resume through the same string
   await sleep(1500);
   killPostmaster(cluster.stateDir, primary.name);
   await waitFor("a running primary again", (x) => primaryOf(x.replication)?.state === "running" && x.replication.nodes.filter((n) => n.state === "running").length === 3);
-  await sleep(3000);
+  // Writes resume: 50 more commits after recovery (and over 100 in all), however loaded the machine.
+  const atRecovery = writer.commits;
+  const deadline = Date.now() + 30_000;
+  while ((writer.commits < atRecovery + 50 || writer.commits <= 100) && Date.now() < deadline) await sleep(200);
   const report = await writer.stop();
   await assertNoneLost(name, report);
   assert.ok(report.acked.length > 0 && report.maxGapMs < 60_000, `writes resumed (longest gap ${report.maxGapMs} ms)`);

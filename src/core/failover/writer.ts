@@ -16,6 +16,8 @@ export class Writer {
   private stopped = false;
   /** When the last commit was acknowledged (ms since the epoch). */
   lastAckAt = Date.now();
+  /** Commits acknowledged so far. */
+  commits = 0;
   private readonly done: Promise<WriterReport>;
 
   constructor(url: string, table: string, queryTimeoutMs = 5000) {
@@ -40,6 +42,7 @@ export class Writer {
         report.maxGapMs = Math.max(report.maxGapMs, Date.now() - lastOk);
         lastOk = Date.now();
         this.lastAckAt = lastOk;
+        this.commits++;
       } catch (e) {
         report.errors.push((e as Error).message);
         void client?.end().catch(() => undefined);
