@@ -1,6 +1,7 @@
 /**
  * Every port default, API route and well-known name in one place, imported by the supervisor, the
- * CLI and the tests: no route string or default port is written twice.
+ * CLI, the dashboard and the tests: no route string or default port is written twice. It imports
+ * nothing, so the browser loads it as it is (the API serves it beside the dashboard's app.js).
  */
 export const DEFAULT_STATE_DIR = "/var/lib/tusk";
 export const STATE_DIR_ENV = "TUSK_STATE_DIR";
@@ -39,6 +40,7 @@ export const ROUTES = {
   silences: `${API_PREFIX}/alerts/silences`,
   backups: `${API_PREFIX}/backups`,
   drills: `${API_PREFIX}/drills/restore`,
+  drillHistory: `${API_PREFIX}/drills`,
   clones: `${API_PREFIX}/clones`,
   restore: `${API_PREFIX}/restore`,
   history: `${API_PREFIX}/history`,
@@ -46,6 +48,11 @@ export const ROUTES = {
   /** Prometheus's conventional path, outside the versioned prefix. */
   prometheus: "/metrics",
 } as const;
+
+/** A route with its `:name` parameters filled in (encoded), e.g. routeTo(ROUTES.querySeries, { queryid }). */
+export function routeTo(route: string, params: Record<string, string>): string {
+  return route.replace(/:([a-z]+)/gi, (_, name: string) => encodeURIComponent(params[name] ?? ""));
+}
 
 /** Patroni REST API paths used by the supervisor (Patroni docs, "REST API"). */
 export const PATRONI_ROUTES = {

@@ -8,20 +8,17 @@ import { formatWallClock, readWallClock, rfc3339Local } from "../core/time/wall-
  * the same module the CLI uses, served as it is).
  */
 
+import { ROUTES, routeTo } from "../core/endpoints.js";
+import type { AlertView, Silence } from "../core/alerts/alert-log.js";
+import type { BackupCatalog } from "../core/backup/catalog.js";
+import type { DrillResult } from "../core/backup/drill.js";
+import type { RoleChange } from "../core/cluster/history.js";
+import type { Series, TopQuery } from "../core/metrics/store.js";
+import type { IndexRow, TableRow } from "../core/metrics/views.js";
+import type { SupervisorStatus as Status } from "../core/supervisor/status.js";
+
+// The API's shapes are the core's own types (type-only imports: nothing of them reaches the page).
 type Labels = Record<string, string>;
-interface Point { at: string; value: number }
-interface Series { labels: Labels; points: Point[] }
-interface AlertView { rule: string; title: string; severity: string; labels: Labels; state: string; summary: string; startedAt: string; firedAt: string | null; resolvedAt: string | null; silenced: boolean }
-interface NodeStatus { name: string; role: string; state: string; timeline: number | null; postgresPort: number; lagBytes: number | null; lagSeconds: number | null; syncState: string | null; servesReads: boolean | null }
-interface Status {
-  phase: string;
-  decision: string;
-  processes: { name: string; up: boolean; pid: number | null; ports: number[]; version: string | null; restarts: number }[];
-  dataSizeBytes: number | null;
-  backups: { lastBackup: { label: string; type: string; endedAt: string } | null; window: { from: string | null; to: string | null }; lastDrill: { ok: boolean; startedAt: string; restoreSeconds: number | null } | null } | null;
-  replication: { mode: string; primary: string; nodes: NodeStatus[] };
-  monitoring: { collections: number; lastAt: string | null; lastError: string | null; alerts: AlertView[] };
-}
 
 const TOKEN_KEY = "tusk-token";
 const PALETTE = ["var(--c0)", "var(--c1)", "var(--c2)", "var(--c3)", "var(--c4)", "var(--c5)"];
@@ -53,7 +50,7 @@ async function api<T>(path: string, init: { method?: string; body?: unknown } = 
 const rangeSeconds = () => Number(($("#range") as HTMLSelectElement).value);
 const fromTo = () => `from=${new Date(Date.now() - rangeSeconds() * 1000).toISOString()}&to=${new Date().toISOString()}`;
 const series = (name: string, opts: { rate?: boolean; match?: string } = {}) =>
-  api<{ series: Series[] }>(`/v1/metrics/series?name=${name}&${fromTo()}${opts.rate ? "&rate=true" : ""}${opts.match ? `&match=${encodeURIComponent(opts.match)}` : ""}`).then((r) => r.series);
+  api<{ series: Series[] }>(`${ROUTES.series}?name=${name}&${fromTo()}${opts.rate ? "&rate=true" : ""}${opts.match ? `&match=${encodeURIComponent(opts.match)}` : ""}`).then((r) => r.series);
 
 // ---------- formatting ----------
 
@@ -223,7 +220,7 @@ function momentOf(local: string, field: string): string | undefined | null {
 
 async function overview(page: HTMLElement): Promise<void> {
   const [status, conns, tps, hit, disk, lag] = await Promise.all([
-    api<Status>("/v1/status"),
+    api<Status>(ROUTES.status),
     series("pg_connections"),
     series("pg_xact_commit_total", { rate: true }),
     series("pg_cache_hit_ratio"),
@@ -255,19 +252,19 @@ let queryOrder = "total";
 let selectedQuery: string | null = null;
 const queryFilter = { database: "", role: "" };
 
-interface QueryRow { queryid: string; dbname: string; username: string; query: string; calls: number; totalMs: number; meanMs: number; stddevMs: number; maxMs: number; rows: number; hitRatio: number | null }
+type QueryRow = TopQuery;
 /** A statement is one queryid in one database for one role: pg_stat_statements' own key. */
 const queryKey = (x: QueryRow) => `${x.queryid}/${x.dbname}/${x.username}`;
 
 async function queries(page: HTMLElement): Promise<void> {
   const filter = `${queryFilter.database ? `&database=${encodeURIComponent(queryFilter.database)}` : ""}${queryFilter.role ? `&role=${encodeURIComponent(queryFilter.role)}` : ""}`;
-  const r = await api<{ databases: string[]; roles: string[]; queries: QueryRow[] }>(`/v1/queries?${fromTo()}&order=${queryOrder}&limit=50${filter}`);
+  const r = await api<{ databases: string[]; roles: string[]; queries: QueryRow[] }>(`${ROUTES.queries}?${fromTo()}&order=${queryOrder}&limit=50${filter}`);
   const q = r.queries;
   const rows = q.map((x) => [num(x.calls, 0), num(x.totalMs), num(x.meanMs, 2), num(x.stddevMs, 2), num(x.maxMs, 2), num(x.rows, 0), x.hitRatio === null ? "-" : `${(x.hitRatio * 100).toFixed(1)} %`, esc(x.dbname), esc(x.username), `<span class="sql" title="${esc(x.query)}">${esc(x.query.replace(/\s+/g, " "))}</span>`]);
   const chosen = q.find((x) => queryKey(x) === selectedQuery) ?? q[0];
   let detail = "";
   if (chosen) {
-    const s = await api<{ points: { at: string; calls: number; meanMs: number }[] }>(`/v1/queries/${chosen.queryid}/series?${fromTo()}&database=${encodeURIComponent(chosen.dbname)}&role=${encodeURIComponent(chosen.username)}`);
+    const s = await api<{ points: { at: string; calls: number; meanMs: number }[] }>(`${routeTo(ROUTES.querySeries, { queryid: chosen.queryid })}?${fromTo()}&database=${encodeURIComponent(chosen.dbname)}&role=${encodeURIComponent(chosen.username)}`);
     detail = `<div class="grid"><div class="card"><h2>Calls per collection</h2>${chart([{ label: "calls", points: s.points.map((p) => ({ t: Date.parse(p.at), v: p.calls })) }])}</div><div class="card"><h2>Mean time (ms)</h2>${chart([{ label: "mean ms", points: s.points.map((p) => ({ t: Date.parse(p.at), v: p.meanMs })) }], "ms")}</div></div><p class="muted sqltext">${esc(chosen.query)}</p><p class="muted">In database ${esc(chosen.dbname)}, run by ${esc(chosen.username)}.</p>`;
   }
   const options = (all: string[], current: string, what: string) => `<option value="">All ${what}</option>${[...new Set([...all, ...(current ? [current] : [])])].map((v) => `<option value="${esc(v)}" ${v === current ? "selected" : ""}>${esc(v)}</option>`).join("")}`;
@@ -302,8 +299,8 @@ async function queries(page: HTMLElement): Promise<void> {
 
 async function tables(page: HTMLElement): Promise<void> {
   const [t, i] = await Promise.all([
-    api<{ at: string | null; tables: { schema: string; table: string; sizeBytes: number; liveTuples: number; deadTuples: number; deadPercent: number; writes: number; seqScans: number; vacuumAgeSeconds: number | null }[] }>("/v1/tables"),
-    api<{ indexes: { schema: string; table: string; index: string; unique: boolean; sizeBytes: number; scans: number; unused: boolean }[] }>("/v1/indexes"),
+    api<{ at: string | null; tables: TableRow[] }>(ROUTES.tables),
+    api<{ indexes: IndexRow[] }>(ROUTES.indexes),
   ]);
   const vac = (s: number | null) => (s === null ? "-" : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
   page.innerHTML = `<h1>Tables &amp; indexes</h1><p class="muted">As of ${esc(ago(t.at))}.</p>
@@ -318,7 +315,7 @@ async function tables(page: HTMLElement): Promise<void> {
 }
 
 async function replication(page: HTMLElement): Promise<void> {
-  const [status, history, lag] = await Promise.all([api<Status>("/v1/status"), api<{ history: { at: string; kind: string; from: string; to: string; timeline: number | null; outageMs: number | null }[] }>("/v1/history"), series("pg_replication_lag_seconds")]);
+  const [status, history, lag] = await Promise.all([api<Status>(ROUTES.status), api<{ history: RoleChange[] }>(ROUTES.history), series("pg_replication_lag_seconds")]);
   const r = status.replication;
   page.innerHTML = `<h1>Replication <span class="muted">${esc(r.mode)}; primary ${esc(r.primary)}</span></h1>
     <div class="card wide">${tableHtml(
@@ -331,8 +328,8 @@ async function replication(page: HTMLElement): Promise<void> {
 
 async function backups(page: HTMLElement): Promise<void> {
   const [b, d] = await Promise.all([
-    api<{ backups: { label: string; repo: number; type: string; startedAt: string; endedAt: string; durationSeconds: number; originalBytes: number; repositoryBytes: number }[]; window: { from: string | null; to: string | null } }>("/v1/backups"),
-    api<{ drills: { startedAt: string; ok: boolean; backupLabel: string | null; restoreSeconds: number | null; checks: { name: string; ok: boolean }[] }[] }>("/v1/drills"),
+    api<BackupCatalog>(ROUTES.backups),
+    api<{ drills: DrillResult[] }>(ROUTES.drillHistory),
   ]);
   page.innerHTML = `<h1>Backups</h1>
     <div class="actions"><button id="do-backup">Take a backup now</button><button class="secondary" id="do-drill">Run a restore drill</button></div>
@@ -377,7 +374,7 @@ async function backups(page: HTMLElement): Promise<void> {
     button.disabled = true;
     result.textContent = "Restoring… (this takes a while)";
     try {
-      const c = await api<{ name: string; stateDir: string; ports: Record<string, number> }>("/v1/clones", { method: "POST", body: time ? { name, time } : { name } });
+      const c = await api<{ name: string; stateDir: string; ports: Record<string, number> }>(ROUTES.clones, { method: "POST", body: time ? { name, time } : { name } });
       result.textContent = `Clone "${c.name}" is running: PgBouncer on port ${c.ports.pooler}, PostgreSQL on ${c.ports.postgres}. Its connection strings: tusk --state-dir ${c.stateDir} up`;
     } catch (err) {
       result.textContent = "";
@@ -395,18 +392,18 @@ async function backups(page: HTMLElement): Promise<void> {
     if (typed !== "replace all data") return;
     const result = restoreForm.querySelector<HTMLElement>("#restore-result")!;
     try {
-      const r = await api<{ log: string }>("/v1/restore", { method: "POST", body: time ? { confirm: typed, time } : { confirm: typed } });
+      const r = await api<{ log: string }>(ROUTES.restore, { method: "POST", body: time ? { confirm: typed, time } : { confirm: typed } });
       result.textContent = `Restoring; progress is written to ${r.log}. This page comes back when the cluster does.`;
     } catch (err) {
       showError(err);
     }
   };
-  act("do-backup", "Take an incremental backup now?", () => api("/v1/backups", { method: "POST", body: { type: "incr" } }));
-  act("do-drill", "Run a restore drill now? It restores the latest backup into a scratch instance and checks it.", () => api("/v1/drills/restore", { method: "POST" }));
+  act("do-backup", "Take an incremental backup now?", () => api(ROUTES.backups, { method: "POST", body: { type: "incr" } }));
+  act("do-drill", "Run a restore drill now? It restores the latest backup into a scratch instance and checks it.", () => api(ROUTES.drills, { method: "POST" }));
 }
 
 async function alerts(page: HTMLElement): Promise<void> {
-  const a = await api<{ open: AlertView[]; recent: AlertView[]; silences: { id: number; rule: string; labels: Labels; until: string; comment: string }[] }>("/v1/alerts?limit=50");
+  const a = await api<{ open: AlertView[]; recent: AlertView[]; silences: Silence[] }>(`${ROUTES.alerts}?limit=50`);
   const row = (x: AlertView, i: number, open: boolean) => [
     x.state === "firing" ? pill(x.silenced ? "firing (silenced)" : "firing", "bad") : x.state === "pending" ? pill("pending", "warn") : pill("resolved", "ok"),
     pill(x.severity, x.severity === "critical" ? "bad" : "warn"),
@@ -423,7 +420,7 @@ async function alerts(page: HTMLElement): Promise<void> {
     b.onclick = async () => {
       const x = a.open[Number(b.dataset.silence)]!;
       if (!confirm(`Silence ${x.rule} (${Object.entries(x.labels).map(([k, v]) => `${k}=${v}`).join(", ") || "all series"}) for one hour?`)) return;
-      await api("/v1/alerts/silences", { method: "POST", body: { rule: x.rule, labels: x.labels, seconds: 3600, comment: "from the dashboard" } }).catch(showError);
+      await api(ROUTES.silences, { method: "POST", body: { rule: x.rule, labels: x.labels, seconds: 3600, comment: "from the dashboard" } }).catch(showError);
       void render();
     };
   }

@@ -6,8 +6,8 @@ import { TuskError } from "../errors.js";
 import { Cluster } from "../cluster/cluster.js";
 import { ensureRestoreSpace } from "./restore-space.js";
 import { freePortSet } from "../cluster/free-ports.js";
-import { superuserClient } from "../provision/provision.js";
-import { readCatalog, type BackupCatalog } from "./catalog.js";
+import { withSuperuser } from "../provision/provision.js";
+import { readCatalog } from "./catalog.js";
 import { listRestorePoints } from "./restore-points.js";
 import { Pgbackrest } from "./pgbackrest.js";
 import { ensureS3Reachable } from "./s3.js";
@@ -30,9 +30,7 @@ export function cloneDir(source: Cluster, name: string): string {
  */
 export async function checkTarget(source: Cluster, target: RestoreTarget): Promise<void> {
   const pgbackrest = new Pgbackrest(source.config, source.paths, postgresUser());
-  const client = await superuserClient(source.config, source.paths);
-  let catalog: BackupCatalog;
-  try {
+  const catalog = await withSuperuser(source.config, source.paths, async (client) => {
     // Recovery to a time stops at the first commit after it; on a database idle since then there
     // is none and recovery would end "before the recovery target was reached". A transaction with
     // an xid commits now, after any target in the window.
@@ -43,11 +41,10 @@ export async function checkTarget(source: Cluster, target: RestoreTarget): Promi
     // read. pg_stat_archiver may lag behind the repository for a moment, so everything written
     // before the check began counts as archived.
     await pgbackrest.mustRun("check");
-    catalog = await readCatalog(pgbackrest, client);
-    if (catalog.window.to && catalog.window.to < archivedThrough) catalog.window.to = archivedThrough;
-  } finally {
-    await client.end();
-  }
+    const read = await readCatalog(pgbackrest, client);
+    if (read.window.to && read.window.to < archivedThrough) read.window.to = archivedThrough;
+    return read;
+  });
   if (catalog.backups.length === 0) {
     throw new TuskError("OutsideWindow", "There is no backup to restore from yet.", { hint: "Take one with `tusk backup`." });
   }

@@ -4,7 +4,7 @@ import { ensureS3Reachable, s3Failure } from "./s3.js";
 import type { TuskError } from "../errors.js";
 import { S3_REPO } from "../generate/pgbackrest-config.js";
 import type { Progress } from "../progress.js";
-import { superuserClient } from "../provision/provision.js";
+import { withSuperuser } from "../provision/provision.js";
 import type { StatePaths } from "../state-dir.js";
 import { readCatalog, summarize, type BackupCatalog } from "./catalog.js";
 import { recordBaseline } from "./drill-baseline.js";
@@ -84,20 +84,10 @@ export async function takeBackup(cluster: RunningTarget, type: BackupType, progr
 
 export async function backupCatalog(cluster: RunningTarget): Promise<BackupCatalog & { restorePoints: RestorePoint[] }> {
   await cluster.status();
-  const client = await superuserClient(cluster.config, cluster.paths);
-  try {
-    return { ...(await readCatalog(pgbackrestFor(cluster), client)), restorePoints: listRestorePoints(cluster.paths) };
-  } finally {
-    await client.end();
-  }
+  return withSuperuser(cluster.config, cluster.paths, async (client) => ({ ...(await readCatalog(pgbackrestFor(cluster), client)), restorePoints: listRestorePoints(cluster.paths) }));
 }
 
 export async function restorePoint(cluster: RunningTarget, name: string): Promise<RestorePoint> {
   await cluster.status();
-  const client = await superuserClient(cluster.config, cluster.paths);
-  try {
-    return await createRestorePoint(cluster.paths, client, name);
-  } finally {
-    await client.end();
-  }
+  return withSuperuser(cluster.config, cluster.paths, (client) => createRestorePoint(cluster.paths, client, name));
 }

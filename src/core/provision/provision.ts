@@ -26,14 +26,20 @@ export async function superuserClient(config: TuskConfig, paths: StatePaths, dat
   return client;
 }
 
-async function inDatabase<T>(config: TuskConfig, paths: StatePaths, database: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = await superuserClient(config, paths, database);
+/**
+ * The one way to run work as the superuser on the current primary: connect, run, close whatever
+ * happens (a close that fails after the work is ignored: the connection is gone either way).
+ */
+export async function withSuperuser<T>(config: TuskConfig, paths: StatePaths, work: (c: pg.Client) => Promise<T>, options: { database?: string; timeoutMs?: number } = {}): Promise<T> {
+  const client = await superuserClient(config, paths, options.database, options.timeoutMs);
   try {
     return await work(client);
   } finally {
-    await client.end();
+    await client.end().catch(() => undefined);
   }
 }
+
+const inDatabase = <T>(config: TuskConfig, paths: StatePaths, database: string, work: (c: pg.Client) => Promise<T>): Promise<T> => withSuperuser(config, paths, work, { database });
 
 /**
  * Brings roles, the application database, extensions and privileges to the state tusk promises.

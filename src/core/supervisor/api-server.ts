@@ -8,7 +8,7 @@ import { drillHistory } from "../backup/drill.js";
 import type { BackupType } from "../backup/pgbackrest.js";
 import { chooseTarget, type RestoreTarget } from "../backup/restore-spec.js";
 import { S3_REPO } from "../generate/pgbackrest-config.js";
-import { API_PREFIX, ROUTES } from "../endpoints.js";
+import { ROUTES } from "../endpoints.js";
 import { ExitCode, exitCodeName, TuskError, type ExitCodeName } from "../errors.js";
 import { prometheusText } from "../metrics/prometheus.js";
 import type { StatementFilter, TopQueryOrder } from "../metrics/store.js";
@@ -36,6 +36,8 @@ const DASHBOARD: Record<string, { file: URL; type: string }> = {
   "/dashboard/style.css": { file: new URL("../../dashboard/style.css", import.meta.url), type: "text/css; charset=utf-8" },
   // app.js imports it as ../core/time/wall-clock.js: one reading of typed times for the CLI and the page.
   "/core/time/wall-clock.js": { file: new URL("../time/wall-clock.js", import.meta.url), type: "text/javascript; charset=utf-8" },
+  // The routes, declared once for the server, the CLI and the page.
+  "/core/endpoints.js": { file: new URL("../endpoints.js", import.meta.url), type: "text/javascript; charset=utf-8" },
 };
 
 /** Routes anyone on loopback may read: liveness, the API's own description and the dashboard's files. */
@@ -154,7 +156,7 @@ export async function buildApi(supervisor: Supervisor, tokens: TokenVerifier, on
   app.post<{ Body: { type: BackupType } }>(ROUTES.backups, { schema: SCHEMAS.startBackup }, async (req) => supervisor.backup(req.body?.type ?? "full"));
   app.post<{ Body: { name: string } & TargetBody }>(ROUTES.clones, { schema: SCHEMAS.clone }, async (req) => supervisor.clone(req.body.name, targetOf(req.body), repoOf(req.body)));
   app.post<{ Body: { confirm: string } & TargetBody }>(ROUTES.restore, { schema: SCHEMAS.restore }, async (req, reply) => reply.code(202).send(await supervisor.restoreInPlace(targetOf(req.body), repoOf(req.body))));
-  app.get(`${API_PREFIX}/drills`, { schema: SCHEMAS.drills }, async () => ({ drills: drillHistory(supervisor.paths) }));
+  app.get(ROUTES.drillHistory, { schema: SCHEMAS.drills }, async () => ({ drills: drillHistory(supervisor.paths) }));
   app.post(ROUTES.drills, { schema: SCHEMAS.startDrill }, async () => supervisor.restoreDrill());
 
   app.get(ROUTES.prometheus, { schema: { tags: ["metrics"], summary: "The latest collection in Prometheus text format" } }, async (_req, reply) => {

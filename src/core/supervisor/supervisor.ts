@@ -35,7 +35,7 @@ import { DIVERGED_AFTER_MS, DivergenceWatch } from "./divergence.js";
 import { Monitoring } from "../metrics/monitoring.js";
 import type { CollectorContext } from "../metrics/collector.js";
 import { haproxyConfig } from "../generate/haproxy-config.js";
-import { provision, scramVerifiers, superuserClient } from "../provision/provision.js";
+import { provision, scramVerifiers, withSuperuser } from "../provision/provision.js";
 import { sqlFile } from "../provision/sql-template.js";
 import { ensureSecret } from "../secrets.js";
 import { needsRestart } from "../config/postgres-settings.js";
@@ -417,15 +417,8 @@ export class Supervisor {
 
   private async waitForWritable(node: string, deadline: number): Promise<void> {
     for (;;) {
-      const inRecovery = await superuserClient(this.config, this.paths, "postgres", 2000)
-        .then(async (c) => {
-          try {
-            return (await c.query<{ r: boolean }>("SELECT pg_is_in_recovery() AS r")).rows[0]?.r ?? true;
-          } finally {
-            await c.end().catch(() => undefined);
-          }
-        })
-        .catch(() => true);
+      // Not answering yet counts as still in recovery: the loop asks again until the deadline.
+      const inRecovery = await withSuperuser(this.config, this.paths, async (c) => (await c.query<{ r: boolean }>("SELECT pg_is_in_recovery() AS r")).rows[0]?.r ?? true, { timeoutMs: 2000 }).catch(() => true);
       if (!inRecovery) return;
       if (Date.now() > deadline) throw new TuskError("Timeout", `${node} was named primary but PostgreSQL did not leave recovery in time.`, { hint: `See ${this.paths.logDir}.` });
       await sleep(50);
@@ -438,13 +431,10 @@ export class Supervisor {
    * at the old target. Recovery has ended, so they go.
    */
   private async clearRecoverySettings(): Promise<void> {
-    const client = await superuserClient(this.config, this.paths);
-    try {
-      const statements = sqlFile("reset-recovery-settings.sql").split("\n").filter((l) => l.trim() && !l.startsWith("--"));
+    const statements = sqlFile("reset-recovery-settings.sql").split("\n").filter((l) => l.trim() && !l.startsWith("--"));
+    await withSuperuser(this.config, this.paths, async (client) => {
       for (const statement of statements) await client.query(statement);
-    } finally {
-      await client.end();
-    }
+    });
   }
 
   private patroniLogSays(...needles: string[]): boolean {
@@ -613,12 +603,7 @@ export class Supervisor {
     if (this.nodes.length > 1 && this.phase !== "starting") {
       try {
         // Short timeouts: a primary that stopped answering must not hold up status.
-        const client = await superuserClient(this.config, this.paths, "postgres", 1500);
-        try {
-          rows = await replicationRows(client);
-        } finally {
-          await client.end();
-        }
+        rows = await withSuperuser(this.config, this.paths, replicationRows, { timeoutMs: 1500 });
       } catch {
         /* the primary is not answering: Patroni's view alone */
       }
@@ -752,12 +737,7 @@ export class Supervisor {
 
   /** Every backup in every repository, the restorable window and archiving health. */
   async backupCatalog(): Promise<BackupCatalog> {
-    const client = await superuserClient(this.config, this.paths);
-    try {
-      return await readCatalog(this.backups, client);
-    } finally {
-      await client.end();
-    }
+    return withSuperuser(this.config, this.paths, (client) => readCatalog(this.backups, client));
   }
 
   /** A backup now (API): the scheduled path's backup and retention, one at a time. */
@@ -1069,15 +1049,10 @@ export class Supervisor {
   private async readBackupHealth(): Promise<void> {
     let value: BackupHealth;
     try {
-      const client = await superuserClient(this.config, this.paths);
-      try {
-        const c = await readCatalog(this.backups, client);
-        value = { lastBackup: c.backups.filter((b) => b.repo === 1).pop() ?? null, backupCount: c.backups.length, window: c.window, archiver: c.archiver, lastDrill: null, schedule: this.schedule };
-        // "missing stanza path" and the like: the repository is unreadable, not empty.
-        if (c.status && c.status.code !== 0 && c.status.code !== 2) value.repositoryProblem = c.status.message;
-      } finally {
-        await client.end();
-      }
+      const c = await withSuperuser(this.config, this.paths, (client) => readCatalog(this.backups, client));
+      value = { lastBackup: c.backups.filter((b) => b.repo === 1).pop() ?? null, backupCount: c.backups.length, window: c.window, archiver: c.archiver, lastDrill: null, schedule: this.schedule };
+      // "missing stanza path" and the like: the repository is unreadable, not empty.
+      if (c.status && c.status.code !== 0 && c.status.code !== 2) value.repositoryProblem = c.status.message;
     } catch (e) {
       value = { lastBackup: null, backupCount: 0, window: { from: null, to: null }, archiver: null, lastDrill: null, schedule: this.schedule, error: (e as Error).message };
     }
