@@ -86,7 +86,7 @@ export default async function* report(source) {
       case "test:complete":
         if (d.file && d.name === d.file) {
           fileOf(d.file).done = d.details ?? {};
-          if (lastFile === d.file || !lastFile) {
+          if (lastFile === d.file) {
             const line = flush(d.file);
             if (line) yield line;
           }
