@@ -40,3 +40,21 @@ export async function withStep<T>(
     throw e;
   }
 }
+
+/** Progress as timestamped lines on a stream (a log file): each step's start, detail and end. */
+export function lineProgress(write: (line: string) => void): Progress {
+  const at = () => new Date().toISOString();
+  return {
+    info: (message) => write(`${at()} ${message}\n`),
+    step(label) {
+      const started = Date.now();
+      write(`${at()} … ${label}\n`);
+      const end = (mark: string, note?: string) => write(`${at()} ${mark} ${label}${note ? ` — ${note}` : ""} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+      return {
+        update: (detail) => write(`${at()}   ${detail}\n`),
+        done: (note) => end("✓", note),
+        fail: (note) => end("✗", note),
+      };
+    },
+  };
+}

@@ -769,17 +769,17 @@ export class Supervisor {
 
   /**
    * A restore in place (API). It stops this supervisor, so it cannot run inside it: the target is
-   * checked here (a bad one is refused at once), then a detached `tusk restore --yes` does the work,
-   * exactly as from the command line, writing its progress to log/restore.log.
+   * checked here (a bad one is refused at once), then a detached process runs the core's restore
+   * (backup/restore-in-place-main.ts), writing its progress to log/restore.log.
    */
   async restoreInPlace(target: RestoreTarget, repo: number | undefined): Promise<{ log: string; pid: number }> {
     return this.exclusive("restore", async () => {
       await checkTarget(new Cluster(this.paths.root), target);
-      const args = ["--state-dir", this.paths.root, "restore", "--yes", ...restoreArgs(target), ...(repo === undefined ? [] : ["--from", repo === 1 ? "local" : "s3"])];
+      const args = [this.paths.root, JSON.stringify(target), ...(repo === undefined ? [] : [String(repo)])];
       const logFile = this.paths.log("restore");
       const out = openSync(logFile, "a");
-      appendFileSync(logFile, `${new Date().toISOString()} restore requested through the API: tusk ${args.join(" ")}\n`);
-      const child = spawn(process.execPath, [CLI_MAIN, ...args], { detached: true, stdio: ["ignore", out, out], cwd: "/" });
+      appendFileSync(logFile, `${new Date().toISOString()} restore in place requested through the API: ${JSON.stringify(target)}${repo === undefined ? "" : ` from repository ${repo}`}\n`);
+      const child = spawn(process.execPath, [RESTORE_IN_PLACE_MAIN, ...args], { detached: true, stdio: ["ignore", out, out], cwd: "/" });
       child.unref();
       closeSync(out);
       this.log(`restore in place requested through the API (pid ${child.pid}); progress in ${logFile}`);
@@ -1097,22 +1097,8 @@ export function normalizeParameter(v: unknown): string {
   return text;
 }
 
-/** The CLI, for work that must outlive this supervisor (a restore in place stops it). */
-const CLI_MAIN = fileURLToPath(new URL("../../cli/main.js", import.meta.url));
-
-/** `tusk restore` options for a target. */
-function restoreArgs(target: RestoreTarget): string[] {
-  switch (target.kind) {
-    case "latest":
-      return [];
-    case "time":
-      return ["--time", target.time];
-    case "name":
-      return ["--name", target.name];
-    case "lsn":
-      return ["--lsn", target.lsn];
-  }
-}
+/** The restore in place, for work that must outlive this supervisor (it stops it). */
+const RESTORE_IN_PLACE_MAIN = fileURLToPath(new URL("../backup/restore-in-place-main.js", import.meta.url));
 
 export interface RestartDecision {
   restartNow: ChildName[];
