@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { decideRestarts, normalizeParameter } from "../../src/core/supervisor/supervisor.js";
+import { normalizeParameter } from "../../src/core/supervisor/supervisor.js";
+import { decideRestarts } from "../../src/core/supervisor/restart-decision.js";
 import { checkResources } from "../../src/core/cluster/preflight.js";
 import { requireRootToInstall } from "../../src/core/install/installer.js";
 import { PGVECTOR } from "../../src/core/install/components.js";

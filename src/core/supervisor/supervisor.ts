@@ -41,6 +41,7 @@ import { ensureSecret } from "../secrets.js";
 import { needsRestart } from "../config/postgres-settings.js";
 import { MiB, parseMemory } from "../config/units.js";
 import { currentRelease } from "../install/release.js";
+import { decideRestarts, type ChildName } from "./restart-decision.js";
 import { ensureDir, TUSK_VERSION, writeAtomic, type StatePaths } from "../state-dir.js";
 import { lastLogLines } from "./postgres-log.js";
 import type { BackupHealth, Phase, ProcessStatus, ScheduleStatus, StepRecord, SupervisorStatus } from "./status.js";
@@ -56,8 +57,6 @@ import { S3_REPO } from "../generate/pgbackrest-config.js";
 import { nextOccurrence, scheduledType } from "../backup/policy.js";
 import { silentProgress } from "../progress.js";
 
-/** "etcd", "pgbouncer", "haproxy", and one Patroni per node: "patroni" for pg1, "patroni-pgN" for the others. */
-type ChildName = string;
 const patroniChild = (node: string): ChildName => (node === FIRST_NODE ? "patroni" : `patroni-${node}`);
 const nodeOfChild = (child: ChildName): string => (child === "patroni" ? FIRST_NODE : child.slice("patroni-".length));
 
@@ -1099,38 +1098,6 @@ export function normalizeParameter(v: unknown): string {
 
 /** The restore in place, for work that must outlive this supervisor (it stops it). */
 const RESTORE_IN_PLACE_MAIN = fileURLToPath(new URL("../backup/restore-in-place-main.js", import.meta.url));
-
-export interface RestartDecision {
-  restartNow: ChildName[];
-  healthy: boolean;
-  sentence: string;
-}
-
-/**
- * The supervision decision, pure: which exited children to restart now (their back-off has passed),
- * and one sentence describing the situation.
- */
-export function decideRestarts(down: ChildName[], nextRestartAt: ReadonlyMap<ChildName, number>, now: number, patroni: PatroniNodeStatus | undefined, etcdSilentSince: number | null = null): RestartDecision {
-  const restartNow = down.filter((n) => (nextRestartAt.get(n) ?? 0) <= now);
-  const waiting = down.filter((n) => !restartNow.includes(n));
-  const pgRunning = patroni?.state === "running";
-  const role = patroni?.role === "master" ? "primary" : patroni?.role;
-  if (down.length === 0 && pgRunning && etcdSilentSince !== null) {
-    const silent = `etcd has not answered for ${Math.round((now - etcdSilentSince) / 1000)} s, so Patroni cannot renew the leader lock`;
-    const sentence = patroni?.failsafe_mode_is_active
-      ? `${silent}; failsafe mode keeps PostgreSQL ${role} while every member's Patroni answers; no failover or switchover can happen until etcd is back`
-      : `${silent}; PostgreSQL is ${role}, and Patroni keeps it so for retry_timeout, then failsafe mode if every member answers`;
-    return { restartNow, healthy: false, sentence };
-  }
-  if (down.length === 0 && pgRunning) {
-    return { restartNow, healthy: true, sentence: `no action: all processes are up and PostgreSQL is ${patroni?.role === "master" ? "primary" : patroni?.role}` };
-  }
-  const parts: string[] = [];
-  if (restartNow.length) parts.push(`restarting ${restartNow.join(", ")}`);
-  if (waiting.length) parts.push(`waiting to restart ${waiting.join(", ")} (back-off)`);
-  if (!pgRunning) parts.push(`PostgreSQL is ${patroni?.state ?? "unreachable through Patroni"}; Patroni restarts it`);
-  return { restartNow, healthy: false, sentence: parts.join("; ") };
-}
 
 /** Memory a replica on this machine takes: its shared_buffers plus per-process and cache overhead. */
 export function replicaMemoryBytes(postgres: Record<string, string>): number {
