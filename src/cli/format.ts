@@ -55,8 +55,18 @@ export function formatStatus(s: SupervisorStatus): string {
     "",
     ...formatReplication(s),
     ...formatBackupHealth(s),
+    ...formatOperations(s),
     ...formatMonitoring(s),
   ].join("\n");
+}
+
+/** Long operations running now, and the latest that ended (an interrupted one says what stopped it). */
+function formatOperations(s: SupervisorStatus): string[] {
+  const o = s.operations;
+  if (!o || (o.running.length === 0 && o.recent.length === 0)) return [];
+  const lines = o.running.map((r) => `  running: ${r.detail} (#${r.id}, since ${when(r.startedAt)})`);
+  for (const r of o.recent) lines.push(`  ${r.state}: ${r.detail} (#${r.id}, ${when(r.startedAt)} → ${when(r.endedAt)})${r.note ? `: ${r.note}` : ""}`);
+  return ["", "Operations:", ...lines];
 }
 
 function formatMonitoring(s: SupervisorStatus): string[] {

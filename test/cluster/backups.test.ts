@@ -252,6 +252,51 @@ test("a backup killed mid-way leaves the repository consistent; the next one suc
   assert.equal(JSON.parse(verify.stdout).ok, true, verify.stdout);
 });
 
+/**
+ * Processes of this cluster: every one whose command line names its state directory or a path in it
+ * (the CLI, the supervisor, etcd, Patroni, PostgreSQL, PgBouncer, HAProxy, pgBackRest); not its
+ * clones' (STATE_DIR-clones/…).
+ */
+function clusterPids(stateDir: string): number[] {
+  const ours = new RegExp(`${stateDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(/|\0|$)`);
+  return readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)
+    .filter((e) => {
+      try {
+        return ours.test(readFileSync(`/proc/${e}/cmdline`, "utf8"));
+      } catch {
+        return false; // exited meanwhile
+      }
+    })
+    .map(Number);
+}
+
+test("a backup interrupted by killing every process of the cluster is reported interrupted after tusk up; the next one runs", async () => {
+  const child = spawn(process.execPath, [CLI_MAIN, "--state-dir", cluster.stateDir, "backup", "--type", "full"], { stdio: "ignore" });
+  const configPath = join(cluster.stateDir, "pgbackrest/pgbackrest.conf");
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && pgbackrestPids(configPath, "backup").length === 0) await sleep(100);
+  assert.ok(pgbackrestPids(configPath, "backup").length > 0, "saw the backup running");
+  const pids = clusterPids(cluster.stateDir);
+  assert.ok(pids.includes(child.pid!), "the tusk backup process is among them");
+  for (const pid of pids) process.kill(pid, "SIGKILL");
+  await sleep(1000);
+  const up = await cluster.cli("up");
+  assert.equal(up.code, 0, up.stderr);
+  const status = JSON.parse((await cluster.cli("status", "--json")).stdout) as { operations: { running: unknown[]; recent: { kind: string; state: string; detail: string; note?: string }[] } };
+  const interrupted = status.operations.recent.find((r) => r.kind === "backup" && r.state === "interrupted");
+  assert.ok(interrupted, JSON.stringify(status.operations));
+  assert.match(interrupted.detail, /full backup \(tusk backup\)/);
+  assert.match(interrupted.note ?? "", /stopped before it finished/);
+  assert.match((await cluster.cli("status")).stdout, /Operations:[^]*interrupted: full backup \(tusk backup\)/);
+  // The direct session this file uses went with HAProxy: connect it again.
+  owner = new pg.Client({ connectionString: cluster.url("direct", "owner") });
+  owner.on("error", () => undefined);
+  await owner.connect();
+  const again = await cluster.cli("backup", "--type", "incr");
+  assert.equal(again.code, 0, again.stderr);
+});
+
 test("a drill fails, naming the damage, when bytes of a backup file are altered; a new backup restores while verify still names the damaged set", async () => {
   const latest = (await catalog()).backups.at(-1)!.label;
   const base = join(cluster.stateDir, "backups", "backup", DEFAULT_CONFIG.cluster_name, latest, "pg_data", "base");

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { drillHistory, runDrill, type DrillResult } from "../../core/backup/drill.js";
+import { OperationQueue } from "../../core/supervisor/operation-queue.js";
 import { TuskError } from "../../core/errors.js";
 import { runFailoverDrill } from "../../core/failover/drill.js";
 import { clusterFor } from "../context.js";
@@ -22,7 +23,7 @@ export function registerDrill(program: Command): void {
     .action(async (opts: { json?: boolean }, command: Command) => {
       const cluster = clusterFor(command);
       await cluster.status(); // a clear error when nothing is running
-      const result = await runDrill(cluster, terminalProgress());
+      const result = await new OperationQueue(cluster.paths).run("restore drill", "restore drill (tusk drill restore)", () => runDrill(cluster, terminalProgress()));
       console.log(opts.json ? JSON.stringify(result, null, 2) : formatDrill(result));
       if (!result.ok) {
         throw new TuskError("ProcessFailed", "The restore drill failed: the latest backup did not prove restorable.", {

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { createClone } from "../../core/backup/clone.js";
+import { OperationQueue } from "../../core/supervisor/operation-queue.js";
 import { chooseTarget, type RestoreTarget } from "../../core/backup/restore-spec.js";
 import { connectionStrings } from "../../core/cluster/connection-strings.js";
 import { TuskError } from "../../core/errors.js";
@@ -64,7 +65,8 @@ export function registerRestore(program: Command): void {
         console.log(`Restored in place; the connection strings are unchanged (PostgreSQL timeline ${status.processes.find((p) => p.name === "postgres")?.timeline ?? "unknown"}).`);
         return;
       }
-      const { clone } = await createClone(cluster, opts.into, target, terminalProgress(), repo);
+      const into = opts.into;
+      const { clone } = await new OperationQueue(cluster.paths).run("clone", `clone ${into} (tusk restore --into)`, () => createClone(cluster, into, target, terminalProgress(), repo));
       const strings = connectionStrings(clone.config, clone.paths);
       if (opts.json) {
         console.log(JSON.stringify({ stateDir: clone.paths.root, ...strings }, null, 2));

@@ -5,6 +5,7 @@ import type { TuskError } from "../errors.js";
 import { S3_REPO } from "../generate/pgbackrest-config.js";
 import type { Progress } from "../progress.js";
 import { withSuperuser } from "../provision/provision.js";
+import { OperationQueue } from "../supervisor/operation-queue.js";
 import type { StatePaths } from "../state-dir.js";
 import { readCatalog, summarize, type BackupCatalog } from "./catalog.js";
 import { recordBaseline } from "./drill-baseline.js";
@@ -70,6 +71,10 @@ export async function applyRetention(target: BackupTarget, now = new Date()): Pr
 /** The CLI's backup: checks the cluster runs, shows progress, applies retention afterwards. */
 export async function takeBackup(cluster: RunningTarget, type: BackupType, progress: Progress): Promise<BackupCatalog> {
   await cluster.status();
+  return new OperationQueue(cluster.paths).run("backup", `${type} backup (tusk backup)`, () => backupAndExpire(cluster, type, progress));
+}
+
+async function backupAndExpire(cluster: RunningTarget, type: BackupType, progress: Progress): Promise<BackupCatalog> {
   const step = progress.step(`${type[0]!.toUpperCase()}${type.slice(1)} backup with pgBackRest`);
   try {
     await backupNow(cluster, type, (f, repo) => step.update(`${repo === S3_REPO ? "S3 repository " : ""}${(f * 100).toFixed(1)}%`));

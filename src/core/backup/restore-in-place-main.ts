@@ -4,7 +4,7 @@
  * starts this detached with the state directory, the target (JSON) and the repository, its output
  * going to log/restore.log. It calls the core directly, as `tusk restore --yes` does.
  *
- *   node restore-in-place-main.js STATE_DIR TARGET_JSON [REPO]
+ *   node restore-in-place-main.js STATE_DIR TARGET_JSON REPO|"" [OPERATION_ID]
  */
 import { Cluster } from "../cluster/cluster.js";
 import { ExitCode, isTuskError } from "../errors.js";
@@ -12,14 +12,14 @@ import { lineProgress } from "../progress.js";
 import { restoreInPlace } from "./restore-in-place.js";
 import type { RestoreTarget } from "./restore-spec.js";
 
-const [stateDir, targetJson, repoText] = process.argv.slice(2);
+const [stateDir, targetJson, repoText, operationText] = process.argv.slice(2);
 if (!stateDir || !targetJson) {
-  console.error("usage: restore-in-place-main.js STATE_DIR TARGET_JSON [REPO]");
+  console.error('usage: restore-in-place-main.js STATE_DIR TARGET_JSON REPO|"" [OPERATION_ID]');
   process.exit(ExitCode.Usage);
 }
 const progress = lineProgress((line) => process.stdout.write(line));
 try {
-  const status = await restoreInPlace(new Cluster(stateDir), JSON.parse(targetJson) as RestoreTarget, progress, repoText ? Number(repoText) : undefined);
+  const status = await restoreInPlace(new Cluster(stateDir), JSON.parse(targetJson) as RestoreTarget, progress, repoText ? Number(repoText) : undefined, operationText ? Number(operationText) : undefined);
   progress.info(`Restored in place; the connection strings are unchanged (PostgreSQL timeline ${status.processes.find((p) => p.name === "postgres")?.timeline ?? "unknown"}).`);
 } catch (e) {
   if (isTuskError(e)) {

@@ -14,6 +14,7 @@ import { S3_REPO } from "../generate/pgbackrest-config.js";
 import { ensureRestoreSpace } from "./restore-space.js";
 import { clearPrimary, FIRST_NODE, nodePaths, readNodes, readPrimary } from "../cluster/nodes.js";
 import type { RestoreSpec, RestoreTarget } from "./restore-spec.js";
+import { OperationQueue } from "../supervisor/operation-queue.js";
 
 const WAL_SEGMENT = /^[0-9A-F]{24}$/;
 
@@ -43,9 +44,24 @@ async function verifyServing(cluster: Cluster): Promise<void> {
  * `tusk restore --yes` without --into: replaces the cluster's data with a restore from its own
  * repository, behind the same ports, roles and connection strings. The data it replaces is set aside,
  * not deleted, until the restored cluster runs and serves the application role; if the restore fails,
- * the previous data is put back and started again.
+ * the previous data is put back and started again. It is an operation of the cluster's queue: refused
+ * while a backup, a drill, a switchover … runs, and while it runs they are refused. `operationId`: the
+ * queue's record when the supervisor already admitted it (the API's restore), else it is admitted here.
  */
-export async function restoreInPlace(cluster: Cluster, target: RestoreTarget, progress: Progress, repo?: number): Promise<SupervisorStatus> {
+export async function restoreInPlace(cluster: Cluster, target: RestoreTarget, progress: Progress, repo?: number, operationId?: number): Promise<SupervisorStatus> {
+  const queue = new OperationQueue(cluster.paths);
+  if (operationId === undefined) return queue.run("restore", "restore in place", () => restoreNow(cluster, target, progress, repo), 0);
+  try {
+    const status = await restoreNow(cluster, target, progress, repo);
+    queue.finish(operationId, "done");
+    return status;
+  } catch (e) {
+    queue.finish(operationId, "failed", (e as Error).message);
+    throw e;
+  }
+}
+
+async function restoreNow(cluster: Cluster, target: RestoreTarget, progress: Progress, repo?: number): Promise<SupervisorStatus> {
   const before = await cluster.status(); // must be running: the target is checked against its repository
   if (repo === S3_REPO) await ensureS3Reachable(cluster.config);
   await checkTarget(cluster, target);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 
 /**
  * PID files record the PID and the process's start time (field 22 of /proc/PID/stat), so a PID
@@ -85,4 +85,19 @@ export async function stopEscalating(pid: number, steps: readonly StopStep[], on
   }
   await waitForExit(pid, 5000);
   return "SIGKILL";
+}
+
+/** Whether a pgBackRest process runs `command` (backup, restore …) with this cluster's configuration. */
+export function pgbackrestRunning(configFile: string, command: string): boolean {
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue; // exited meanwhile
+    }
+    if (args.some((a) => a.endsWith("pgbackrest")) && args.includes(`--config=${configFile}`) && args.includes(command)) return true;
+  }
+  return false;
 }

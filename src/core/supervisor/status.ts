@@ -3,6 +3,7 @@ import type { DrillResult } from "../backup/drill.js";
 import type { ReplicationStatus } from "./replication.js";
 import type { CollectionStatus } from "../metrics/monitoring.js";
 import type { AlertView } from "../alerts/alert-log.js";
+import type { OperationRecord } from "./operation-queue.js";
 
 /** What the supervisor reports through GET /v1/status; the CLI and the dashboard read this shape. */
 export type Phase = "starting" | "ready" | "degraded" | "failed" | "stopping";
@@ -68,6 +69,8 @@ export interface SupervisorStatus {
   backups: BackupHealth | null;
   /** The nodes, their roles and lag, and the synchronous mode in force. */
   replication: ReplicationStatus;
+  /** Long operations (backups, restores, clones, drills, switchovers, scaling, repairs): running now, and the latest ended. */
+  operations: { running: OperationRecord[]; recent: OperationRecord[] };
   /** The metrics collector's last round, and the alerts open now (pending and firing). */
   monitoring: CollectionStatus & { alerts: AlertView[] };
 }

@@ -19,7 +19,7 @@ import { deleteClusterKeys, etcdReady, etcdSpec } from "../processes/etcd.js";
 import { getJson } from "../processes/http-probe.js";
 import { ManagedProcess, type ProcessSpec } from "../processes/managed-process.js";
 import { stopLeftovers, stopOrphanPostmaster } from "../processes/leftovers.js";
-import { sleep, isAlive } from "../processes/pid-file.js";
+import { sleep, isAlive, pgbackrestRunning } from "../processes/pid-file.js";
 import { clusterConfig, isPrimary, patchConfig, patroniCluster, patroniNode, patroniReinitialize, patroniSpec, patroniSwitchover, restartPostgres, type PatroniAuth, type PatroniClusterView, type PatroniMember, type PatroniNodeStatus } from "../processes/patroni.js";
 import { FIRST_NODE, nextNodeName, nodePaths, readNodes, readPrimary, writePrimary, writeReplicaNodes, type NodeInfo } from "../cluster/nodes.js";
 import { callbackSocket, CALLBACK_SCRIPT, startCallbackServer, type CallbackServer } from "./callback-server.js";
@@ -42,6 +42,7 @@ import { needsRestart } from "../config/postgres-settings.js";
 import { MiB, parseMemory } from "../config/units.js";
 import { currentRelease } from "../install/release.js";
 import { decideRestarts, type ChildName } from "./restart-decision.js";
+import { admit, OperationQueue, type OperationKind } from "./operation-queue.js";
 import { ensureDir, TUSK_VERSION, writeAtomic, type StatePaths } from "../state-dir.js";
 import { lastLogLines } from "./postgres-log.js";
 import type { BackupHealth, Phase, ProcessStatus, ScheduleStatus, StepRecord, SupervisorStatus } from "./status.js";
@@ -65,6 +66,8 @@ const PRIMARY_TIMEOUT_MS = 180_000;
 /** A new replica copies the whole database first. */
 const REPLICA_TIMEOUT_MS = 600_000;
 const MAX_BACKOFF_MS = 30_000;
+/** How long an operation asked for through the API waits for a conflicting one before it is refused. */
+const API_WAIT_MS = 60_000;
 
 /**
  * The supervisor starts etcd, Patroni (which runs PostgreSQL) and PgBouncer in order, provisions the
@@ -99,8 +102,10 @@ export class Supervisor {
   /** What a repair in progress is doing, for `tusk status`. */
   private repairNote: string | null = null;
   private callbacks: CallbackServer | undefined;
-  /** A scale or switchover in progress: they change the same nodes, so one runs at a time. */
-  private operation: string | null = null;
+  /** Long operations and their conflict table, kept in run/operations.json. */
+  private readonly queue: OperationQueue;
+  /** A planned switchover is moving the primary: the role change it causes is not a failover. */
+  private switchingOver = false;
   private readonly pgUser: OsUser;
   private readonly etcdOsUser: OsUser;
   /** Tuned settings with the user's overrides, derived once per supervisor. */
@@ -121,6 +126,7 @@ export class Supervisor {
     const last = readPrimary(config, paths).name;
     this.primary = this.nodes.some((n) => n.name === last) ? last : FIRST_NODE;
     this.monitoring = new Monitoring(config, paths, () => this.collectorContext(), (line) => this.log(line));
+    this.queue = new OperationQueue(paths, (line) => this.log(line));
   }
 
   /** What the collector records besides the statistics views: nodes, processes, disks, backups. */
@@ -177,6 +183,8 @@ export class Supervisor {
 
   /** Runs the start-up sequence; on failure the supervisor stays up in phase "failed" to report why. */
   async start(): Promise<void> {
+    // What a supervisor that died (or a reboot) left running is reported, never silently dropped.
+    this.queue.reconcile((kind) => kind === "backup" && pgbackrestRunning(this.paths.pgbackrestConfig, "backup"));
     try {
       await this.step("Preparing configuration", () => this.prepare());
       await this.step("Starting etcd", () => this.startChild("etcd", () => etcdReady(this.config), 30_000));
@@ -263,11 +271,11 @@ export class Supervisor {
     if ((this.phase !== "ready" && this.phase !== "degraded") || this.schedule.running) return;
     const now = new Date();
     const policy = this.config.backups;
-    const job = async (name: string, work: () => Promise<void>) => {
+    const job = async (kind: OperationKind, name: string, work: () => Promise<void>) => {
       this.schedule.running = name;
       this.log(`scheduled ${name} starting`);
       try {
-        await work();
+        await this.queue.run(kind, `${name} (scheduled)`, work);
         this.schedule.lastError = null;
         this.log(`scheduled ${name} done`);
       } catch (e) {
@@ -278,17 +286,21 @@ export class Supervisor {
         this.backupHealthCache = undefined;
       }
     };
+    // A job that conflicts with an operation running now is tried again at the next tick.
+    const admitted = (kind: OperationKind) => admit(kind, this.queue.running()).verdict === "run";
     if (this.schedule.nextBackupAt && now >= new Date(this.schedule.nextBackupAt)) {
+      if (!admitted("backup")) return;
       const type = scheduledType(policy, now, summarize(await this.backups.info()));
       this.schedule.nextBackupAt = nextOccurrence(policy.time, now).toISOString();
-      await job(`${type} backup`, async () => {
+      await job("backup", `${type} backup`, async () => {
         await backupNow(this, type, () => undefined);
         await applyRetention(this, now);
       });
       this.schedule.nextBackupType = scheduledType(policy, new Date(this.schedule.nextBackupAt), summarize(await this.backups.info()));
     } else if (this.schedule.nextDrillAt && now >= new Date(this.schedule.nextDrillAt)) {
+      if (!admitted("restore drill")) return;
       this.schedule.nextDrillAt = nextOccurrence(policy.drill_time, now, policy.drill_day).toISOString();
-      await job("restore drill", async () => {
+      await job("restore drill", "restore drill", async () => {
         const result = await runDrill(this, silentProgress);
         if (!result.ok) throw new Error(`failed checks: ${result.checks.filter((c) => !c.ok).map((c) => c.name).join(", ")}`);
       });
@@ -574,7 +586,7 @@ export class Supervisor {
     // ended fails as read-only (seen in node-loss benchmark trials). Route once it is writable.
     await this.waitForWritable(leader.name, Date.now() + 2000).catch((e) => this.log(`${(e as Error).message} Routing to it anyway.`));
     await Promise.all([this.retargetPooler(), this.retargetDirect()]);
-    if (this.operation !== "switchover") {
+    if (!this.switchingOver) {
       const oldPort = this.node(from)?.ports.postgres;
       const cut = oldPort === undefined ? 0 : await poolerAdmin(this.config, this.paths, (c) => cutClientsOf(c, oldPort)).catch((e) => {
         this.log(`could not cut the clients stuck on ${from}: ${(e as Error).message}`);
@@ -611,15 +623,13 @@ export class Supervisor {
     return { mode: this.config.replication_mode, primary: this.primary, nodes: nodeStatuses(this.nodes, this.members, rows, readers) };
   }
 
-  private async exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
-    if (this.phase !== "ready" && this.phase !== "degraded") throw new TuskError("NotRunning", `The cluster is ${this.phase}; ${name} needs it running.`, { hint: "Wait for `tusk status` to say ready." });
-    if (this.operation) throw new TuskError("IncompatibleState", `A ${this.operation} is in progress.`, { hint: "Wait for it to finish, then try again." });
-    this.operation = name;
-    try {
-      return await work();
-    } finally {
-      this.operation = null;
-    }
+  /**
+   * A long operation, through the queue's conflict table: it runs, waits (at most `waitMs`, within
+   * what an API client waits for an answer) or is refused with the reason.
+   */
+  private async exclusive<T>(kind: OperationKind, detail: string, work: () => Promise<T>, waitMs = API_WAIT_MS): Promise<T> {
+    if (this.phase !== "ready" && this.phase !== "degraded") throw new TuskError("NotRunning", `The cluster is ${this.phase}; a ${detail} needs it running.`, { hint: "Wait for `tusk status` to say ready." });
+    return this.queue.run(kind, detail, work, waitMs);
   }
 
   /**
@@ -638,7 +648,7 @@ export class Supervisor {
         throw new TuskError("InsufficientResources", `${adding} more replica(s) need about ${Math.ceil((adding * perNode) / 1024 ** 2)} MB of memory; ${Math.floor(available / 1024 ** 2)} MB is available.`, { hint: "Scale to fewer replicas, or lower postgresql.shared_buffers in tusk.yaml." });
       }
     }
-    return this.exclusive("scale", async () => {
+    return this.exclusive("scale", `scale to ${replicas} replica(s)`, async () => {
       while (this.nodes.length - 1 < replicas) {
         const ports = await freePortSet();
         const node: NodeInfo = { name: nextNodeName(this.nodes), ports: { postgres: ports.postgres, patroni: ports.patroni } };
@@ -741,7 +751,7 @@ export class Supervisor {
 
   /** A backup now (API): the scheduled path's backup and retention, one at a time. */
   async backup(type: BackupType): Promise<BackupCatalog> {
-    return this.exclusive("backup", async () => {
+    return this.exclusive("backup", `${type} backup (API)`, async () => {
       this.schedule.running = `${type} backup (API)`;
       try {
         await backupNow(this, type, () => undefined);
@@ -760,7 +770,7 @@ export class Supervisor {
    * supervisor, so it runs from the CLI.
    */
   async clone(name: string, target: RestoreTarget, repo: number | undefined): Promise<{ name: string; stateDir: string; ports: Record<string, number> }> {
-    return this.exclusive("clone", async () => {
+    return this.exclusive("clone", `clone ${name}`, async () => {
       const { clone } = await createClone(new Cluster(this.paths.root), name, target, silentProgress, repo);
       return { name, stateDir: clone.paths.root, ports: { ...clone.config.ports } };
     });
@@ -772,15 +782,18 @@ export class Supervisor {
    * (backup/restore-in-place-main.ts), writing its progress to log/restore.log.
    */
   async restoreInPlace(target: RestoreTarget, repo: number | undefined): Promise<{ log: string; pid: number }> {
-    return this.exclusive("restore", async () => {
+    return this.exclusive("restore", "restore in place (API: checking the target)", async () => {
       await checkTarget(new Cluster(this.paths.root), target);
-      const args = [this.paths.root, JSON.stringify(target), ...(repo === undefined ? [] : [String(repo)])];
+      const args = [this.paths.root, JSON.stringify(target), repo === undefined ? "" : String(repo)];
       const logFile = this.paths.log("restore");
       const out = openSync(logFile, "a");
       appendFileSync(logFile, `${new Date().toISOString()} restore in place requested through the API: ${JSON.stringify(target)}${repo === undefined ? "" : ` from repository ${repo}`}\n`);
-      const child = spawn(process.execPath, [RESTORE_IN_PLACE_MAIN, ...args], { detached: true, stdio: ["ignore", out, out], cwd: "/" });
+      // The restore runs in the child; the queue holds it as running there until the child ends it.
+      const { record } = this.queue.begin("restore", "restore in place (API)");
+      const child = spawn(process.execPath, [RESTORE_IN_PLACE_MAIN, ...args, String(record.id)], { detached: true, stdio: ["ignore", out, out], cwd: "/" });
       child.unref();
       closeSync(out);
+      this.queue.movedTo(record.id, child.pid ?? process.pid);
       this.log(`restore in place requested through the API (pid ${child.pid}); progress in ${logFile}`);
       return { log: logFile, pid: child.pid ?? 0 };
     });
@@ -788,7 +801,7 @@ export class Supervisor {
 
   /** A restore drill now (API). */
   async restoreDrill(): Promise<DrillResult> {
-    return this.exclusive("restore drill", async () => {
+    return this.exclusive("restore drill", "restore drill (API)", async () => {
       this.schedule.running = "restore drill (API)";
       try {
         return await runDrill(this, silentProgress);
@@ -817,43 +830,52 @@ export class Supervisor {
    * a pause, not an error.
    */
   async switchover(to: string | undefined): Promise<{ from: string; to: string; pausedMs: number; totalMs: number }> {
-    return this.exclusive("switchover", async () => {
-      const started = Date.now();
-      if (this.nodes.length < 2) throw new TuskError("IncompatibleState", "There is no replica to switch over to.", { hint: "Add one with `tusk scale --replicas 1`." });
-      // Right after a role change Patroni takes up to loop_wait to name the new synchronous standby.
-      let choice = chooseCandidate((await this.replicationStatus()).nodes, to, this.config.replication_mode !== "async");
-      while (!choice.ok && choice.transient && Date.now() - started < 15_000) {
-        await sleep(500);
-        await this.followLeader();
-        choice = chooseCandidate((await this.replicationStatus()).nodes, to, this.config.replication_mode !== "async");
-      }
-      if (!choice.ok) throw new TuskError(choice.code, choice.message, { hint: choice.hint });
-      const from = this.primary;
-      this.log(`switchover from ${from} to ${choice.name}: pausing the pool`);
-      await poolerAdmin(this.config, this.paths, (c) => withTimeout(c.query(`PAUSE ${this.config.database}`), 15_000, "PgBouncer could not pause within 15 s: a transaction stayed open"));
-      const pausedAt = Date.now();
+    return this.exclusive("switchover", `switchover${to ? ` to ${to}` : ""}`, async () => {
+      this.switchingOver = true;
       try {
-        const r = await patroniSwitchover(this.primaryNode.ports.patroni, this.patroniAuth, from, choice.name);
-        if (r.status >= 300) throw new TuskError("ProcessFailed", `Patroni refused the switchover (${r.status}): ${r.body.slice(0, 200)}`);
-        const deadline = Date.now() + 60_000;
-        while (this.primary !== choice.name) {
-          if (Date.now() > deadline) throw new TuskError("Timeout", `${choice.name} did not become the primary within 60 s.`, { hint: `See ${this.paths.logDir}.` });
-          await this.followLeader();
-          if (this.primary !== choice.name) await sleep(100);
-        }
-        // Patroni names the new leader as soon as it asks PostgreSQL to promote; until recovery has
-        // ended, a resumed client's write would fail as read-only.
-        await this.waitForWritable(choice.name, deadline);
+        return await this.switchoverNow(to);
       } finally {
-        await poolerAdmin(this.config, this.paths, (c) => c.query(`RESUME ${this.config.database}`)).catch((e) => this.log(`RESUME failed: ${(e as Error).message}`));
+        this.switchingOver = false;
       }
-      const totalMs = Date.now() - started;
-      const pausedMs = Date.now() - pausedAt;
-      this.log(`switchover to ${choice.name} done in ${totalMs} ms (pool paused ${pausedMs} ms)`);
-      const timeline = this.members.find((m) => m.name === choice.name)?.timeline ?? null;
-      recordRoleChange(this.paths, { at: new Date().toISOString(), kind: "switchover", from, to: choice.name, timeline, outageMs: pausedMs });
-      return { from, to: choice.name, pausedMs, totalMs };
     });
+  }
+
+  private async switchoverNow(to: string | undefined): Promise<{ from: string; to: string; pausedMs: number; totalMs: number }> {
+    const started = Date.now();
+    if (this.nodes.length < 2) throw new TuskError("IncompatibleState", "There is no replica to switch over to.", { hint: "Add one with `tusk scale --replicas 1`." });
+    // Right after a role change Patroni takes up to loop_wait to name the new synchronous standby.
+    let choice = chooseCandidate((await this.replicationStatus()).nodes, to, this.config.replication_mode !== "async");
+    while (!choice.ok && choice.transient && Date.now() - started < 15_000) {
+      await sleep(500);
+      await this.followLeader();
+      choice = chooseCandidate((await this.replicationStatus()).nodes, to, this.config.replication_mode !== "async");
+    }
+    if (!choice.ok) throw new TuskError(choice.code, choice.message, { hint: choice.hint });
+    const from = this.primary;
+    this.log(`switchover from ${from} to ${choice.name}: pausing the pool`);
+    await poolerAdmin(this.config, this.paths, (c) => withTimeout(c.query(`PAUSE ${this.config.database}`), 15_000, "PgBouncer could not pause within 15 s: a transaction stayed open"));
+    const pausedAt = Date.now();
+    try {
+      const r = await patroniSwitchover(this.primaryNode.ports.patroni, this.patroniAuth, from, choice.name);
+      if (r.status >= 300) throw new TuskError("ProcessFailed", `Patroni refused the switchover (${r.status}): ${r.body.slice(0, 200)}`);
+      const deadline = Date.now() + 60_000;
+      while (this.primary !== choice.name) {
+        if (Date.now() > deadline) throw new TuskError("Timeout", `${choice.name} did not become the primary within 60 s.`, { hint: `See ${this.paths.logDir}.` });
+        await this.followLeader();
+        if (this.primary !== choice.name) await sleep(100);
+      }
+      // Patroni names the new leader as soon as it asks PostgreSQL to promote; until recovery has
+      // ended, a resumed client's write would fail as read-only.
+      await this.waitForWritable(choice.name, deadline);
+    } finally {
+      await poolerAdmin(this.config, this.paths, (c) => c.query(`RESUME ${this.config.database}`)).catch((e) => this.log(`RESUME failed: ${(e as Error).message}`));
+    }
+    const totalMs = Date.now() - started;
+    const pausedMs = Date.now() - pausedAt;
+    this.log(`switchover to ${choice.name} done in ${totalMs} ms (pool paused ${pausedMs} ms)`);
+    const timeline = this.members.find((m) => m.name === choice.name)?.timeline ?? null;
+    recordRoleChange(this.paths, { at: new Date().toISOString(), kind: "switchover", from, to: choice.name, timeline, outageMs: pausedMs });
+    return { from, to: choice.name, pausedMs, totalMs };
   }
 
   /** One supervision cycle: observe, decide, act. */
@@ -917,7 +939,7 @@ export class Supervisor {
     const prior = this.repairs.get(name);
     const attempts = prior?.timeline === leader.timeline ? prior.attempts : 0;
     this.repairing = true;
-    await this.exclusive("repair", async () => {
+    await this.exclusive("repair", `repair of ${name}`, async () => {
       this.repairs.set(name, { timeline: leader.timeline!, attempts: attempts + 1 });
       const why = `${name} (timeline ${member.timeline}) has not replayed any WAL for ${DIVERGED_AFTER_MS / 1000} s while behind the timeline of the primary ${leader.name} (${leader.timeline}) or past its WAL position: it holds WAL the primary never had`;
       this.repairNote = `repairing ${name}, which holds WAL the primary never had (${attempts === 0 ? "rewinding it" : "reinitializing it"})`;
@@ -986,6 +1008,7 @@ export class Supervisor {
       backups: await this.backupHealth(),
       replication: await this.replicationStatus(),
       monitoring: { ...this.monitoring.status, alerts: this.monitoring.openAlerts() },
+      operations: this.queue.view(5),
     };
   }
 
