@@ -245,7 +245,14 @@ async function overview(page: HTMLElement): Promise<void> {
       <div class="card"><h2>Disk used</h2>${chart(toLines(disk, (l) => l.disk ?? "", 100), "pct")}</div>
       ${lag.length ? `<div class="card"><h2>Replication lag</h2>${chart(toLines(lag, (l) => l.node ?? ""), "s")}</div>` : ""}
     </div>
-    <div class="card wide"><h2>Processes</h2>${tableHtml([{ label: "Process" }, { label: "State" }, { label: "Port" }, { label: "Version" }, { label: "" }], procs)}</div>`;
+    <div class="card wide"><h2>Processes</h2>${tableHtml([{ label: "Process" }, { label: "State" }, { label: "Port" }, { label: "Version" }, { label: "" }], procs)}</div>
+    <div class="card wide" id="operations" style="margin-top:16px"><h2>Operations</h2>${tableHtml([{ label: "Operation" }, { label: "State" }, { label: "Started" }, { label: "Ended" }, { label: "Note" }], operationRows(status))}</div>`;
+}
+
+/** Long operations as `tusk status` lists them: running first, then the latest ended. */
+function operationRows(status: Status): string[][] {
+  const kind = { running: "warn", done: "ok", failed: "bad", interrupted: "bad" } as const;
+  return [...status.operations.running, ...status.operations.recent].map((o) => [esc(o.detail), pill(o.state, kind[o.state]), esc(formatWallClock(o.startedAt)), esc(o.endedAt ? formatWallClock(o.endedAt) : "-"), esc(o.note ?? "")]);
 }
 
 let queryOrder = "total";

@@ -189,6 +189,9 @@ test("backups: the list, the restorable window, drills; a backup taken from the 
   await page.waitForFunction((n) => document.querySelectorAll("tbody tr").length > n, before, { timeout: 60_000 });
   assert.match((await page.textContent("#page"))!, /incr/);
   await page.screenshot({ path: join(ARTIFACTS, "backups-after.png"), fullPage: true });
+  // The backup is an operation of the cluster's queue, listed on the overview as `tusk status` lists it.
+  await show("overview");
+  assert.match((await page.textContent("#operations"))!, /incr backup \(API\)\s*done/);
 });
 
 test("backups: moments show in the browser's zone with its offset; a form time that happened twice or never is refused", async () => {
