@@ -1,7 +1,6 @@
 import { appendFileSync, closeSync, existsSync, openSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { run } from "../exec.js";
 import { TuskError } from "../errors.js";
 import type { TuskConfig } from "../config/config-file.js";
 import { asRecord, effectiveSettings, type EffectiveSettings } from "../config/effective-settings.js";
@@ -13,7 +12,6 @@ import { pgbackrestConf } from "../generate/pgbackrest-config.js";
 import { Pgbackrest } from "../backup/pgbackrest.js";
 import { dirname, join } from "node:path";
 import { readRestoreSpec, restoreCommand } from "../backup/restore-spec.js";
-import { HAPROXY_BIN, PGBOUNCER, PG_MAJOR } from "../install/components.js";
 import { etcdUser, postgresUser, type OsUser } from "../os-user.js";
 import { deleteClusterKeys, etcdReady, etcdSpec } from "../processes/etcd.js";
 import { getJson } from "../processes/http-probe.js";
@@ -43,9 +41,10 @@ import { MiB, parseMemory } from "../config/units.js";
 import { currentRelease } from "../install/release.js";
 import { decideRestarts, type ChildName } from "./restart-decision.js";
 import { admit, OperationQueue, type OperationKind } from "./operation-queue.js";
+import { StatusFigures } from "./status-figures.js";
 import { ensureDir, TUSK_VERSION, writeAtomic, type StatePaths } from "../state-dir.js";
 import { lastLogLines } from "./postgres-log.js";
-import type { BackupHealth, Phase, ProcessStatus, ScheduleStatus, StepRecord, SupervisorStatus } from "./status.js";
+import type { Phase, ProcessStatus, ScheduleStatus, StepRecord, SupervisorStatus } from "./status.js";
 import { readCatalog, summarize, type BackupCatalog } from "../backup/catalog.js";
 import type { BackupType } from "../backup/pgbackrest.js";
 import { drillHistory, runDrill, type DrillResult } from "../backup/drill.js";
@@ -104,6 +103,8 @@ export class Supervisor {
   private callbacks: CallbackServer | undefined;
   /** Long operations and their conflict table, kept in run/operations.json. */
   private readonly queue: OperationQueue;
+  /** Figures status reads that take time to measure (versions, sizes, backups), cached. */
+  private readonly figures: StatusFigures;
   /** A planned switchover is moving the primary: the role change it causes is not a failover. */
   private switchingOver = false;
   private readonly pgUser: OsUser;
@@ -127,6 +128,7 @@ export class Supervisor {
     this.primary = this.nodes.some((n) => n.name === last) ? last : FIRST_NODE;
     this.monitoring = new Monitoring(config, paths, () => this.collectorContext(), (line) => this.log(line));
     this.queue = new OperationQueue(paths, (line) => this.log(line));
+    this.figures = new StatusFigures(config, paths, this.backups);
   }
 
   /** What the collector records besides the statistics views: nodes, processes, disks, backups. */
@@ -134,7 +136,7 @@ export class Supervisor {
     // Role, state and timeline come from Patroni's members, which the watch keeps fresh; the lag is
     // the collector's own query, so no connection or HAProxy request is made for this.
     const nodes = nodeStatuses(this.nodes, this.members, []);
-    const health = await this.backupHealth();
+    const health = await this.figures.backupHealth(this.phase, this.schedule);
     const drill = drillHistory(this.paths).pop();
     return {
       nodes: nodes.map((n) => ({ name: n.name, role: n.role, up: n.state === "running" || n.state === "streaming", timeline: n.timeline })),
@@ -143,8 +145,8 @@ export class Supervisor {
       lastBackupEndedAt: health?.lastBackup?.endedAt ?? null,
       lastDrillOk: drill ? drill.ok : null,
       backupIntervalSeconds: 86_400,
-      dataDirBytes: await this.dataSize(),
-      backupRepositoryBytes: await this.backupRepositorySize(),
+      dataDirBytes: await this.figures.dataSize(this.phase, this.primary),
+      backupRepositoryBytes: await this.figures.backupRepositorySize(),
       processes: this.childOrder().map((name) => ({ name, up: this.children.get(name)?.running ?? false })),
     };
   }
@@ -283,7 +285,7 @@ export class Supervisor {
         this.log(`scheduled ${name} failed: ${(e as Error).message}`);
       } finally {
         this.schedule.running = null;
-        this.backupHealthCache = undefined;
+        this.figures.forgetBackups();
       }
     };
     // A job that conflicts with an operation running now is tried again at the next tick.
@@ -758,7 +760,7 @@ export class Supervisor {
         await applyRetention(this, new Date());
       } finally {
         this.schedule.running = null;
-        this.backupHealthCache = undefined;
+        this.figures.forgetBackups();
       }
       return this.backupCatalog();
     });
@@ -981,7 +983,7 @@ export class Supervisor {
   }
 
   async status(): Promise<SupervisorStatus> {
-    const versions = await this.versions();
+    const versions = await this.figures.versions(this.lastPatroni);
     const processes: ProcessStatus[] = this.childOrder().map((name) => {
       const child = this.children.get(name);
       const patroni = name.startsWith("patroni");
@@ -1004,8 +1006,8 @@ export class Supervisor {
       processes,
       supervisor: { pid: process.pid, startedAt: this.startedAt.toISOString(), version: TUSK_VERSION, release: currentRelease().id },
       stateDir: this.paths.root,
-      dataSizeBytes: await this.dataSize(),
-      backups: await this.backupHealth(),
+      dataSizeBytes: await this.figures.dataSize(this.phase, this.primary),
+      backups: await this.figures.backupHealth(this.phase, this.schedule),
       replication: await this.replicationStatus(),
       monitoring: { ...this.monitoring.status, alerts: this.monitoring.openAlerts() },
       operations: this.queue.view(5),
@@ -1031,76 +1033,6 @@ export class Supervisor {
       state: this.lastPatroni?.state ?? null,
       timeline: this.lastPatroni?.timeline ?? null,
     };
-  }
-
-  private versionCache: Partial<Record<ChildName | "postgres", string>> = {};
-
-  private async versions(): Promise<Partial<Record<ChildName | "postgres", string>>> {
-    const v = this.versionCache;
-    v.pgbouncer ??= PGBOUNCER.installedVersion();
-    if (!v.haproxy) v.haproxy = /version (\S+)/.exec((await run(HAPROXY_BIN, ["-v"]).catch(() => undefined))?.stdout ?? "")?.[1];
-    if (!v.etcd) v.etcd = (await getJson<{ etcdserver?: string }>(`http://127.0.0.1:${this.config.ports.etcd_client}/version`))?.json.etcdserver;
-    if (!v.patroni && this.lastPatroni?.patroni?.version) v.patroni = this.lastPatroni.patroni.version;
-    if (this.lastPatroni?.server_version) {
-      const n = this.lastPatroni.server_version;
-      v.postgres = `${Math.floor(n / 10000)}.${n % 10000}`;
-    } else v.postgres ??= String(PG_MAJOR);
-    return v;
-  }
-
-  private backupHealthCache: { value: BackupHealth; at: number } | undefined;
-
-  private backupHealthRefresh: Promise<void> | undefined;
-
-  /**
-   * Backup figures for status, at most 15 s old. They come from `pgbackrest info`, which waits on
-   * every repository — an unreachable object store can hold it for a minute — so they are read in
-   * the background and status answers with the last figures it has.
-   */
-  private async backupHealth(): Promise<BackupHealth | null> {
-    if (this.phase === "starting" || this.phase === "stopping") return null;
-    const fresh = this.backupHealthCache && Date.now() - this.backupHealthCache.at < 15_000;
-    if (!fresh && !this.backupHealthRefresh) {
-      this.backupHealthRefresh = this.readBackupHealth().finally(() => (this.backupHealthRefresh = undefined));
-    }
-    if (!this.backupHealthCache && this.backupHealthRefresh) await Promise.race([this.backupHealthRefresh, sleep(5000)]);
-    const cached = this.backupHealthCache?.value;
-    return cached ? { ...cached, lastDrill: drillHistory(this.paths).pop() ?? null, schedule: this.schedule } : null;
-  }
-
-  private async readBackupHealth(): Promise<void> {
-    let value: BackupHealth;
-    try {
-      const c = await withSuperuser(this.config, this.paths, (client) => readCatalog(this.backups, client));
-      value = { lastBackup: c.backups.filter((b) => b.repo === 1).pop() ?? null, backupCount: c.backups.length, window: c.window, archiver: c.archiver, lastDrill: null, schedule: this.schedule };
-      // "missing stanza path" and the like: the repository is unreadable, not empty.
-      if (c.status && c.status.code !== 0 && c.status.code !== 2) value.repositoryProblem = c.status.message;
-    } catch (e) {
-      value = { lastBackup: null, backupCount: 0, window: { from: null, to: null }, archiver: null, lastDrill: null, schedule: this.schedule, error: (e as Error).message };
-    }
-    this.backupHealthCache = { value, at: Date.now() };
-  }
-
-
-  private dataSizeCache: { bytes: number | null; at: number } | undefined;
-
-  /** Size of the data directory, measured with du at most every 30 s (status is polled often). */
-  private async dataSize(): Promise<number | null> {
-    if (this.phase === "starting") return null; // the data directory is still being created
-    if (this.dataSizeCache && Date.now() - this.dataSizeCache.at < 30_000) return this.dataSizeCache.bytes;
-    const r = await run("du", ["-sb", nodePaths(this.paths, this.primary).dataDir]);
-    this.dataSizeCache = { bytes: r.code === 0 ? Number(r.stdout.split("\t")[0]) : null, at: Date.now() };
-    return this.dataSizeCache.bytes;
-  }
-
-  private repoSizeCache: { bytes: number | null; at: number } | undefined;
-
-  /** Size of the local backup repository (backups and archived WAL), measured with du at most every 5 minutes. */
-  private async backupRepositorySize(): Promise<number | null> {
-    if (this.repoSizeCache && Date.now() - this.repoSizeCache.at < 300_000) return this.repoSizeCache.bytes;
-    const r = await run("du", ["-sb", this.paths.backupRepo]);
-    this.repoSizeCache = { bytes: r.code === 0 ? Number(r.stdout.split("\t")[0]) : null, at: Date.now() };
-    return this.repoSizeCache.bytes;
   }
 }
 
