@@ -40,11 +40,12 @@ import { needsRestart } from "../config/postgres-settings.js";
 import { MiB, parseMemory } from "../config/units.js";
 import { currentRelease } from "../install/release.js";
 import { decideRestarts, type ChildName } from "./restart-decision.js";
-import { admit, OperationQueue, type OperationKind } from "./operation-queue.js";
+import { OperationQueue, type OperationKind } from "./operation-queue.js";
 import { StatusFigures } from "./status-figures.js";
+import { BackupScheduler } from "./backup-scheduler.js";
 import { ensureDir, TUSK_VERSION, writeAtomic, type StatePaths } from "../state-dir.js";
 import { lastLogLines } from "./postgres-log.js";
-import type { Phase, ProcessStatus, ScheduleStatus, StepRecord, SupervisorStatus } from "./status.js";
+import type { Phase, ProcessStatus, StepRecord, SupervisorStatus } from "./status.js";
 import { readCatalog, summarize, type BackupCatalog } from "../backup/catalog.js";
 import type { BackupType } from "../backup/pgbackrest.js";
 import { drillHistory, runDrill, type DrillResult } from "../backup/drill.js";
@@ -54,7 +55,6 @@ import { Cluster } from "../cluster/cluster.js";
 import { applyRetention, backupNow, repositories } from "../backup/operations.js";
 import { s3Failure, s3Unreachable } from "../backup/s3.js";
 import { S3_REPO } from "../generate/pgbackrest-config.js";
-import { nextOccurrence, scheduledType } from "../backup/policy.js";
 import { silentProgress } from "../progress.js";
 
 const patroniChild = (node: string): ChildName => (node === FIRST_NODE ? "patroni" : `patroni-${node}`);
@@ -105,6 +105,7 @@ export class Supervisor {
   private readonly queue: OperationQueue;
   /** Figures status reads that take time to measure (versions, sizes, backups), cached. */
   private readonly figures: StatusFigures;
+  private readonly scheduler: BackupScheduler;
   /** A planned switchover is moving the primary: the role change it causes is not a failover. */
   private switchingOver = false;
   private readonly pgUser: OsUser;
@@ -129,6 +130,7 @@ export class Supervisor {
     this.monitoring = new Monitoring(config, paths, () => this.collectorContext(), (line) => this.log(line));
     this.queue = new OperationQueue(paths, (line) => this.log(line));
     this.figures = new StatusFigures(config, paths, this.backups);
+    this.scheduler = new BackupScheduler(this, this.backups, this.queue, () => this.phase === "ready" || this.phase === "degraded", () => this.figures.forgetBackups(), (line) => this.log(line));
   }
 
   /** What the collector records besides the statistics views: nodes, processes, disks, backups. */
@@ -136,7 +138,7 @@ export class Supervisor {
     // Role, state and timeline come from Patroni's members, which the watch keeps fresh; the lag is
     // the collector's own query, so no connection or HAProxy request is made for this.
     const nodes = nodeStatuses(this.nodes, this.members, []);
-    const health = await this.figures.backupHealth(this.phase, this.schedule);
+    const health = await this.figures.backupHealth(this.phase, this.scheduler.status);
     const drill = drillHistory(this.paths).pop();
     return {
       nodes: nodes.map((n) => ({ name: n.name, role: n.role, up: n.state === "running" || n.state === "streaming", timeline: n.timeline })),
@@ -248,65 +250,7 @@ export class Supervisor {
       this.log(`failed: ${err.message}\n${err.detail ?? ""}`);
     }
     this.watchTimer = setInterval(() => void this.watch(), 1000);
-    if (this.phase === "ready") await this.startScheduler();
-  }
-
-  private readonly schedule: ScheduleStatus = { nextBackupAt: null, nextBackupType: null, nextDrillAt: null, running: null, lastError: null };
-  private scheduleTimer: NodeJS.Timeout | undefined;
-
-  /**
-   * Backups and drills on the policy's clock (local time). A backup missed while tusk was down is
-   * caught up a minute after start when the newest backup is more than 25 hours old.
-   */
-  private async startScheduler(): Promise<void> {
-    const now = new Date();
-    const policy = this.config.backups;
-    const newest = summarize(await this.backups.info()).pop();
-    const stale = !newest || now.getTime() - Date.parse(newest.endedAt) > 25 * 3_600_000;
-    this.schedule.nextBackupAt = (stale ? new Date(now.getTime() + 60_000) : nextOccurrence(policy.time, now)).toISOString();
-    this.schedule.nextBackupType = scheduledType(policy, new Date(this.schedule.nextBackupAt), newest ? [newest] : []);
-    this.schedule.nextDrillAt = nextOccurrence(policy.drill_time, now, policy.drill_day).toISOString();
-    this.scheduleTimer = setInterval(() => void this.scheduleTick(), 15_000);
-  }
-
-  private async scheduleTick(): Promise<void> {
-    if ((this.phase !== "ready" && this.phase !== "degraded") || this.schedule.running) return;
-    const now = new Date();
-    const policy = this.config.backups;
-    const job = async (kind: OperationKind, name: string, work: () => Promise<void>) => {
-      this.schedule.running = name;
-      this.log(`scheduled ${name} starting`);
-      try {
-        await this.queue.run(kind, `${name} (scheduled)`, work);
-        this.schedule.lastError = null;
-        this.log(`scheduled ${name} done`);
-      } catch (e) {
-        this.schedule.lastError = `${name} at ${now.toISOString()}: ${(e as Error).message}`;
-        this.log(`scheduled ${name} failed: ${(e as Error).message}`);
-      } finally {
-        this.schedule.running = null;
-        this.figures.forgetBackups();
-      }
-    };
-    // A job that conflicts with an operation running now is tried again at the next tick.
-    const admitted = (kind: OperationKind) => admit(kind, this.queue.running()).verdict === "run";
-    if (this.schedule.nextBackupAt && now >= new Date(this.schedule.nextBackupAt)) {
-      if (!admitted("backup")) return;
-      const type = scheduledType(policy, now, summarize(await this.backups.info()));
-      this.schedule.nextBackupAt = nextOccurrence(policy.time, now).toISOString();
-      await job("backup", `${type} backup`, async () => {
-        await backupNow(this, type, () => undefined);
-        await applyRetention(this, now);
-      });
-      this.schedule.nextBackupType = scheduledType(policy, new Date(this.schedule.nextBackupAt), summarize(await this.backups.info()));
-    } else if (this.schedule.nextDrillAt && now >= new Date(this.schedule.nextDrillAt)) {
-      if (!admitted("restore drill")) return;
-      this.schedule.nextDrillAt = nextOccurrence(policy.drill_time, now, policy.drill_day).toISOString();
-      await job("restore drill", "restore drill", async () => {
-        const result = await runDrill(this, silentProgress);
-        if (!result.ok) throw new Error(`failed checks: ${result.checks.filter((c) => !c.ok).map((c) => c.name).join(", ")}`);
-      });
-    }
+    if (this.phase === "ready") await this.scheduler.start();
   }
 
   private async prepare(): Promise<void> {
@@ -754,14 +698,10 @@ export class Supervisor {
   /** A backup now (API): the scheduled path's backup and retention, one at a time. */
   async backup(type: BackupType): Promise<BackupCatalog> {
     return this.exclusive("backup", `${type} backup (API)`, async () => {
-      this.schedule.running = `${type} backup (API)`;
-      try {
+      await this.scheduler.running(`${type} backup (API)`, async () => {
         await backupNow(this, type, () => undefined);
         await applyRetention(this, new Date());
-      } finally {
-        this.schedule.running = null;
-        this.figures.forgetBackups();
-      }
+      });
       return this.backupCatalog();
     });
   }
@@ -803,14 +743,7 @@ export class Supervisor {
 
   /** A restore drill now (API). */
   async restoreDrill(): Promise<DrillResult> {
-    return this.exclusive("restore drill", "restore drill (API)", async () => {
-      this.schedule.running = "restore drill (API)";
-      try {
-        return await runDrill(this, silentProgress);
-      } finally {
-        this.schedule.running = null;
-      }
-    });
+    return this.exclusive("restore drill", "restore drill (API)", () => this.scheduler.running("restore drill (API)", () => runDrill(this, silentProgress)));
   }
 
   /** Stops a replica's Patroni and PostgreSQL, forgets the node and deletes its data. */
@@ -969,7 +902,7 @@ export class Supervisor {
     this.phase = "stopping";
     this.decision = "stopping: PgBouncer, then the replicas, the primary (Patroni and PostgreSQL), then etcd";
     if (this.watchTimer) clearInterval(this.watchTimer);
-    if (this.scheduleTimer) clearInterval(this.scheduleTimer);
+    this.scheduler.stop();
     this.callbacks?.close();
     await this.monitoring.stop();
     // Replicas stop before the primary: a primary stopping first would hand its lock to a replica.
@@ -1007,7 +940,7 @@ export class Supervisor {
       supervisor: { pid: process.pid, startedAt: this.startedAt.toISOString(), version: TUSK_VERSION, release: currentRelease().id },
       stateDir: this.paths.root,
       dataSizeBytes: await this.figures.dataSize(this.phase, this.primary),
-      backups: await this.figures.backupHealth(this.phase, this.schedule),
+      backups: await this.figures.backupHealth(this.phase, this.scheduler.status),
       replication: await this.replicationStatus(),
       monitoring: { ...this.monitoring.status, alerts: this.monitoring.openAlerts() },
       operations: this.queue.view(5),

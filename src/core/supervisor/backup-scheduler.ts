@@ -1,0 +1,93 @@
+import type { TuskConfig } from "../config/config-file.js";
+import { summarize } from "../backup/catalog.js";
+import { runDrill } from "../backup/drill.js";
+import { applyRetention, backupNow } from "../backup/operations.js";
+import type { Pgbackrest } from "../backup/pgbackrest.js";
+import { nextOccurrence, scheduledType } from "../backup/policy.js";
+import { silentProgress } from "../progress.js";
+import type { StatePaths } from "../state-dir.js";
+import { admit, type OperationKind, type OperationQueue } from "./operation-queue.js";
+import type { ScheduleStatus } from "./status.js";
+
+/**
+ * Backups and restore drills on the policy's clock (local time), as operations of the cluster's
+ * queue: a job that conflicts with one running now is tried again at the next tick (15 s). A backup
+ * missed while tusk was down is caught up a minute after start when the newest backup is more than
+ * 25 hours old. `status` is what `tusk status` shows of it.
+ */
+export class BackupScheduler {
+  readonly status: ScheduleStatus = { nextBackupAt: null, nextBackupType: null, nextDrillAt: null, running: null, lastError: null };
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly target: { config: TuskConfig; paths: StatePaths },
+    private readonly backups: Pgbackrest,
+    private readonly queue: OperationQueue,
+    /** Whether the cluster serves (ready or degraded): jobs wait otherwise. */
+    private readonly serving: () => boolean,
+    /** After each job: the backup figures changed. */
+    private readonly changed: () => void,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    const now = new Date();
+    const policy = this.target.config.backups;
+    const newest = summarize(await this.backups.info()).pop();
+    const stale = !newest || now.getTime() - Date.parse(newest.endedAt) > 25 * 3_600_000;
+    this.status.nextBackupAt = (stale ? new Date(now.getTime() + 60_000) : nextOccurrence(policy.time, now)).toISOString();
+    this.status.nextBackupType = scheduledType(policy, new Date(this.status.nextBackupAt), newest ? [newest] : []);
+    this.status.nextDrillAt = nextOccurrence(policy.drill_time, now, policy.drill_day).toISOString();
+    this.timer = setInterval(() => void this.tick(), 15_000);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Marks `name` as running while `work` runs (an API request for the same kind of job), for status. */
+  async running<T>(name: string, work: () => Promise<T>): Promise<T> {
+    this.status.running = name;
+    try {
+      return await work();
+    } finally {
+      this.status.running = null;
+      this.changed();
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (!this.serving() || this.status.running) return;
+    const now = new Date();
+    const policy = this.target.config.backups;
+    const job = async (kind: OperationKind, name: string, work: () => Promise<void>) => {
+      this.log(`scheduled ${name} starting`);
+      try {
+        await this.running(name, () => this.queue.run(kind, `${name} (scheduled)`, work));
+        this.status.lastError = null;
+        this.log(`scheduled ${name} done`);
+      } catch (e) {
+        this.status.lastError = `${name} at ${now.toISOString()}: ${(e as Error).message}`;
+        this.log(`scheduled ${name} failed: ${(e as Error).message}`);
+      }
+    };
+    const admitted = (kind: OperationKind) => admit(kind, this.queue.running()).verdict === "run";
+    if (this.status.nextBackupAt && now >= new Date(this.status.nextBackupAt)) {
+      if (!admitted("backup")) return;
+      const type = scheduledType(policy, now, summarize(await this.backups.info()));
+      this.status.nextBackupAt = nextOccurrence(policy.time, now).toISOString();
+      await job("backup", `${type} backup`, async () => {
+        await backupNow(this.target, type, () => undefined);
+        await applyRetention(this.target, now);
+      });
+      this.status.nextBackupType = scheduledType(policy, new Date(this.status.nextBackupAt), summarize(await this.backups.info()));
+    } else if (this.status.nextDrillAt && now >= new Date(this.status.nextDrillAt)) {
+      if (!admitted("restore drill")) return;
+      this.status.nextDrillAt = nextOccurrence(policy.drill_time, now, policy.drill_day).toISOString();
+      await job("restore drill", "restore drill", async () => {
+        const result = await runDrill(this.target, silentProgress);
+        if (!result.ok) throw new Error(`failed checks: ${result.checks.filter((c) => !c.ok).map((c) => c.name).join(", ")}`);
+      });
+    }
+  }
+}
