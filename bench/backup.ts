@@ -94,22 +94,35 @@ async function main(): Promise<void> {
       if (r.code !== 0 && !/warning|errors ignored/i.test(r.stderr)) throw new Error(r.stderr);
     });
 
-    const gb = (Number(latest.originalBytes) / 1024 ** 3);
+    const gb = Number(latest.originalBytes) / 1024 ** 3;
     const pgbr = (await run(PGBACKREST_BIN, ["version"])).stdout.trim();
-    const settings = readFileSync(conf, "utf8").split("\n").filter((l) => /^(process-max|compress-type|compress-level)=/.test(l)).join(", ");
+    const settings = readFileSync(conf, "utf8")
+      .split("\n")
+      .filter((l) => /^(process-max|compress-type|compress-level)=/.test(l))
+      .join(", ");
     console.log(`\nMachine: ${machineLine()}`);
-    console.log(`${pgbr}; PostgreSQL 15. Database ${(Number(size) / 1024 ** 3).toFixed(2)} GB (pgbench scale ${opts.scale} + ${opts.vectors} × 768 vectors with HNSW). tusk's pgBackRest settings: ${settings} — one compression process per core, zstd's fastest level.`);
-    printTable("Backup and restore, one run", ["operation", "seconds", "note"], [
-      ["tusk: full backup, pgBackRest's own start → stop", String(latest.durationSeconds), `whole seconds, from pgBackRest's record; ${(gb * 1024 / Math.max(1, latest.durationSeconds)).toFixed(0)} MB/s; ${(Number(latest.repositoryBytes) / 1024 ** 2).toFixed(0)} MB in the repository`],
-      ["tusk: `tusk backup --type full`, whole command", seconds(full.ms), "also records the drill baseline (row counts of every table, restore point) and applies retention"],
-      ["tusk: restore to accepting writes (drill)", drillResult.restoreSeconds.toFixed(1), "pgbackrest restore + start + recovery to the recorded restore point"],
-      ["tusk: whole drill", seconds(drill.ms), `verify, restore, amcheck, row counts — ${drillResult.ok ? "passed" : "FAILED"}`],
-      ["tusk: point-in-time clone (restore --into --time)", seconds(pitr.ms), "a whole new cluster: restore, recovery, Patroni, roles check, its own first backup, PgBouncer"],
-      ["tusk: clone of the latest state", seconds(clone.ms), "as above, replaying all archived WAL"],
-      ["baseline: pgBackRest defaults (gzip, 1 process)", seconds(defaults.ms), "full backup of the same database"],
-      ["baseline: pg_dump -Fc", seconds(dump.ms), ""],
-      ["baseline: pg_restore -j 2", seconds(restore.ms), "into an empty database"],
-    ]);
+    console.log(
+      `${pgbr}; PostgreSQL 15. Database ${(Number(size) / 1024 ** 3).toFixed(2)} GB (pgbench scale ${opts.scale} + ${opts.vectors} × 768 vectors with HNSW). tusk's pgBackRest settings: ${settings} — one compression process per core, zstd's fastest level.`,
+    );
+    printTable(
+      "Backup and restore, one run",
+      ["operation", "seconds", "note"],
+      [
+        [
+          "tusk: full backup, pgBackRest's own start → stop",
+          String(latest.durationSeconds),
+          `whole seconds, from pgBackRest's record; ${((gb * 1024) / Math.max(1, latest.durationSeconds)).toFixed(0)} MB/s; ${(Number(latest.repositoryBytes) / 1024 ** 2).toFixed(0)} MB in the repository`,
+        ],
+        ["tusk: `tusk backup --type full`, whole command", seconds(full.ms), "also records the drill baseline (row counts of every table, restore point) and applies retention"],
+        ["tusk: restore to accepting writes (drill)", drillResult.restoreSeconds.toFixed(1), "pgbackrest restore + start + recovery to the recorded restore point"],
+        ["tusk: whole drill", seconds(drill.ms), `verify, restore, amcheck, row counts — ${drillResult.ok ? "passed" : "FAILED"}`],
+        ["tusk: point-in-time clone (restore --into --time)", seconds(pitr.ms), "a whole new cluster: restore, recovery, Patroni, roles check, its own first backup, PgBouncer"],
+        ["tusk: clone of the latest state", seconds(clone.ms), "as above, replaying all archived WAL"],
+        ["baseline: pgBackRest defaults (gzip, 1 process)", seconds(defaults.ms), "full backup of the same database"],
+        ["baseline: pg_dump -Fc", seconds(dump.ms), ""],
+        ["baseline: pg_restore -j 2", seconds(restore.ms), "into an empty database"],
+      ],
+    );
   } finally {
     await runCli(["--state-dir", stateDir, "destroy", "--yes"]);
     rmSync(stateDir, { recursive: true, force: true });

@@ -35,7 +35,11 @@ const { values: opts } = parseArgs({
 const TRIALS = Number(opts.trials);
 const unknown = (opts.fault ?? []).filter((f) => !(SCENARIOS as readonly string[]).includes(f));
 if (!Number.isInteger(TRIALS) || TRIALS < 1 || unknown.length > 0) {
-  console.error(unknown.length > 0 ? `Unknown --fault ${unknown.map((f) => JSON.stringify(f)).join(", ")}; known: ${SCENARIOS.map((f) => JSON.stringify(f)).join(", ")}.` : `--trials must be a whole number of 1 or more, not ${JSON.stringify(opts.trials)}.`);
+  console.error(
+    unknown.length > 0
+      ? `Unknown --fault ${unknown.map((f) => JSON.stringify(f)).join(", ")}; known: ${SCENARIOS.map((f) => JSON.stringify(f)).join(", ")}.`
+      : `--trials must be a whole number of 1 or more, not ${JSON.stringify(opts.trials)}.`,
+  );
   process.exit(2);
 }
 const FAULTS: readonly Scenario[] = opts.fault?.length ? (opts.fault as Scenario[]) : SCENARIOS;
@@ -60,7 +64,10 @@ async function waitFor(cluster: TestCluster, what: string, check: (s: Supervisor
 }
 
 /** Every replica streaming and caught up, and a synchronous standby named (the only one Patroni promotes). */
-const healthy = (s: SupervisorStatus) => primaryOf(s.replication)?.state === "running" && s.replication.nodes.some((n) => n.role === "sync standby") && s.replication.nodes.every((n) => n.role === "primary" || (n.state === "running" && (n.lagBytes ?? 1) === 0));
+const healthy = (s: SupervisorStatus) =>
+  primaryOf(s.replication)?.state === "running" &&
+  s.replication.nodes.some((n) => n.role === "sync standby") &&
+  s.replication.nodes.every((n) => n.role === "primary" || (n.state === "running" && (n.lagBytes ?? 1) === 0));
 
 let tables = 0;
 
@@ -96,7 +103,10 @@ async function trial(cluster: TestCluster, scenario: Scenario): Promise<{ outage
   } else {
     const thaw = freezeNode(cluster.stateDir, old);
     try {
-      await waitFor(cluster, "a promoted replica", (s) => { const p = primaryOf(s.replication); return p !== undefined && p.name !== old && p.state === "running"; });
+      await waitFor(cluster, "a promoted replica", (s) => {
+        const p = primaryOf(s.replication);
+        return p !== undefined && p.name !== old && p.state === "running";
+      });
       await sleep(2000);
     } finally {
       thaw();
@@ -133,7 +143,10 @@ async function main(): Promise<void> {
       if (up.code !== 0) throw new Error(`scale failed: ${up.stderr}`);
       if (profile === "Patroni defaults") await patchPatroni(cluster, PATRONI_DEFAULTS);
       const s = await status(cluster);
-      versions = s.processes.filter((p) => ["etcd", "patroni", "postgres", "pgbouncer"].includes(p.name)).map((p) => `${p.name} ${p.version}`).join(", ");
+      versions = s.processes
+        .filter((p) => ["etcd", "patroni", "postgres", "pgbouncer"].includes(p.name))
+        .map((p) => `${p.name} ${p.version}`)
+        .join(", ");
       for (const scenario of FAULTS) {
         const results = [];
         for (let t = 0; t < TRIALS; t++) {
@@ -151,8 +164,16 @@ async function main(): Promise<void> {
   }
   const timing = PATRONI_TIMING.map((t) => `${t.name} ${t.value}`).join(", ");
   console.log(`\nMachine: ${machineLine()}\n${versions || `PgBouncer ${PGBOUNCER.installedVersion()}`}`);
-  console.log(`tusk: ${timing}, synchronous_mode on; baseline: ${Object.entries(PATRONI_DEFAULTS).map(([k, v]) => `${k} ${v}`).join(", ")}`);
-  printTable("Client-observed write outage (longest gap between acknowledged commits; writer every 10 ms, 5 s query timeout)", ["settings", "fault", "trials", "outage median (s)", "outage worst (s)", "client errors", "acknowledged rows lost"], rows);
+  console.log(
+    `tusk: ${timing}, synchronous_mode on; baseline: ${Object.entries(PATRONI_DEFAULTS)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
+  );
+  printTable(
+    "Client-observed write outage (longest gap between acknowledged commits; writer every 10 ms, 5 s query timeout)",
+    ["settings", "fault", "trials", "outage median (s)", "outage worst (s)", "client errors", "acknowledged rows lost"],
+    rows,
+  );
 }
 
 main().catch((e) => {

@@ -19,7 +19,9 @@ import type { SupervisorStatus } from "../src/core/supervisor/status.js";
 import { TestCluster } from "../test/helpers/test-cluster.js";
 import { machineLine, median, printTable } from "./lib/report.js";
 
-const { values: opts } = parseArgs({ options: { rounds: { type: "string", default: "3" }, seconds: { type: "string", default: "60" }, scale: { type: "string", default: "20" }, "history-seconds": { type: "string", default: "120" } } });
+const { values: opts } = parseArgs({
+  options: { rounds: { type: "string", default: "3" }, seconds: { type: "string", default: "60" }, scale: { type: "string", default: "20" }, "history-seconds": { type: "string", default: "120" } },
+});
 const ROUNDS = Number(opts.rounds);
 const SECONDS = Number(opts.seconds);
 const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
@@ -90,33 +92,45 @@ async function main(): Promise<void> {
     const password = readFileSync(join(cluster.stateDir, "secrets/superuser.secret"), "utf8").trim();
     const metrics = new pg.Client({ host: "127.0.0.1", port: cluster.ports.postgres, user: "postgres", password, database: "tusk_metrics" });
     await metrics.connect();
-    const size = (await metrics.query<{ samples: string; statements: string; rollups: string; n: number; rows: string }>(`
+    const size = (
+      await metrics.query<{ samples: string; statements: string; rollups: string; n: number; rows: string }>(`
       SELECT (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'metrics.samples'::regclass) AS samples,
              (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'metrics.statements'::regclass) AS statements,
              pg_total_relation_size('metrics.samples_hourly') + pg_total_relation_size('metrics.series') AS rollups,
              (SELECT count(DISTINCT at)::int FROM metrics.samples) AS n,
-             (SELECT count(*) FROM metrics.samples) AS rows`)).rows[0]!;
+             (SELECT count(*) FROM metrics.samples) AS rows`)
+    ).rows[0]!;
     await metrics.end();
     const perCollection = (Number(size.samples) + Number(size.statements)) / size.n;
     const perDay = (perCollection * 86_400) / 15;
 
     const mOff = median(off);
     const mOn = median(on);
-    console.log(`\nMachine: ${machineLine()}\nPostgreSQL ${s.processes.find((p) => p.name === "postgres")?.version}; pgbench -M prepared -c 8 -j 2 -T ${SECONDS}, scale ${opts.scale}, direct to PostgreSQL; ${ROUNDS} alternating rounds.`);
-    printTable("pgbench throughput with the collector off and on (default interval 15 s)", ["collector", "rounds (tps)", "median tps", "difference"], [
-      ["off", off.map((t) => t.toFixed(0)).join(", "), mOff.toFixed(0), "baseline"],
-      ["on, every 15 s", on.map((t) => t.toFixed(0)).join(", "), mOn.toFixed(0), `${(((mOn - mOff) / mOff) * 100).toFixed(2)} %`],
-    ]);
-    printTable("Metrics history on disk (measured at 1 s, scaled to the default 15 s)", ["figure", "value"], [
-      ["collections measured", size.n],
-      ["samples per collection", (Number(size.rows) / size.n).toFixed(0)],
-      ["bytes per collection (samples + statements, with indexes)", perCollection.toFixed(0)],
-      ["per day at 15 s", `${(perDay / 1024 ** 2).toFixed(1)} MB`],
-      ["14 days raw (default retention)", `${((perDay * 14) / 1024 ** 2).toFixed(0)} MB`],
-      ["hourly rollups and the series table so far", `${(Number(size.rollups) / 1024).toFixed(0)} kB`],
-      ["collection time (median of readings)", `${median(collectMs)} ms`],
-      ["collections during the 'on' rounds", collections],
-    ]);
+    console.log(
+      `\nMachine: ${machineLine()}\nPostgreSQL ${s.processes.find((p) => p.name === "postgres")?.version}; pgbench -M prepared -c 8 -j 2 -T ${SECONDS}, scale ${opts.scale}, direct to PostgreSQL; ${ROUNDS} alternating rounds.`,
+    );
+    printTable(
+      "pgbench throughput with the collector off and on (default interval 15 s)",
+      ["collector", "rounds (tps)", "median tps", "difference"],
+      [
+        ["off", off.map((t) => t.toFixed(0)).join(", "), mOff.toFixed(0), "baseline"],
+        ["on, every 15 s", on.map((t) => t.toFixed(0)).join(", "), mOn.toFixed(0), `${(((mOn - mOff) / mOff) * 100).toFixed(2)} %`],
+      ],
+    );
+    printTable(
+      "Metrics history on disk (measured at 1 s, scaled to the default 15 s)",
+      ["figure", "value"],
+      [
+        ["collections measured", size.n],
+        ["samples per collection", (Number(size.rows) / size.n).toFixed(0)],
+        ["bytes per collection (samples + statements, with indexes)", perCollection.toFixed(0)],
+        ["per day at 15 s", `${(perDay / 1024 ** 2).toFixed(1)} MB`],
+        ["14 days raw (default retention)", `${((perDay * 14) / 1024 ** 2).toFixed(0)} MB`],
+        ["hourly rollups and the series table so far", `${(Number(size.rollups) / 1024).toFixed(0)} kB`],
+        ["collection time (median of readings)", `${median(collectMs)} ms`],
+        ["collections during the 'on' rounds", collections],
+      ],
+    );
   } finally {
     await cluster.destroy();
   }

@@ -49,7 +49,8 @@ async function main(): Promise<void> {
   const rows: (string | number)[][] = [];
   const stat = (name: string, ms: number[], note = "") => rows.push([name, ms.length, seconds(median(ms)), seconds(Math.min(...ms)), seconds(Math.max(...ms)), note]);
 
-  if (opts.reinstall) stat("tusk install, packages missing", [await reinstall()], `${REMOVABLE.length} Debian packages + pgvector ${PGVECTOR.installedVersion()} + PgBouncer ${PGBOUNCER.installedVersion()} built`);
+  if (opts.reinstall)
+    stat("tusk install, packages missing", [await reinstall()], `${REMOVABLE.length} Debian packages + pgvector ${PGVECTOR.installedVersion()} + PgBouncer ${PGBOUNCER.installedVersion()} built`);
   stat("tusk install, packages present", [await timed("tusk install", () => runCli(["install"]))], "one dpkg query");
 
   const first: number[] = [];

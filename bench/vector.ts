@@ -65,25 +65,31 @@ async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): P
 
 /** Runs the query set over `clients` connections; returns QPS and the top-10 ids per query. */
 async function queryRun(url: string, queries: string[], clients: number): Promise<{ qps: number; results: number[][] }> {
-  const conns = await Promise.all(Array.from({ length: clients }, async () => {
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    return c;
-  }));
+  const conns = await Promise.all(
+    Array.from({ length: clients }, async () => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      return c;
+    }),
+  );
   const sql = { name: "knn", text: "SELECT id FROM items ORDER BY embedding <=> $1::vector LIMIT 10" };
   // Warm-up: the index and heap pages into cache, the plan prepared.
-  await Promise.all(conns.map(async (c, k) => {
-    for (let i = k; i < Math.min(queries.length, 400); i += clients) await c.query({ ...sql, values: [queries[i]] });
-  }));
+  await Promise.all(
+    conns.map(async (c, k) => {
+      for (let i = k; i < Math.min(queries.length, 400); i += clients) await c.query({ ...sql, values: [queries[i]] });
+    }),
+  );
   const results: number[][] = new Array(queries.length);
   let next = 0;
   const started = performance.now();
-  await Promise.all(conns.map(async (c) => {
-    for (let i = next++; i < queries.length; i = next++) {
-      const r = await c.query<{ id: number }>({ ...sql, values: [queries[i]] });
-      results[i] = r.rows.map((x) => x.id);
-    }
-  }));
+  await Promise.all(
+    conns.map(async (c) => {
+      for (let i = next++; i < queries.length; i = next++) {
+        const r = await c.query<{ id: number }>({ ...sql, values: [queries[i]] });
+        results[i] = r.rows.map((x) => x.id);
+      }
+    }),
+  );
   const elapsed = performance.now() - started;
   await Promise.all(conns.map((c) => c.end()));
   return { qps: queries.length / (elapsed / 1000), results };
@@ -141,7 +147,15 @@ async function main(): Promise<void> {
       ...(byHand ? [{ key: "byhand", name: "PostgreSQL, tuned by hand (STACK-NOTES)", ddl: byHand.url, query: byHand.url }] : []),
       ...(TARGETS.has("tusk") ? [{ key: "tusk", name: "tusk (direct)", ddl: urls.migrations, query: urls.direct }] : []),
     ];
-    const versions = await withClient(urls.direct, async (c) => (await c.query(`SELECT current_setting('server_version') AS pg, (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS vector, current_setting('shared_buffers') AS sb, current_setting('maintenance_work_mem') AS mwm, current_setting('max_parallel_maintenance_workers') AS pmw, current_setting('min_parallel_table_scan_size') AS mpts, current_setting('random_page_cost') AS rpc, current_setting('effective_cache_size') AS ecs`)).rows[0]);
+    const versions = await withClient(
+      urls.direct,
+      async (c) =>
+        (
+          await c.query(
+            `SELECT current_setting('server_version') AS pg, (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS vector, current_setting('shared_buffers') AS sb, current_setting('maintenance_work_mem') AS mwm, current_setting('max_parallel_maintenance_workers') AS pmw, current_setting('min_parallel_table_scan_size') AS mpts, current_setting('random_page_cost') AS rpc, current_setting('effective_cache_size') AS ecs`,
+          )
+        ).rows[0],
+    );
     for (const pgUrl of [stock?.url, byHand?.url].filter((u) => u !== undefined)) await withClient(pgUrl, (c) => c.query("CREATE EXTENSION IF NOT EXISTS vector"));
     for (const t of targets) {
       await withClient(t.ddl, async (c) => {
@@ -153,11 +167,13 @@ async function main(): Promise<void> {
     }
 
     log("loading both databases");
-    const loaders = await Promise.all(targets.map(async (t) => {
-      const c = new pg.Client({ connectionString: t.ddl });
-      await c.connect();
-      return c;
-    }));
+    const loaders = await Promise.all(
+      targets.map(async (t) => {
+        const c = new pg.Client({ connectionString: t.ddl });
+        await c.connect();
+        return c;
+      }),
+    );
     for (let i = 0; i < ROWS; i += 500) {
       const ids: number[] = [];
       const vecs: string[] = [];
@@ -168,10 +184,12 @@ async function main(): Promise<void> {
       await Promise.all(loaders.map((c) => c.query("INSERT INTO items SELECT * FROM unnest($1::int[], $2::vector[])", [ids, vecs])));
       if (i % 20000 === 0) log(`  ${i} rows`);
     }
-    await Promise.all(loaders.map(async (c) => {
-      await c.query("VACUUM ANALYZE items");
-      await c.end();
-    }));
+    await Promise.all(
+      loaders.map(async (c) => {
+        await c.query("VACUUM ANALYZE items");
+        await c.end();
+      }),
+    );
 
     const rows: (string | number)[][] = [];
     for (const t of targets) {
@@ -214,9 +232,17 @@ async function main(): Promise<void> {
     }
 
     console.log(`\nMachine: ${machineLine()}`);
-    console.log(`PostgreSQL ${versions.pg}, pgvector ${versions.vector}${TARGETS.has("hnswlib") ? ", hnswlib-node 3.0.0" : ""}. Data: ${ROWS} × ${DIMS} (Gaussian mixture, ${opts.clusters} clusters), ${QUERIES} queries, recall@10 over ${RECALL_QUERIES} against brute force.`);
-    console.log(`tusk chose: shared_buffers ${versions.sb}, effective_cache_size ${versions.ecs}, maintenance_work_mem ${versions.mwm}, max_parallel_maintenance_workers ${versions.pmw}, min_parallel_table_scan_size ${versions.mpts}, random_page_cost ${versions.rpc}.`);
-    printTable(`HNSW (m 16, ef_construction 64, cosine); queries at ef_search ${EF_SEARCH}, ${CLIENTS} clients (hnswlib: 1 thread)`, ["target", "CREATE INDEX s", "queries/s pgbench", "queries/s node-postgres", "recall@10"], rows);
+    console.log(
+      `PostgreSQL ${versions.pg}, pgvector ${versions.vector}${TARGETS.has("hnswlib") ? ", hnswlib-node 3.0.0" : ""}. Data: ${ROWS} × ${DIMS} (Gaussian mixture, ${opts.clusters} clusters), ${QUERIES} queries, recall@10 over ${RECALL_QUERIES} against brute force.`,
+    );
+    console.log(
+      `tusk chose: shared_buffers ${versions.sb}, effective_cache_size ${versions.ecs}, maintenance_work_mem ${versions.mwm}, max_parallel_maintenance_workers ${versions.pmw}, min_parallel_table_scan_size ${versions.mpts}, random_page_cost ${versions.rpc}.`,
+    );
+    printTable(
+      `HNSW (m 16, ef_construction 64, cosine); queries at ef_search ${EF_SEARCH}, ${CLIENTS} clients (hnswlib: 1 thread)`,
+      ["target", "CREATE INDEX s", "queries/s pgbench", "queries/s node-postgres", "recall@10"],
+      rows,
+    );
   } finally {
     await stock?.stop();
     await byHand?.stop();

@@ -10,13 +10,25 @@ const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 function describeError(error) {
   const cause = error?.cause ?? error;
   if (cause instanceof Error || (cause && typeof cause === "object" && "message" in cause)) {
-    const stack = typeof cause.stack === "string" ? cause.stack.split("\n").filter((l) => /^\s+at /.test(l)).slice(0, 5).join("\n") : "";
+    const stack =
+      typeof cause.stack === "string"
+        ? cause.stack
+            .split("\n")
+            .filter((l) => /^\s+at /.test(l))
+            .slice(0, 5)
+            .join("\n")
+        : "";
     return `${cause.message ?? inspect(cause)}${stack ? `\n${stack}` : ""}`;
   }
   return inspect(cause, { depth: 4 });
 }
 
-const indent = (text, by = "    ") => String(text).replace(/\n$/, "").split("\n").map((l) => by + l).join("\n");
+const indent = (text, by = "    ") =>
+  String(text)
+    .replace(/\n$/, "")
+    .split("\n")
+    .map((l) => by + l)
+    .join("\n");
 
 /**
  * Node runs two files at once but reports one file's tests at a time: the others' tests are queued

@@ -51,16 +51,18 @@ export function toText(v: Float32Array): string {
 
 /** Exact top-k by cosine distance, brute force. */
 export function exactTopK(data: Float32Array, count: number, dims: number, q: Float32Array, k: number): number[] {
-  const norms = exactTopK.norms.get(data) ?? (() => {
-    const n = new Float32Array(count);
-    for (let i = 0; i < count; i++) {
-      let s = 0;
-      for (let d = 0; d < dims; d++) s += data[i * dims + d]! ** 2;
-      n[i] = Math.sqrt(s);
-    }
-    exactTopK.norms.set(data, n);
-    return n;
-  })();
+  const norms =
+    exactTopK.norms.get(data) ??
+    (() => {
+      const n = new Float32Array(count);
+      for (let i = 0; i < count; i++) {
+        let s = 0;
+        for (let d = 0; d < dims; d++) s += data[i * dims + d]! ** 2;
+        n[i] = Math.sqrt(s);
+      }
+      exactTopK.norms.set(data, n);
+      return n;
+    })();
   let qn = 0;
   for (let d = 0; d < dims; d++) qn += q[d]! ** 2;
   qn = Math.sqrt(qn);

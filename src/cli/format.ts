@@ -9,7 +9,11 @@ export const when = (moment: string | null | undefined): string => (moment ? for
 export function table(rows: string[][], header: string[]): string {
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
@@ -86,7 +90,12 @@ function formatMonitoring(s: SupervisorStatus): string[] {
 export function formatReplication(s: Pick<SupervisorStatus, "replication">): string[] {
   const r = s.replication;
   if (!r || r.nodes.length < 2) return [];
-  const mode = r.mode === "async" ? "asynchronous" : r.mode === "strict" ? "strict synchronous (writes wait for a synchronous standby)" : "synchronous (one synchronous standby; writes go on without one if none is left)";
+  const mode =
+    r.mode === "async"
+      ? "asynchronous"
+      : r.mode === "strict"
+        ? "strict synchronous (writes wait for a synchronous standby)"
+        : "synchronous (one synchronous standby; writes go on without one if none is left)";
   const rows = r.nodes.map((n) => [
     n.name,
     n.role,
@@ -111,9 +120,20 @@ function formatBackupHealth(s: SupervisorStatus): string[] {
     : a.failedCount > 0 && (!a.lastArchivedAt || (a.lastFailedAt ?? "") > a.lastArchivedAt)
       ? `FAILING since ${when(a.lastFailedAt)} (${a.failedCount} failures; last good ${a.lastArchivedWal ?? "-"})`
       : `ok, last ${a.lastArchivedWal ?? "-"} at ${when(a.lastArchivedAt)}`;
-  const last = b.repositoryProblem ? `unknown: pgBackRest reports the repository as "${b.repositoryProblem}"` : b.lastBackup ? `${b.lastBackup.label} (${b.lastBackup.type}, ended ${when(b.lastBackup.endedAt)})` : "none";
+  const last = b.repositoryProblem
+    ? `unknown: pgBackRest reports the repository as "${b.repositoryProblem}"`
+    : b.lastBackup
+      ? `${b.lastBackup.label} (${b.lastBackup.type}, ended ${when(b.lastBackup.endedAt)})`
+      : "none";
   const d = b.lastDrill;
-  const drill = !d ? "never run (`tusk drill restore`)" : d.ok ? `passed ${when(d.startedAt)}, restore took ${d.restoreSeconds?.toFixed(1)} s` : `FAILED ${when(d.startedAt)}: ${d.checks.filter((c) => !c.ok).map((c) => c.name).join(", ")} (\`tusk drill history\`)`;
+  const drill = !d
+    ? "never run (`tusk drill restore`)"
+    : d.ok
+      ? `passed ${when(d.startedAt)}, restore took ${d.restoreSeconds?.toFixed(1)} s`
+      : `FAILED ${when(d.startedAt)}: ${d.checks
+          .filter((c) => !c.ok)
+          .map((c) => c.name)
+          .join(", ")} (\`tusk drill history\`)`;
   return [
     `WAL archiving: ${archiving}`,
     `Backups: ${b.backupCount}; last ${last}; restorable from ${when(b.window.from)} to ${when(b.window.to)}`,

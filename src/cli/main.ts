@@ -34,7 +34,30 @@ const program = new Command()
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
-for (const register of [registerUp, registerDown, registerStatus, registerDestroy, registerPsql, registerConfig, registerInstall, registerBackup, registerBackups, registerRestorePoint, registerRestore, registerDrill, registerDump, registerImport, registerScale, registerSwitchover, registerHistory, registerAlerts, registerQueries, registerToken, registerDashboard]) register(program);
+for (const register of [
+  registerUp,
+  registerDown,
+  registerStatus,
+  registerDestroy,
+  registerPsql,
+  registerConfig,
+  registerInstall,
+  registerBackup,
+  registerBackups,
+  registerRestorePoint,
+  registerRestore,
+  registerDrill,
+  registerDump,
+  registerImport,
+  registerScale,
+  registerSwitchover,
+  registerHistory,
+  registerAlerts,
+  registerQueries,
+  registerToken,
+  registerDashboard,
+])
+  register(program);
 for (const c of [...program.commands, ...program.commands.flatMap((c) => c.commands)]) c.exitOverride();
 
 try {

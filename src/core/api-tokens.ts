@@ -33,7 +33,15 @@ export function createToken(paths: StatePaths, name: string): string {
 export function revokeToken(paths: StatePaths, name: string): void {
   const tokens = listTokens(paths);
   if (!tokens.some((t) => t.name === name)) throw new TuskError("Usage", `There is no token named "${name}".`, { hint: `Tokens: ${tokens.map((t) => t.name).join(", ") || "none"}.` });
-  writeAtomic(file(paths), JSON.stringify(tokens.filter((t) => t.name !== name), null, 2), 0o600);
+  writeAtomic(
+    file(paths),
+    JSON.stringify(
+      tokens.filter((t) => t.name !== name),
+      null,
+      2,
+    ),
+    0o600,
+  );
 }
 
 /**
@@ -43,7 +51,10 @@ export function revokeToken(paths: StatePaths, name: string): void {
 export class TokenVerifier {
   private cache: { mtimeMs: number; tokens: StoredToken[] } | undefined;
 
-  constructor(private readonly paths: StatePaths, private readonly cliTokenHash: string) {}
+  constructor(
+    private readonly paths: StatePaths,
+    private readonly cliTokenHash: string,
+  ) {}
 
   /** The token's name ("cli" for tusk's own), or undefined when it is not valid. */
   verify(token: string): string | undefined {

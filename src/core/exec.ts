@@ -63,9 +63,7 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
       log?.write(chunk);
       errLines(text);
     });
-    const timer = options.timeoutMs
-      ? setTimeout(() => child.kill("SIGKILL"), options.timeoutMs)
-      : undefined;
+    const timer = options.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), options.timeoutMs) : undefined;
     child.on("error", (err) => {
       if (timer) clearTimeout(timer);
       log?.end();
@@ -83,5 +81,9 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
 
 /** The last `n` non-empty lines of a text, for error messages. */
 export function tail(text: string, n = 15): string {
-  return text.split("\n").filter((l) => l.trim() !== "").slice(-n).join("\n");
+  return text
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .slice(-n)
+    .join("\n");
 }

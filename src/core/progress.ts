@@ -25,11 +25,7 @@ export const silentProgress: Progress = {
 };
 
 /** Runs `work` as one step: done on success, fail (and rethrow) on error. */
-export async function withStep<T>(
-  progress: Progress,
-  label: string,
-  work: (step: ProgressStep) => Promise<T>,
-): Promise<T> {
+export async function withStep<T>(progress: Progress, label: string, work: (step: ProgressStep) => Promise<T>): Promise<T> {
   const step = progress.step(label);
   try {
     const result = await work(step);

@@ -13,43 +13,101 @@ export const TUSK_VERSION = "0.1.0";
  */
 export class StatePaths {
   constructor(readonly root: string) {}
-  get marker() { return join(this.root, "tusk-state.json"); }
-  get configFile() { return join(this.root, "tusk.yaml"); }
-  get secretsDir() { return join(this.root, "secrets"); }
-  secret(name: string) { return join(this.secretsDir, `${name}.secret`); }
-  get runDir() { return join(this.root, "run"); }
-  get logDir() { return join(this.root, "log"); }
-  log(name: string) { return join(this.logDir, `${name}.log`); }
-  pidFile(name: string) { return join(this.runDir, `${name}.pid`); }
-  get supervisorPid() { return this.pidFile("supervisor"); }
-  get postgresLogDir() { return join(this.logDir, "postgresql"); }
-  get postgresSocketDir() { return join(this.runDir, "postgresql"); }
-  get dataDir() { return join(this.root, "postgresql", "data"); }
-  get etcdDataDir() { return join(this.root, "etcd"); }
-  get patroniDir() { return join(this.root, "patroni"); }
-  get patroniConfig() { return join(this.patroniDir, "patroni.yml"); }
-  get pgpass() { return join(this.patroniDir, "pgpass"); }
-  get tlsDir() { return join(this.root, "tls"); }
+  get marker() {
+    return join(this.root, "tusk-state.json");
+  }
+  get configFile() {
+    return join(this.root, "tusk.yaml");
+  }
+  get secretsDir() {
+    return join(this.root, "secrets");
+  }
+  secret(name: string) {
+    return join(this.secretsDir, `${name}.secret`);
+  }
+  get runDir() {
+    return join(this.root, "run");
+  }
+  get logDir() {
+    return join(this.root, "log");
+  }
+  log(name: string) {
+    return join(this.logDir, `${name}.log`);
+  }
+  pidFile(name: string) {
+    return join(this.runDir, `${name}.pid`);
+  }
+  get supervisorPid() {
+    return this.pidFile("supervisor");
+  }
+  get postgresLogDir() {
+    return join(this.logDir, "postgresql");
+  }
+  get postgresSocketDir() {
+    return join(this.runDir, "postgresql");
+  }
+  get dataDir() {
+    return join(this.root, "postgresql", "data");
+  }
+  get etcdDataDir() {
+    return join(this.root, "etcd");
+  }
+  get patroniDir() {
+    return join(this.root, "patroni");
+  }
+  get patroniConfig() {
+    return join(this.patroniDir, "patroni.yml");
+  }
+  get pgpass() {
+    return join(this.patroniDir, "pgpass");
+  }
+  get tlsDir() {
+    return join(this.root, "tls");
+  }
   /** Present in a clone's state directory until its first start: what to restore, from where. */
-  get restoreSpec() { return join(this.root, "restore.json"); }
+  get restoreSpec() {
+    return join(this.root, "restore.json");
+  }
   /**
    * Present when the next start must clear the cluster's keys in etcd before Patroni starts: after an
    * in-place restore put the previous data directory back.
    */
-  get resetDcs() { return join(this.root, "reset-dcs"); }
+  get resetDcs() {
+    return join(this.root, "reset-dcs");
+  }
   /** Scratch instances of restore drills (each removed after its drill). */
-  get scratchDir() { return join(this.root, "scratch"); }
-  get pgbackrestDir() { return join(this.root, "pgbackrest"); }
-  get pgbackrestConfig() { return join(this.pgbackrestDir, "pgbackrest.conf"); }
+  get scratchDir() {
+    return join(this.root, "scratch");
+  }
+  get pgbackrestDir() {
+    return join(this.root, "pgbackrest");
+  }
+  get pgbackrestConfig() {
+    return join(this.pgbackrestDir, "pgbackrest.conf");
+  }
   /** The local backup repository: beside the data directory, never inside it. */
-  get backupRepo() { return join(this.root, "backups"); }
-  get pgbouncerDir() { return join(this.root, "pgbouncer"); }
-  get pgbouncerIni() { return join(this.pgbouncerDir, "pgbouncer.ini"); }
-  get pgbouncerUsers() { return join(this.pgbouncerDir, "userlist.txt"); }
+  get backupRepo() {
+    return join(this.root, "backups");
+  }
+  get pgbouncerDir() {
+    return join(this.root, "pgbouncer");
+  }
+  get pgbouncerIni() {
+    return join(this.pgbouncerDir, "pgbouncer.ini");
+  }
+  get pgbouncerUsers() {
+    return join(this.pgbouncerDir, "userlist.txt");
+  }
   /** The read-only endpoint's HAProxy: its configuration and stats socket. */
-  get haproxyDir() { return join(this.root, "haproxy"); }
-  get haproxyConfig() { return join(this.haproxyDir, "haproxy.cfg"); }
-  get haproxyStatsSocket() { return join(this.haproxyDir, "stats.sock"); }
+  get haproxyDir() {
+    return join(this.root, "haproxy");
+  }
+  get haproxyConfig() {
+    return join(this.haproxyDir, "haproxy.cfg");
+  }
+  get haproxyStatsSocket() {
+    return join(this.haproxyDir, "stats.sock");
+  }
 }
 
 export function resolveStateDir(flag: string | undefined): string {

@@ -90,7 +90,10 @@ const pill = (text: string, kind: "ok" | "bad" | "warn" | "" = "") => `<span cla
 
 // ---------- charts ----------
 
-interface ChartLine { label: string; points: { t: number; v: number }[] }
+interface ChartLine {
+  label: string;
+  points: { t: number; v: number }[];
+}
 type Unit = "num" | "pct" | "s" | "ms" | "bytes";
 
 const UNITS: Record<Unit, (v: number) => string> = {
@@ -130,16 +133,24 @@ function drawChart(box: HTMLElement): void {
     box.innerHTML = `<div class="empty">No data in this range yet.</div>`;
     return;
   }
-  const t0 = Math.min(...all.map((p) => p.t)), t1 = Math.max(...all.map((p) => p.t));
-  const vmax = Math.max(...all.map((p) => p.v), 0), vmin = Math.min(...all.map((p) => p.v), 0);
+  const t0 = Math.min(...all.map((p) => p.t)),
+    t1 = Math.max(...all.map((p) => p.t));
+  const vmax = Math.max(...all.map((p) => p.v), 0),
+    vmin = Math.min(...all.map((p) => p.v), 0);
   const span = vmax - vmin || 1;
   const ticks = [0, 0.5, 1].map((f) => vmin + f * span);
   // The left margin fits the widest y label (at the axis font, measured), with room for the gap.
-  const W = Math.max(200, Math.round(box.clientWidth)), H = 170, R = 10, T = 10, B = 22;
+  const W = Math.max(200, Math.round(box.clientWidth)),
+    H = 170,
+    R = 10,
+    T = 10,
+    B = 22;
   const L = Math.ceil(Math.max(40, ...ticks.map((v) => labelWidth(unit(v), box) + 12)));
   const x = (t: number) => L + ((t - t0) / (t1 - t0 || 1)) * (W - L - R);
   const y = (v: number) => T + (1 - (v - vmin) / span) * (H - T - B);
-  const grid = ticks.map((v) => `<line class="grid-line" x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}"/><text class="axis" x="${L - 6}" y="${y(v) + 3}" text-anchor="end">${esc(unit(v))}</text>`).join("");
+  const grid = ticks
+    .map((v) => `<line class="grid-line" x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}"/><text class="axis" x="${L - 6}" y="${y(v) + 3}" text-anchor="end">${esc(unit(v))}</text>`)
+    .join("");
   const time = (t: number) => new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   const xaxis = `<text class="axis" x="${L}" y="${H - 6}">${time(t0)}</text><text class="axis" x="${W - R}" y="${H - 6}" text-anchor="end">${time(t1)}</text>`;
   const base = y(Math.max(vmin, 0));
@@ -194,7 +205,9 @@ function toLines(s: Series[], label: (l: Labels) => string, scale = 1): ChartLin
 
 function tableHtml(header: { label: string; num?: boolean; key?: string }[], rows: string[][], opts: { sorted?: string; rowAttrs?: (i: number) => string } = {}): string {
   if (rows.length === 0) return `<div class="empty">Nothing to show.</div>`;
-  const th = header.map((h) => `<th class="${h.num ? "num" : ""} ${h.key ? "sortable" : ""} ${h.key && h.key === opts.sorted ? "sorted" : ""}" ${h.key ? `data-sort="${h.key}"` : ""}>${esc(h.label)}</th>`).join("");
+  const th = header
+    .map((h) => `<th class="${h.num ? "num" : ""} ${h.key ? "sortable" : ""} ${h.key && h.key === opts.sorted ? "sorted" : ""}" ${h.key ? `data-sort="${h.key}"` : ""}>${esc(h.label)}</th>`)
+    .join("");
   const body = rows.map((r, i) => `<tr ${opts.rowAttrs?.(i) ?? ""}>${r.map((c, j) => `<td class="${header[j]?.num ? "num" : ""}">${c}</td>`).join("")}</tr>`).join("");
   return `<div class="table-wrap"><table><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
@@ -229,8 +242,17 @@ async function overview(page: HTMLElement): Promise<void> {
   ]);
   const firing = status.monitoring.alerts.filter((a) => a.state === "firing");
   const b = status.backups;
-  const procs = status.processes.map((p) => [esc(p.name), p.up ? pill("up", "ok") : pill("down", "bad"), esc(p.ports.join(", ") || "-"), esc(p.version ?? "-"), p.restarts ? pill(`${p.restarts} restarts`, "warn") : ""]);
-  const connLines = toLines(conns.filter((s) => s.points.some((p) => p.value > 0)), (l) => l.state ?? "");
+  const procs = status.processes.map((p) => [
+    esc(p.name),
+    p.up ? pill("up", "ok") : pill("down", "bad"),
+    esc(p.ports.join(", ") || "-"),
+    esc(p.version ?? "-"),
+    p.restarts ? pill(`${p.restarts} restarts`, "warn") : "",
+  ]);
+  const connLines = toLines(
+    conns.filter((s) => s.points.some((p) => p.value > 0)),
+    (l) => l.state ?? "",
+  );
   page.innerHTML = `
     <h1>Overview <span class="muted">${esc(status.phase)}</span></h1>
     <div class="grid">
@@ -241,9 +263,22 @@ async function overview(page: HTMLElement): Promise<void> {
     <div class="grid">
       <div class="card"><h2>Transactions per second</h2>${chart(toLines(tps, (l) => l.database ?? ""))}</div>
       <div class="card"><h2>Connections by state</h2>${chart(connLines)}</div>
-      <div class="card"><h2>Cache hit ratio</h2>${chart(toLines(hit, (l) => l.kind ?? "", 100), "pct")}</div>
-      <div class="card"><h2>Disk used</h2>${chart(toLines(disk, (l) => l.disk ?? "", 100), "pct")}</div>
-      ${lag.length ? `<div class="card"><h2>Replication lag</h2>${chart(toLines(lag, (l) => l.node ?? ""), "s")}</div>` : ""}
+      <div class="card"><h2>Cache hit ratio</h2>${chart(
+        toLines(hit, (l) => l.kind ?? "", 100),
+        "pct",
+      )}</div>
+      <div class="card"><h2>Disk used</h2>${chart(
+        toLines(disk, (l) => l.disk ?? "", 100),
+        "pct",
+      )}</div>
+      ${
+        lag.length
+          ? `<div class="card"><h2>Replication lag</h2>${chart(
+              toLines(lag, (l) => l.node ?? ""),
+              "s",
+            )}</div>`
+          : ""
+      }
     </div>
     <div class="card wide"><h2>Processes</h2>${tableHtml([{ label: "Process" }, { label: "State" }, { label: "Port" }, { label: "Version" }, { label: "" }], procs)}</div>
     <div class="card wide" id="operations" style="margin-top:16px"><h2>Operations</h2>${tableHtml([{ label: "Operation" }, { label: "State" }, { label: "Started" }, { label: "Ended" }, { label: "Note" }], operationRows(status))}</div>`;
@@ -252,7 +287,13 @@ async function overview(page: HTMLElement): Promise<void> {
 /** Long operations as `tusk status` lists them: running first, then the latest ended. */
 function operationRows(status: Status): string[][] {
   const kind = { running: "warn", done: "ok", failed: "bad", interrupted: "bad" } as const;
-  return [...status.operations.running, ...status.operations.recent].map((o) => [esc(o.detail), pill(o.state, kind[o.state]), esc(formatWallClock(o.startedAt)), esc(o.endedAt ? formatWallClock(o.endedAt) : "-"), esc(o.note ?? "")]);
+  return [...status.operations.running, ...status.operations.recent].map((o) => [
+    esc(o.detail),
+    pill(o.state, kind[o.state]),
+    esc(formatWallClock(o.startedAt)),
+    esc(o.endedAt ? formatWallClock(o.endedAt) : "-"),
+    esc(o.note ?? ""),
+  ]);
 }
 
 let queryOrder = "total";
@@ -267,18 +308,43 @@ async function queries(page: HTMLElement): Promise<void> {
   const filter = `${queryFilter.database ? `&database=${encodeURIComponent(queryFilter.database)}` : ""}${queryFilter.role ? `&role=${encodeURIComponent(queryFilter.role)}` : ""}`;
   const r = await api<{ databases: string[]; roles: string[]; queries: QueryRow[] }>(`${ROUTES.queries}?${fromTo()}&order=${queryOrder}&limit=50${filter}`);
   const q = r.queries;
-  const rows = q.map((x) => [num(x.calls, 0), num(x.totalMs), num(x.meanMs, 2), num(x.stddevMs, 2), num(x.maxMs, 2), num(x.rows, 0), x.hitRatio === null ? "-" : `${(x.hitRatio * 100).toFixed(1)} %`, esc(x.dbname), esc(x.username), `<span class="sql" title="${esc(x.query)}">${esc(x.query.replace(/\s+/g, " "))}</span>`]);
+  const rows = q.map((x) => [
+    num(x.calls, 0),
+    num(x.totalMs),
+    num(x.meanMs, 2),
+    num(x.stddevMs, 2),
+    num(x.maxMs, 2),
+    num(x.rows, 0),
+    x.hitRatio === null ? "-" : `${(x.hitRatio * 100).toFixed(1)} %`,
+    esc(x.dbname),
+    esc(x.username),
+    `<span class="sql" title="${esc(x.query)}">${esc(x.query.replace(/\s+/g, " "))}</span>`,
+  ]);
   const chosen = q.find((x) => queryKey(x) === selectedQuery) ?? q[0];
   let detail = "";
   if (chosen) {
-    const s = await api<{ points: { at: string; calls: number; meanMs: number }[] }>(`${routeTo(ROUTES.querySeries, { queryid: chosen.queryid })}?${fromTo()}&database=${encodeURIComponent(chosen.dbname)}&role=${encodeURIComponent(chosen.username)}`);
+    const s = await api<{ points: { at: string; calls: number; meanMs: number }[] }>(
+      `${routeTo(ROUTES.querySeries, { queryid: chosen.queryid })}?${fromTo()}&database=${encodeURIComponent(chosen.dbname)}&role=${encodeURIComponent(chosen.username)}`,
+    );
     detail = `<div class="grid"><div class="card"><h2>Calls per collection</h2>${chart([{ label: "calls", points: s.points.map((p) => ({ t: Date.parse(p.at), v: p.calls })) }])}</div><div class="card"><h2>Mean time (ms)</h2>${chart([{ label: "mean ms", points: s.points.map((p) => ({ t: Date.parse(p.at), v: p.meanMs })) }], "ms")}</div></div><p class="muted sqltext">${esc(chosen.query)}</p><p class="muted">In database ${esc(chosen.dbname)}, run by ${esc(chosen.username)}.</p>`;
   }
-  const options = (all: string[], current: string, what: string) => `<option value="">All ${what}</option>${[...new Set([...all, ...(current ? [current] : [])])].map((v) => `<option value="${esc(v)}" ${v === current ? "selected" : ""}>${esc(v)}</option>`).join("")}`;
+  const options = (all: string[], current: string, what: string) =>
+    `<option value="">All ${what}</option>${[...new Set([...all, ...(current ? [current] : [])])].map((v) => `<option value="${esc(v)}" ${v === current ? "selected" : ""}>${esc(v)}</option>`).join("")}`;
   page.innerHTML = `<h1>Queries</h1><p class="muted">pg_stat_statements, as collected, over the chosen range. Click a column to sort, a row for its chart.</p>
     <div class="actions filters"><label>Database <select id="query-database">${options(r.databases, queryFilter.database, "databases")}</select></label><label>Role <select id="query-role">${options(r.roles, queryFilter.role, "roles")}</select></label></div>
     <div class="card wide">${tableHtml(
-      [{ label: "Calls", num: true, key: "calls" }, { label: "Total ms", num: true, key: "total" }, { label: "Mean ms", num: true, key: "mean" }, { label: "Stddev ms", num: true, key: "stddev" }, { label: "Max ms", num: true, key: "max" }, { label: "Rows", num: true }, { label: "Hit", num: true }, { label: "Database" }, { label: "Role" }, { label: "Query" }],
+      [
+        { label: "Calls", num: true, key: "calls" },
+        { label: "Total ms", num: true, key: "total" },
+        { label: "Mean ms", num: true, key: "mean" },
+        { label: "Stddev ms", num: true, key: "stddev" },
+        { label: "Max ms", num: true, key: "max" },
+        { label: "Rows", num: true },
+        { label: "Hit", num: true },
+        { label: "Database" },
+        { label: "Role" },
+        { label: "Query" },
+      ],
       rows,
       { sorted: queryOrder, rowAttrs: (i) => `class="clickable ${chosen && queryKey(q[i]!) === queryKey(chosen) ? "selected" : ""}" data-query="${esc(queryKey(q[i]!))}"` },
     )}</div>${detail}`;
@@ -294,7 +360,10 @@ async function queries(page: HTMLElement): Promise<void> {
       void render();
     };
   }
-  for (const [id, key] of [["#query-database", "database"], ["#query-role", "role"]] as const) {
+  for (const [id, key] of [
+    ["#query-database", "database"],
+    ["#query-role", "role"],
+  ] as const) {
     const select = page.querySelector<HTMLSelectElement>(id)!;
     select.onchange = () => {
       queryFilter[key] = select.value;
@@ -305,15 +374,30 @@ async function queries(page: HTMLElement): Promise<void> {
 }
 
 async function tables(page: HTMLElement): Promise<void> {
-  const [t, i] = await Promise.all([
-    api<{ at: string | null; tables: TableRow[] }>(ROUTES.tables),
-    api<{ indexes: IndexRow[] }>(ROUTES.indexes),
-  ]);
+  const [t, i] = await Promise.all([api<{ at: string | null; tables: TableRow[] }>(ROUTES.tables), api<{ indexes: IndexRow[] }>(ROUTES.indexes)]);
   const vac = (s: number | null) => (s === null ? "-" : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
   page.innerHTML = `<h1>Tables &amp; indexes</h1><p class="muted">As of ${esc(ago(t.at))}.</p>
     <div class="card wide"><h2>Tables</h2>${tableHtml(
-      [{ label: "Table" }, { label: "Size", num: true }, { label: "Live rows", num: true }, { label: "Dead rows", num: true }, { label: "Dead", num: true }, { label: "Writes", num: true }, { label: "Seq scans", num: true }, { label: "Since vacuum", num: true }],
-      t.tables.map((x) => [esc(`${x.schema}.${x.table}`), bytes(x.sizeBytes), num(x.liveTuples, 0), num(x.deadTuples, 0), `<span class="${x.deadPercent > 20 ? "bad" : ""}">${x.deadPercent.toFixed(0)} %</span>`, num(x.writes, 0), num(x.seqScans, 0), vac(x.vacuumAgeSeconds)]),
+      [
+        { label: "Table" },
+        { label: "Size", num: true },
+        { label: "Live rows", num: true },
+        { label: "Dead rows", num: true },
+        { label: "Dead", num: true },
+        { label: "Writes", num: true },
+        { label: "Seq scans", num: true },
+        { label: "Since vacuum", num: true },
+      ],
+      t.tables.map((x) => [
+        esc(`${x.schema}.${x.table}`),
+        bytes(x.sizeBytes),
+        num(x.liveTuples, 0),
+        num(x.deadTuples, 0),
+        `<span class="${x.deadPercent > 20 ? "bad" : ""}">${x.deadPercent.toFixed(0)} %</span>`,
+        num(x.writes, 0),
+        num(x.seqScans, 0),
+        vac(x.vacuumAgeSeconds),
+      ]),
     )}</div>
     <div class="card wide" style="margin-top:16px"><h2>Indexes</h2>${tableHtml(
       [{ label: "Index" }, { label: "Table" }, { label: "Size", num: true }, { label: "Scans", num: true }, { label: "" }],
@@ -326,18 +410,45 @@ async function replication(page: HTMLElement): Promise<void> {
   const r = status.replication;
   page.innerHTML = `<h1>Replication <span class="muted">${esc(r.mode)}; primary ${esc(r.primary)}</span></h1>
     <div class="card wide">${tableHtml(
-      [{ label: "Node" }, { label: "Role" }, { label: "State" }, { label: "Timeline", num: true }, { label: "Port", num: true }, { label: "Lag", num: true }, { label: "Lag time", num: true }, { label: "Sync" }, { label: "Serves reads" }],
-      r.nodes.map((n) => [esc(n.name), esc(n.role), n.state === "running" || n.state === "streaming" ? pill(n.state, "ok") : pill(n.state, "bad"), esc(n.timeline ?? "-"), esc(n.postgresPort), bytes(n.lagBytes), n.lagSeconds === null ? "-" : `${n.lagSeconds.toFixed(1)} s`, esc(n.syncState ?? "-"), n.servesReads === null ? "-" : n.servesReads ? "yes" : "no"]),
+      [
+        { label: "Node" },
+        { label: "Role" },
+        { label: "State" },
+        { label: "Timeline", num: true },
+        { label: "Port", num: true },
+        { label: "Lag", num: true },
+        { label: "Lag time", num: true },
+        { label: "Sync" },
+        { label: "Serves reads" },
+      ],
+      r.nodes.map((n) => [
+        esc(n.name),
+        esc(n.role),
+        n.state === "running" || n.state === "streaming" ? pill(n.state, "ok") : pill(n.state, "bad"),
+        esc(n.timeline ?? "-"),
+        esc(n.postgresPort),
+        bytes(n.lagBytes),
+        n.lagSeconds === null ? "-" : `${n.lagSeconds.toFixed(1)} s`,
+        esc(n.syncState ?? "-"),
+        n.servesReads === null ? "-" : n.servesReads ? "yes" : "no",
+      ]),
     )}</div>
-    ${r.nodes.length > 1 ? `<div class="card wide" style="margin-top:16px"><h2>Lag (seconds)</h2>${chart(toLines(lag, (l) => l.node ?? ""), "s")}</div>` : `<p class="muted">One node: add replicas with <code>tusk scale --replicas N</code>.</p>`}
-    <div class="card wide" style="margin-top:16px"><h2>Switchovers and failovers</h2>${tableHtml([{ label: "When" }, { label: "Kind" }, { label: "From" }, { label: "To" }, { label: "Timeline", num: true }, { label: "Outage", num: true }], history.history.map((h) => [esc(formatWallClock(h.at)), esc(h.kind), esc(h.from), esc(h.to), esc(h.timeline ?? "-"), h.outageMs === null ? "-" : `${(h.outageMs / 1000).toFixed(1)} s`]))}</div>`;
+    ${
+      r.nodes.length > 1
+        ? `<div class="card wide" style="margin-top:16px"><h2>Lag (seconds)</h2>${chart(
+            toLines(lag, (l) => l.node ?? ""),
+            "s",
+          )}</div>`
+        : `<p class="muted">One node: add replicas with <code>tusk scale --replicas N</code>.</p>`
+    }
+    <div class="card wide" style="margin-top:16px"><h2>Switchovers and failovers</h2>${tableHtml(
+      [{ label: "When" }, { label: "Kind" }, { label: "From" }, { label: "To" }, { label: "Timeline", num: true }, { label: "Outage", num: true }],
+      history.history.map((h) => [esc(formatWallClock(h.at)), esc(h.kind), esc(h.from), esc(h.to), esc(h.timeline ?? "-"), h.outageMs === null ? "-" : `${(h.outageMs / 1000).toFixed(1)} s`]),
+    )}</div>`;
 }
 
 async function backups(page: HTMLElement): Promise<void> {
-  const [b, d] = await Promise.all([
-    api<BackupCatalog>(ROUTES.backups),
-    api<{ drills: DrillResult[] }>(ROUTES.drillHistory),
-  ]);
+  const [b, d] = await Promise.all([api<BackupCatalog>(ROUTES.backups), api<{ drills: DrillResult[] }>(ROUTES.drillHistory)]);
   page.innerHTML = `<h1>Backups</h1>
     <div class="actions"><button id="do-backup">Take a backup now</button><button class="secondary" id="do-drill">Run a restore drill</button></div>
     <div class="grid"><div class="card"><h2>Restorable window</h2><p>${esc(b.window.from ? formatWallClock(b.window.from) : "-")}<br>to ${esc(b.window.to ? formatWallClock(b.window.to) : "-")}</p>
@@ -353,8 +464,27 @@ async function backups(page: HTMLElement): Promise<void> {
         <button class="secondary">Restore in place…</button><p id="restore-result" class="muted"></p>
       </form></div>
     <div class="card"><h2>Size over time</h2>${chart([{ label: "in repository", points: b.backups.map((x) => ({ t: Date.parse(x.endedAt), v: x.repositoryBytes })) }], "bytes")}</div></div>
-    <div class="card wide">${tableHtml([{ label: "Backup" }, { label: "Repo" }, { label: "Type" }, { label: "Ended" }, { label: "Took", num: true }, { label: "Data", num: true }, { label: "Stored", num: true }], [...b.backups].reverse().map((x) => [esc(x.label), x.repo === 1 ? "local" : "S3", esc(x.type), esc(formatWallClock(x.endedAt)), `${x.durationSeconds} s`, bytes(x.originalBytes), bytes(x.repositoryBytes)]))}</div>
-    <div class="card wide" style="margin-top:16px"><h2>Restore drills</h2>${tableHtml([{ label: "When" }, { label: "Result" }, { label: "Backup" }, { label: "Restore took", num: true }, { label: "Failed checks" }], [...d.drills].reverse().map((x) => [esc(formatWallClock(x.startedAt)), x.ok ? pill("passed", "ok") : pill("failed", "bad"), esc(x.backupLabel ?? "-"), x.restoreSeconds === null ? "-" : `${x.restoreSeconds.toFixed(1)} s`, esc(x.checks.filter((c) => !c.ok).map((c) => c.name).join(", "))]))}</div>`;
+    <div class="card wide">${tableHtml(
+      [{ label: "Backup" }, { label: "Repo" }, { label: "Type" }, { label: "Ended" }, { label: "Took", num: true }, { label: "Data", num: true }, { label: "Stored", num: true }],
+      [...b.backups]
+        .reverse()
+        .map((x) => [esc(x.label), x.repo === 1 ? "local" : "S3", esc(x.type), esc(formatWallClock(x.endedAt)), `${x.durationSeconds} s`, bytes(x.originalBytes), bytes(x.repositoryBytes)]),
+    )}</div>
+    <div class="card wide" style="margin-top:16px"><h2>Restore drills</h2>${tableHtml(
+      [{ label: "When" }, { label: "Result" }, { label: "Backup" }, { label: "Restore took", num: true }, { label: "Failed checks" }],
+      [...d.drills].reverse().map((x) => [
+        esc(formatWallClock(x.startedAt)),
+        x.ok ? pill("passed", "ok") : pill("failed", "bad"),
+        esc(x.backupLabel ?? "-"),
+        x.restoreSeconds === null ? "-" : `${x.restoreSeconds.toFixed(1)} s`,
+        esc(
+          x.checks
+            .filter((c) => !c.ok)
+            .map((c) => c.name)
+            .join(", "),
+        ),
+      ]),
+    )}</div>`;
   const act = (id: string, question: string, run: () => Promise<unknown>) => {
     const button = page.querySelector<HTMLButtonElement>(`#${id}`)!;
     button.onclick = async () => {
@@ -420,13 +550,40 @@ async function alerts(page: HTMLElement): Promise<void> {
     open ? `<button class="secondary" data-silence="${i}">Silence 1 h</button>` : esc(ago(x.resolvedAt)),
   ];
   page.innerHTML = `<h1>Alerts</h1>
-    <div class="card wide"><h2>Open</h2>${tableHtml([{ label: "State" }, { label: "Severity" }, { label: "Rule" }, { label: "Summary" }, { label: "Since" }, { label: "" }], a.open.map((x, i) => row(x, i, true)))}</div>
-    <div class="card wide" style="margin-top:16px"><h2>Resolved</h2>${tableHtml([{ label: "State" }, { label: "Severity" }, { label: "Rule" }, { label: "Summary" }, { label: "Fired" }, { label: "Resolved" }], a.recent.map((x, i) => row(x, i, false)))}</div>
-    <div class="card wide" style="margin-top:16px"><h2>Silences</h2>${tableHtml([{ label: "Rule" }, { label: "Labels" }, { label: "Until" }, { label: "Comment" }], a.silences.map((s) => [esc(s.rule), esc(Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(", ") || "all"), esc(formatWallClock(s.until)), esc(s.comment)]))}</div>`;
+    <div class="card wide"><h2>Open</h2>${tableHtml(
+      [{ label: "State" }, { label: "Severity" }, { label: "Rule" }, { label: "Summary" }, { label: "Since" }, { label: "" }],
+      a.open.map((x, i) => row(x, i, true)),
+    )}</div>
+    <div class="card wide" style="margin-top:16px"><h2>Resolved</h2>${tableHtml(
+      [{ label: "State" }, { label: "Severity" }, { label: "Rule" }, { label: "Summary" }, { label: "Fired" }, { label: "Resolved" }],
+      a.recent.map((x, i) => row(x, i, false)),
+    )}</div>
+    <div class="card wide" style="margin-top:16px"><h2>Silences</h2>${tableHtml(
+      [{ label: "Rule" }, { label: "Labels" }, { label: "Until" }, { label: "Comment" }],
+      a.silences.map((s) => [
+        esc(s.rule),
+        esc(
+          Object.entries(s.labels)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(", ") || "all",
+        ),
+        esc(formatWallClock(s.until)),
+        esc(s.comment),
+      ]),
+    )}</div>`;
   for (const b of page.querySelectorAll<HTMLButtonElement>("button[data-silence]")) {
     b.onclick = async () => {
       const x = a.open[Number(b.dataset.silence)]!;
-      if (!confirm(`Silence ${x.rule} (${Object.entries(x.labels).map(([k, v]) => `${k}=${v}`).join(", ") || "all series"}) for one hour?`)) return;
+      if (
+        !confirm(
+          `Silence ${x.rule} (${
+            Object.entries(x.labels)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(", ") || "all series"
+          }) for one hour?`,
+        )
+      )
+        return;
       await api(ROUTES.silences, { method: "POST", body: { rule: x.rule, labels: x.labels, seconds: 3600, comment: "from the dashboard" } }).catch(showError);
       void render();
     };

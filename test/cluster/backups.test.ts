@@ -103,7 +103,10 @@ test("tusk backup takes a differential and an incremental backup", async () => {
     assert.match(r.stdout, new RegExp(`\\(${type}\\)`));
   }
   const c = await catalog();
-  assert.deepEqual(c.backups.map((b) => b.type), ["full", "diff", "incr"]);
+  assert.deepEqual(
+    c.backups.map((b) => b.type),
+    ["full", "diff", "incr"],
+  );
 });
 
 test("a restore drill passes on a healthy repository and is recorded", async () => {
@@ -112,7 +115,10 @@ test("a restore drill passes on a healthy repository and is recorded", async () 
   const result = JSON.parse(r.stdout) as { ok: boolean; restoreSeconds: number; checks: { name: string; ok: boolean; detail: string }[] };
   assert.equal(result.ok, true);
   assert.ok(result.restoreSeconds > 0);
-  assert.deepEqual(result.checks.map((c) => c.name), ["archiving", "repository verify", "restore and start", "amcheck", "row counts"]);
+  assert.deepEqual(
+    result.checks.map((c) => c.name),
+    ["archiving", "repository verify", "restore and start", "amcheck", "row counts"],
+  );
   assert.match(result.checks.find((c) => c.name === "row counts")!.detail, /tables match/);
   const history = JSON.parse((await cluster.cli("drill", "history", "--json")).stdout) as unknown[];
   assert.equal(history.length, 1);

@@ -44,17 +44,10 @@ const listing = (d: string) => readdirSync(d).sort();
 
 test("unknown setting, out-of-range and mistyped values: every problem named, exit 3, nothing created", async () => {
   const d = stateDir();
-  writeFileSync(join(d, "tusk.yaml"), [
-    "postgresql:",
-    "  shared_buffer: 1GB",
-    "  max_connections: 0",
-    "  work_mem: lots",
-    "  port: 5555",
-    "pgbouncer:",
-    "  default_pool_size: -1",
-    "colour: blue",
-    "",
-  ].join("\n"));
+  writeFileSync(
+    join(d, "tusk.yaml"),
+    ["postgresql:", "  shared_buffer: 1GB", "  max_connections: 0", "  work_mem: lots", "  port: 5555", "pgbouncer:", "  default_pool_size: -1", "colour: blue", ""].join("\n"),
+  );
   const r = await runCli(["--state-dir", d, "up"]);
   assertCleanFailure(r, ExitCode.InvalidConfig, /has 6 problems/);
   assert.match(r.stderr, /postgresql\.shared_buffer: is not a PostgreSQL 15 setting\. Did you mean shared_buffers\?/);

@@ -162,7 +162,10 @@ test("queries: the statements table, sortable, with a chart for the chosen one",
   await page.waitForSelector('th.sorted[data-sort="calls"]');
   const first = await page.$$eval("tr[data-query] td", (tds) => tds.map((t) => t.textContent));
   assert.ok(Number(first[0]) >= 1);
-  assert.ok((await chartPoints()).some((n) => n >= 1), "the chosen statement's chart");
+  assert.ok(
+    (await chartPoints()).some((n) => n >= 1),
+    "the chosen statement's chart",
+  );
   await page.screenshot({ path: join(ARTIFACTS, "queries-by-calls.png"), fullPage: true });
 });
 

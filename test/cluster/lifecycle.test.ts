@@ -65,7 +65,10 @@ test("status reports every process up with pid, port and version; --json and tex
   const s = await status();
   assert.equal(s.phase, "ready");
   assert.match(s.decision, /^no action: /);
-  assert.deepEqual(s.processes.map((p) => p.name), ["etcd", "patroni", "postgres", "pgbouncer", "haproxy"]);
+  assert.deepEqual(
+    s.processes.map((p) => p.name),
+    ["etcd", "patroni", "postgres", "pgbouncer", "haproxy"],
+  );
   assert.deepEqual(s.processes.find((p) => p.name === "haproxy")?.ports, [cluster.ports.readonly, cluster.ports.direct]);
   for (const p of s.processes) {
     assert.equal(p.up, true, `${p.name} down`);

@@ -44,7 +44,10 @@ test("tusk import --from a running PostgreSQL moves schema and data, pgvector co
   assert.ok(rows.rows[0]!.far > 1000);
   const nearest = await cluster.query(app, "SELECT id FROM shop.products ORDER BY embedding <-> '[10,20,30]' LIMIT 1");
   assert.equal(nearest.rows[0]!.id, 10);
-  const owner = await cluster.query(cluster.url("direct", "owner"), "SELECT tableowner, (SELECT indexdef FROM pg_indexes WHERE indexname = 'products_embedding') AS idx, obj_description('public.notes'::regclass) AS comment FROM pg_tables WHERE tablename = 'products'");
+  const owner = await cluster.query(
+    cluster.url("direct", "owner"),
+    "SELECT tableowner, (SELECT indexdef FROM pg_indexes WHERE indexname = 'products_embedding') AS idx, obj_description('public.notes'::regclass) AS comment FROM pg_tables WHERE tablename = 'products'",
+  );
   assert.equal(owner.rows[0]!.tableowner, "app_owner");
   assert.match(owner.rows[0]!.idx, /USING hnsw/);
   assert.equal(owner.rows[0]!.comment, "kept across the import");

@@ -41,9 +41,14 @@ async function api<T>(path: string, init: { method?: string; body?: unknown; tok
   const t = init.token === undefined ? token : init.token;
   if (t) headers.authorization = `Bearer ${t}`;
   if (init.body !== undefined) headers["content-type"] = "application/json";
-  const r = await fetch(`http://127.0.0.1:${cluster.ports.api}${path}`, { method: init.method ?? "GET", headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), signal: AbortSignal.timeout(120_000) });
+  const r = await fetch(`http://127.0.0.1:${cluster.ports.api}${path}`, {
+    method: init.method ?? "GET",
+    headers,
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    signal: AbortSignal.timeout(120_000),
+  });
   const text = await r.text();
-  let json: unknown ;
+  let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
@@ -150,19 +155,33 @@ test("the collector's figures agree with the statistics views after a known work
     return r.json.queries.find((x) => x.query.startsWith("SELECT count(*) FROM churn WHERE id = $1") && x.calls === 500);
   });
   assert.ok(q.meanMs > 0 && q.totalMs >= q.meanMs * 499 && q.stddevMs >= 0);
-  const commits = await api<{ series: { labels: Record<string, string>; points: { value: number }[] }[] }>(`${ROUTES.series}?name=pg_xact_commit_total&rate=true&match=database=app&from=${started.toISOString()}`);
+  const commits = await api<{ series: { labels: Record<string, string>; points: { value: number }[] }[] }>(
+    `${ROUTES.series}?name=pg_xact_commit_total&rate=true&match=database=app&from=${started.toISOString()}`,
+  );
   assert.equal(commits.status, 200, commits.text);
-  assert.ok(commits.json.series[0]!.points.some((p) => p.value > 0), "commits per second were recorded");
+  assert.ok(
+    commits.json.series[0]!.points.some((p) => p.value > 0),
+    "commits per second were recorded",
+  );
 });
 
 test("the metrics database: daily partitions, a BRIN index on time, retention by dropping partitions, hourly rollups", async () => {
   const pool = new pg.Pool({ connectionString: superuserUrl("tusk_metrics"), max: 1 });
   try {
-    const parts = (await pool.query<{ relname: string }>("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'metrics.samples'::regclass ORDER BY 1")).rows.map((r) => r.relname);
+    const parts = (
+      await pool.query<{ relname: string }>("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'metrics.samples'::regclass ORDER BY 1")
+    ).rows.map((r) => r.relname);
     const day = (offset: number) => `samples_p${new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10).replaceAll("-", "")}`;
     assert.ok(parts.includes(day(0)) && parts.includes(day(1)), `today's and tomorrow's partitions exist: ${parts.join(", ")}`);
-    const brin = (await pool.query<{ amname: string }>("SELECT am.amname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid JOIN pg_am am ON am.oid = c.relam WHERE x.indrelid = $1::regclass", [`metrics.${day(0)}`])).rows;
-    assert.ok(brin.some((r) => r.amname === "brin"), "today's partition has a BRIN index");
+    const brin = (
+      await pool.query<{ amname: string }>("SELECT am.amname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid JOIN pg_am am ON am.oid = c.relam WHERE x.indrelid = $1::regclass", [
+        `metrics.${day(0)}`,
+      ])
+    ).rows;
+    assert.ok(
+      brin.some((r) => r.amname === "brin"),
+      "today's partition has a BRIN index",
+    );
     // A partition 30 days old goes with retention (14 days by default); today's stays.
     await pool.query("SELECT metrics.ensure_partitions('samples', (now() - interval '30 days')::date, 1)");
     await pool.query("INSERT INTO metrics.series (name, labels) VALUES ('old', '{}')");
@@ -171,7 +190,11 @@ test("the metrics database: daily partitions, a BRIN index on time, retention by
     assert.ok(dropped >= 1);
     assert.equal((await pool.query("SELECT 1 FROM metrics.samples x JOIN metrics.series s ON s.id = x.series_id WHERE s.name = 'old'")).rowCount, 0);
     assert.equal((await pool.query(`SELECT to_regclass('metrics.${day(0)}') IS NOT NULL AS ok`)).rows[0].ok, true);
-    const rollup = (await pool.query<{ last: number; count: number }>("SELECT h.last, h.count FROM metrics.samples_hourly h JOIN metrics.series s ON s.id = h.series_id WHERE s.name = 'pg_max_connections' ORDER BY h.hour DESC LIMIT 1")).rows[0];
+    const rollup = (
+      await pool.query<{ last: number; count: number }>(
+        "SELECT h.last, h.count FROM metrics.samples_hourly h JOIN metrics.series s ON s.id = h.series_id WHERE s.name = 'pg_max_connections' ORDER BY h.hour DESC LIMIT 1",
+      )
+    ).rows[0];
     const max = (await pool.query<{ v: string }>("SELECT current_setting('max_connections') AS v")).rows[0]!.v;
     assert.ok(rollup && rollup.count >= 1 && rollup.last === Number(max), `hourly rollup of pg_max_connections: ${JSON.stringify(rollup)}`);
   } finally {
@@ -215,14 +238,40 @@ test("API: every route answers from the live cluster, and the OpenAPI document l
   const doc = await api<{ openapi: string; paths: Record<string, Record<string, unknown>> }>(ROUTES.openapi, { token: null });
   assert.equal(doc.status, 200);
   assert.match(doc.json.openapi, /^3\./);
-  for (const path of [ROUTES.status, ROUTES.locks, ROUTES.history, ROUTES.series, ROUTES.queries, "/v1/queries/{queryid}/series", ROUTES.tables, ROUTES.indexes, ROUTES.alerts, ROUTES.rules, ROUTES.silences, ROUTES.backups, ROUTES.drills, "/v1/drills", ROUTES.scale, ROUTES.switchover, ROUTES.prometheus]) {
+  for (const path of [
+    ROUTES.status,
+    ROUTES.locks,
+    ROUTES.history,
+    ROUTES.series,
+    ROUTES.queries,
+    "/v1/queries/{queryid}/series",
+    ROUTES.tables,
+    ROUTES.indexes,
+    ROUTES.alerts,
+    ROUTES.rules,
+    ROUTES.silences,
+    ROUTES.backups,
+    ROUTES.drills,
+    "/v1/drills",
+    ROUTES.scale,
+    ROUTES.switchover,
+    ROUTES.prometheus,
+  ]) {
     assert.ok(doc.json.paths[path], `${path} in the OpenAPI document`);
   }
   assert.ok((doc.json.paths[ROUTES.queries]!.get as { parameters: { name: string }[] }).parameters.some((p) => p.name === "order"));
   // README's routes are the OpenAPI document's, no more and no fewer, so the two cannot drift apart.
   const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
-  const documented = new Set([...readme.matchAll(/`((?:GET|POST|PUT|DELETE)(?:\|(?:GET|POST|PUT|DELETE))*) (\/[^`?\s]*)[^`]*`/g)].flatMap(([, methods, path]) => methods!.split("|").map((m) => `${m} ${path}`)));
-  const served = new Set(Object.entries(doc.json.paths).flatMap(([path, ops]) => Object.keys(ops).filter((m) => m !== "head").map((m) => `${m.toUpperCase()} ${path}`)));
+  const documented = new Set(
+    [...readme.matchAll(/`((?:GET|POST|PUT|DELETE)(?:\|(?:GET|POST|PUT|DELETE))*) (\/[^`?\s]*)[^`]*`/g)].flatMap(([, methods, path]) => methods!.split("|").map((m) => `${m} ${path}`)),
+  );
+  const served = new Set(
+    Object.entries(doc.json.paths).flatMap(([path, ops]) =>
+      Object.keys(ops)
+        .filter((m) => m !== "head")
+        .map((m) => `${m.toUpperCase()} ${path}`),
+    ),
+  );
   assert.deepEqual([...served].filter((r) => !documented.has(r)).sort(), [], "API routes missing from README");
   assert.deepEqual([...documented].filter((r) => !served.has(r)).sort(), [], "README routes the API does not serve");
 
@@ -237,7 +286,11 @@ test("API: every route answers from the live cluster, and the OpenAPI document l
   const one = top.json.queries[0]!;
   const perQuery = await api<{ points: { calls: number }[] }>(`/v1/queries/${one.queryid}/series?from=${started.toISOString()}`);
   assert.equal(perQuery.status, 200);
-  assert.equal(perQuery.json.points.reduce((a, p) => a + p.calls, 0), one.calls, "the chart's points add up to the statement's calls");
+  assert.equal(
+    perQuery.json.points.reduce((a, p) => a + p.calls, 0),
+    one.calls,
+    "the chart's points add up to the statement's calls",
+  );
   const indexes = await api<{ indexes: { index: string; unused: boolean; unique: boolean }[] }>(ROUTES.indexes);
   assert.ok(indexes.json.indexes.some((i) => i.index === "churn_pkey" && i.unique && !i.unused));
   const rules = await api<{ rules: { id: string; threshold: number; doc: { action: string } }[] }>(ROUTES.rules);
@@ -288,7 +341,9 @@ test("who blocks whom: /v1/locks names the waiting session and the one holding t
     await holder.query("LOCK TABLE churn IN ACCESS EXCLUSIVE MODE");
     const holderPid = (await holder.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
     const blocked = waiter.query("SELECT count(*) FROM churn");
-    const wait = await eventually("the waiting session in /v1/locks", async () => (await api<{ waits: { query: string; blockedBy: { pid: number; query: string }[] }[] }>(ROUTES.locks)).json.waits.find((w) => w.query.includes("FROM churn")));
+    const wait = await eventually("the waiting session in /v1/locks", async () =>
+      (await api<{ waits: { query: string; blockedBy: { pid: number; query: string }[] }[] }>(ROUTES.locks)).json.waits.find((w) => w.query.includes("FROM churn")),
+    );
     assert.equal(wait.blockedBy[0]!.pid, holderPid);
     assert.match(wait.blockedBy[0]!.query, /pg_backend_pid|LOCK TABLE churn/);
     await holder.query("ROLLBACK");
@@ -318,7 +373,10 @@ test("long transaction and idle in transaction: pending, firing, resolved, each 
   await resolved("idle-in-transaction");
   await eventually("firing and resolved webhooks", async () => (received.some((p) => p.rule === "long-transaction" && p.status === "resolved") ? true : undefined));
   const sent = received.slice(seenBefore).filter((p) => p.rule === "long-transaction");
-  assert.deepEqual(sent.map((p) => p.status), ["firing", "resolved"]);
+  assert.deepEqual(
+    sent.map((p) => p.status),
+    ["firing", "resolved"],
+  );
   assert.equal(sent[0]!.cluster, "tusk");
   assert.ok(sent[1]!.resolvedAt && sent[1]!.firedAt && sent[0]!.action.length > 20);
   const history = await api<{ recent: AlertView[] }>(ROUTES.alerts);
@@ -352,7 +410,13 @@ test("dead tuples above 20 % fire on the table, and VACUUM resolves it", async (
 test("clients waiting at the pooler fire; a silenced alert is shown as silenced and sends no webhook", async () => {
   const silence = await api<{ until: string }>(ROUTES.silences, { method: "POST", body: { rule: "pooler-waiting", seconds: 600, comment: "test" } });
   assert.equal(silence.status, 200, silence.text);
-  const admin = new pg.Client({ host: "127.0.0.1", port: cluster.ports.pooler, user: "postgres", password: readFileSync(join(cluster.stateDir, "secrets/superuser.secret"), "utf8").trim(), database: "pgbouncer" });
+  const admin = new pg.Client({
+    host: "127.0.0.1",
+    port: cluster.ports.pooler,
+    user: "postgres",
+    password: readFileSync(join(cluster.stateDir, "secrets/superuser.secret"), "utf8").trim(),
+    database: "pgbouncer",
+  });
   await admin.connect();
   // A logged-in client whose query finds no server connection (the pool paused) waits in the queue.
   const waiting = new pg.Client({ connectionString: cluster.url("pooled") });
@@ -506,10 +570,14 @@ test("a real Prometheus scrapes /metrics with a bearer token: the target is up a
     join(dir, "prometheus.yml"),
     stringify({
       global: { scrape_interval: "1s", scrape_timeout: "1s" },
-      scrape_configs: [{ job_name: "tusk", metrics_path: ROUTES.prometheus, authorization: { type: "Bearer", credentials_file: tokenFile }, static_configs: [{ targets: [`127.0.0.1:${cluster.ports.api}`] }] }],
+      scrape_configs: [
+        { job_name: "tusk", metrics_path: ROUTES.prometheus, authorization: { type: "Bearer", credentials_file: tokenFile }, static_configs: [{ targets: [`127.0.0.1:${cluster.ports.api}`] }] },
+      ],
     }),
   );
-  const prom = spawn(PROMETHEUS_BIN, [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ["ignore", "ignore", "pipe"] });
+  const prom = spawn(PROMETHEUS_BIN, [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let log = "";
   prom.stderr.on("data", (d: Buffer) => (log += d.toString()));
   t.after(() => {
@@ -565,7 +633,10 @@ test("API: a restore in place through POST /v1/restore, confirmed, brings the cl
   // The restore stops this API and starts a new supervisor; wait for the cluster to be back.
   const log = r.json.log;
   await eventually("the restore to finish", async () => (/Restored in place/.test(readFileSync(log, "utf8")) ? true : undefined), 300_000);
-  const tables = await cluster.query<{ before: string | null; after: string | null }>(cluster.url("pooled", "owner"), "SELECT to_regclass('before_restore')::text AS before, to_regclass('after_restore_moment')::text AS after");
+  const tables = await cluster.query<{ before: string | null; after: string | null }>(
+    cluster.url("pooled", "owner"),
+    "SELECT to_regclass('before_restore')::text AS before, to_regclass('after_restore_moment')::text AS after",
+  );
   assert.equal(tables.rows[0]!.before, "before_restore");
   assert.equal(tables.rows[0]!.after, null);
 });

@@ -32,7 +32,6 @@ async function status(): Promise<SupervisorStatus> {
   return JSON.parse(r.stdout) as SupervisorStatus;
 }
 
-
 async function waitFor(what: string, check: (s: SupervisorStatus) => boolean, timeoutMs = 90_000): Promise<SupervisorStatus> {
   const deadline = Date.now() + timeoutMs;
   let s = await status();
@@ -95,7 +94,10 @@ async function waitForReplay(name: string, port: number, timeoutMs: number): Pro
   await cluster.query(cluster.url("pooled", "owner"), `CREATE TABLE ${marker} AS SELECT 1 AS one`);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const found = await cluster.query<{ t: string | null }>(superuserUrl(port), `SELECT to_regclass('${marker}')::text AS t`).then((r) => r.rows[0]?.t, () => null);
+    const found = await cluster.query<{ t: string | null }>(superuserUrl(port), `SELECT to_regclass('${marker}')::text AS t`).then(
+      (r) => r.rows[0]?.t,
+      () => null,
+    );
     if (found) return;
     if (Date.now() > deadline) assert.fail(`${name} did not replay a table created on the primary within ${timeoutMs / 1000} s`);
     await sleep(500);
@@ -104,7 +106,10 @@ async function waitForReplay(name: string, port: number, timeoutMs: number): Pro
 
 before(async () => {
   // The collector every second and short alert delays, so the replication alerts show within the tests.
-  cluster = await TestCluster.start("replicas", { monitoring: { interval_seconds: 1 }, alerts: { rules: { "replica-lag": { threshold: 3, for: 0 }, "sync-standby-lag": { threshold: 3, for: 0 }, "node-down": { for: 0 } } } });
+  cluster = await TestCluster.start("replicas", {
+    monitoring: { interval_seconds: 1 },
+    alerts: { rules: { "replica-lag": { threshold: 3, for: 0 }, "sync-standby-lag": { threshold: 3, for: 0 }, "node-down": { for: 0 } } },
+  });
 });
 
 interface AlertsJson {
@@ -135,7 +140,10 @@ function processTitle(pid: number): string {
 /** HAProxy processes serving this cluster's read-only and direct endpoints (exactly one, or one leaked). */
 function haproxyPids(): number[] {
   const config = join(cluster.stateDir, "haproxy", "haproxy.cfg");
-  return readdirSync("/proc").filter((e) => /^\d+$/.test(e)).filter((pid) => processTitle(Number(pid)).includes(config)).map(Number);
+  return readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .filter((pid) => processTitle(Number(pid)).includes(config))
+    .map(Number);
 }
 
 /** The node a fresh session on the direct connection string lands on: its port, and whether it is the primary. */
@@ -211,8 +219,14 @@ test("scale from 0 to 2 replicas with data present: one synchronous standby, dat
   const haproxy = haproxyPids();
   const r = await cluster.cli("scale", "--replicas", "2", "--json");
   assert.equal(r.code, 0, r.stderr);
-  const s = await waitFor("two streaming replicas, one synchronous", (x) => x.replication.nodes.filter((n) => n.role === "sync standby").length === 1 && x.replication.nodes.filter((n) => n.role !== "primary" && n.state === "running").length === 2);
-  assert.deepEqual(s.replication.nodes.map((n) => n.name), ["pg1", "pg2", "pg3"]);
+  const s = await waitFor(
+    "two streaming replicas, one synchronous",
+    (x) => x.replication.nodes.filter((n) => n.role === "sync standby").length === 1 && x.replication.nodes.filter((n) => n.role !== "primary" && n.state === "running").length === 2,
+  );
+  assert.deepEqual(
+    s.replication.nodes.map((n) => n.name),
+    ["pg1", "pg2", "pg3"],
+  );
   await sleep(2000);
   // The new nodes joined HAProxy through its admin socket: the same process, the open session untouched.
   assert.deepEqual(haproxyPids(), haproxy, "one HAProxy, not restarted");
@@ -228,7 +242,10 @@ test("scale from 0 to 2 replicas with data present: one synchronous standby, dat
   for (const name of ["pg2", "pg3"]) {
     const np = nodePaths(new StatePaths(cluster.stateDir), name);
     const command = (parse(readFileSync(np.patroniConfig, "utf8")) as { postgresql: { recovery_conf: { restore_command: string } } }).postgresql.recovery_conf.restore_command;
-    const archived = (readdirSync(join(cluster.stateDir, "backups", "archive"), { recursive: true }) as string[]).map((f) => f.split("/").at(-1)!).find((f) => /^[0-9A-F]{24}-/.test(f))!.slice(0, 24);
+    const archived = (readdirSync(join(cluster.stateDir, "backups", "archive"), { recursive: true }) as string[])
+      .map((f) => f.split("/").at(-1)!)
+      .find((f) => /^[0-9A-F]{24}-/.test(f))!
+      .slice(0, 24);
     const target = join(np.dataDir, "restore-command-check");
     const user = postgresUser();
     const r = spawnSync("sh", ["-c", command.replace("%f", archived).replace('"%p"', target)], { cwd: np.dataDir, uid: user.uid, gid: user.gid, encoding: "utf8" });
@@ -250,7 +267,10 @@ test("read-only endpoint spreads reads over the replicas and stops using one who
   // its WAL receiver is frozen while the primary writes more WAL than the limit (16 MB by default).
   const laggard = replicas.find((n) => n.role !== "sync standby")!;
   const dataDir = nodePaths(new StatePaths(cluster.stateDir), laggard.name).dataDir;
-  const titles = () => postgresProcesses(dataDir).slice(1).map((pid) => ({ pid, title: processTitle(pid).replaceAll("\0", " ").trim() }));
+  const titles = () =>
+    postgresProcesses(dataDir)
+      .slice(1)
+      .map((pid) => ({ pid, title: processTitle(pid).replaceAll("\0", " ").trim() }));
   const deadline = Date.now() + 30_000;
   let receiver: number | undefined;
   for (;;) {
@@ -263,7 +283,10 @@ test("read-only endpoint spreads reads over the replicas and stops using one who
   try {
     await cluster.query(cluster.url("direct", "owner"), "CREATE TABLE ro_lag AS SELECT i, repeat('x', 500) AS pad FROM generate_series(1, 60000) i");
     const seen = await waitForReadOnly(`${laggard.name} out of the read-only endpoint`, (ports) => !ports.has(laggard.postgresPort));
-    assert.ok([...seen].every((p) => replicaPorts.includes(p)), "reads still go to the caught-up replica");
+    assert.ok(
+      [...seen].every((p) => replicaPorts.includes(p)),
+      "reads still go to the caught-up replica",
+    );
     const lagging = (await status()).replication.nodes.find((n) => n.name === laggard.name)!;
     assert.ok((lagging.lagBytes ?? 0) > 16 * 1024 * 1024, `lag shown in status: ${JSON.stringify(lagging)}`);
     assert.equal(lagging.servesReads, false, "status says the lagging replica serves no reads");
@@ -295,7 +318,9 @@ test("a synchronous standby whose replay stalls fires sync-standby-lag while com
   // The startup process replays WAL; frozen, the standby still receives and flushes WAL (so
   // synchronous commits are acknowledged) but applies none of it.
   const dataDir = nodePaths(new StatePaths(cluster.stateDir), standby.name).dataDir;
-  const startup = postgresProcesses(dataDir).slice(1).find((pid) => processTitle(pid).includes("startup"));
+  const startup = postgresProcesses(dataDir)
+    .slice(1)
+    .find((pid) => processTitle(pid).includes("startup"));
   assert.ok(startup, `the startup (recovery) process of ${standby.name}`);
   process.kill(startup, "SIGSTOP");
   try {
@@ -430,7 +455,10 @@ test("loss of the primary's node (Patroni and PostgreSQL frozen): failover, noth
   // A healthy cluster to start from: every replica streaming and caught up, one of them named the
   // synchronous standby. (Patroni names none for a moment after a primary restarts, and in
   // synchronous mode it promotes only the synchronous standby.)
-  const s = await waitFor("replicas caught up and a synchronous standby", (x) => x.replication.nodes.some((n) => n.role === "sync standby") && x.replication.nodes.every((n) => n.role === "primary" || (n.state === "running" && (n.lagBytes ?? 1) === 0)));
+  const s = await waitFor(
+    "replicas caught up and a synchronous standby",
+    (x) => x.replication.nodes.some((n) => n.role === "sync standby") && x.replication.nodes.every((n) => n.role === "primary" || (n.state === "running" && (n.lagBytes ?? 1) === 0)),
+  );
   const old = primaryOf(s.replication)!;
   const writer = startWriter(cluster.url("pooled"), name);
   // A second writer on the unpooled direct string, which HAProxy sends to the primary.
@@ -441,13 +469,27 @@ test("loss of the primary's node (Patroni and PostgreSQL frozen): failover, noth
   let promotedAt = Infinity;
   const thaw = freezeNode(cluster.stateDir, old.name);
   try {
-    const after = await waitFor("a replica promoted", (x) => { const p = primaryOf(x.replication); return p !== undefined && p.name !== old.name && p.state === "running"; }, 60_000);
+    const after = await waitFor(
+      "a replica promoted",
+      (x) => {
+        const p = primaryOf(x.replication);
+        return p !== undefined && p.name !== old.name && p.state === "running";
+      },
+      60_000,
+    );
     assert.notEqual(primaryOf(after.replication)!.name, old.name);
     promotedAt = Date.now();
     await sleep(3000);
     // The old primary wakes up after its lock expired: it must demote, not take the lock back.
     thaw();
-    await waitFor(`${old.name} back as a replica`, (x) => { const n = x.replication.nodes.find((m: NodeStatus) => m.name === old.name); return n !== undefined && n.role !== "primary" && n.state === "running"; }, 120_000);
+    await waitFor(
+      `${old.name} back as a replica`,
+      (x) => {
+        const n = x.replication.nodes.find((m: NodeStatus) => m.name === old.name);
+        return n !== undefined && n.role !== "primary" && n.state === "running";
+      },
+      120_000,
+    );
     // And following the new primary. (It may have had WAL the new primary never got; pg_rewind, or
     // the supervisor's repair, removes that.)
     await waitForReplay(old.name, old.postgresPort, 150_000);
@@ -477,7 +519,10 @@ test("loss of the primary's node (Patroni and PostgreSQL frozen): failover, noth
 });
 
 test("a returning primary with WAL the new primary never had, which Patroni did not rewind, is repaired by the supervisor and follows again", async () => {
-  const s = await waitFor("replicas caught up and a synchronous standby", (x) => x.replication.nodes.some((n) => n.role === "sync standby") && x.replication.nodes.every((n) => n.role === "primary" || (n.state === "running" && (n.lagBytes ?? 1) === 0)));
+  const s = await waitFor(
+    "replicas caught up and a synchronous standby",
+    (x) => x.replication.nodes.some((n) => n.role === "sync standby") && x.replication.nodes.every((n) => n.role === "primary" || (n.state === "running" && (n.lagBytes ?? 1) === 0)),
+  );
   const old = primaryOf(s.replication)!;
   const dataDir = nodePaths(new StatePaths(cluster.stateDir), old.name).dataDir;
   const client = new pg.Client({ connectionString: superuserUrl(old.postgresPort) });
@@ -504,7 +549,14 @@ test("a returning primary with WAL the new primary never had, which Patroni did 
   }
   const postmaster = pidOf(join(dataDir, "postmaster.pid"));
   try {
-    await waitFor("a replica promoted", (x) => { const p = primaryOf(x.replication); return p !== undefined && p.name !== old.name && p.state === "running"; }, 60_000);
+    await waitFor(
+      "a replica promoted",
+      (x) => {
+        const p = primaryOf(x.replication);
+        return p !== undefined && p.name !== old.name && p.state === "running";
+      },
+      60_000,
+    );
     // Once the new timeline's history file is archived, the old primary restarting as a replica
     // takes that timeline as its target from the start and streams it, after crash recovery has
     // already replayed its own timeline past the fork. (Learning of it from the new primary
@@ -516,7 +568,8 @@ test("a returning primary with WAL the new primary never had, which Patroni did 
   void client.end().catch(() => undefined);
   // Patroni demotes the old primary and starts it as a replica. Held until that replica's WAL
   // receiver streams a newer timeline than the one it led, Patroni then decides no rewind is needed.
-  const streamingNewTimeline = async () => ((await cluster.query<{ tli: number }>(superuserUrl(old.postgresPort), "SELECT received_tli AS tli FROM pg_stat_wal_receiver WHERE latest_end_lsn IS NOT NULL")).rows[0]?.tli ?? 0) > old.timeline!;
+  const streamingNewTimeline = async () =>
+    ((await cluster.query<{ tli: number }>(superuserUrl(old.postgresPort), "SELECT received_tli AS tli FROM pg_stat_wal_receiver WHERE latest_end_lsn IS NOT NULL")).rows[0]?.tli ?? 0) > old.timeline!;
   await holdPatroniOnRestart(cluster.stateDir, old.name, postmaster, streamingNewTimeline);
   await waitForReplay(old.name, old.postgresPort, 150_000);
   const log = readFileSync(join(cluster.stateDir, "log", "supervisor.log"), "utf8");
@@ -525,7 +578,10 @@ test("a returning primary with WAL the new primary never had, which Patroni did 
 
 test("history lists the switchover and the failover; a failover drill reports the outage and no lost write", async () => {
   const history = JSON.parse((await cluster.cli("history", "--json")).stdout) as { kind: string; from: string; to: string; outageMs: number | null }[];
-  assert.ok(history.some((h) => h.kind === "switchover" && h.outageMs !== null), JSON.stringify(history));
+  assert.ok(
+    history.some((h) => h.kind === "switchover" && h.outageMs !== null),
+    JSON.stringify(history),
+  );
   const failover = history.find((h) => h.kind === "failover");
   assert.ok(failover && failover.outageMs !== null && failover.outageMs > 0, JSON.stringify(history));
   assert.match((await cluster.cli("history")).stdout, /WHEN +KIND +FROM +TO +TL +OUTAGE/);

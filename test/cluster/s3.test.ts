@@ -23,7 +23,9 @@ async function catalog(): Promise<BackupCatalog> {
 }
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name));
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath ?? e.path, e.name));
 }
 
 before(async () => {
@@ -50,7 +52,13 @@ after(async () => {
 
 test("the first full backup goes to the local repository and to S3", async () => {
   const c = await catalog();
-  assert.deepEqual(c.backups.map((b) => [b.repo, b.type]), [[1, "full"], [2, "full"]]);
+  assert.deepEqual(
+    c.backups.map((b) => [b.repo, b.type]),
+    [
+      [1, "full"],
+      [2, "full"],
+    ],
+  );
   const stored = filesUnder(s3.dataDir).join("\n");
   assert.match(stored, /tusk\/tusk\/backup\/tusk\/backup\.info/);
   assert.match(stored, /tusk\/tusk\/archive\/tusk\/.*\.zst/, "WAL is archived to S3 too");
@@ -60,13 +68,19 @@ test("a clone restores from the S3 repository", async () => {
   await cluster.query(cluster.url("direct", "owner"), "CREATE TABLE offsite AS SELECT i FROM generate_series(1, 1000) i");
   const backup = await cluster.cli("backup", "--type", "incr");
   assert.equal(backup.code, 0, backup.stderr);
-  assert.deepEqual((await catalog()).backups.filter((b) => b.repo === 2).map((b) => b.type), ["full", "incr"]);
+  assert.deepEqual(
+    (await catalog()).backups.filter((b) => b.repo === 2).map((b) => b.type),
+    ["full", "incr"],
+  );
   const r = await cluster.cli("restore", "--into", "from_s3", "--from", "s3", "--json");
   assert.equal(r.code, 0, r.stderr);
   const urls = JSON.parse(r.stdout) as { direct: string };
   const rows = await cluster.query(urls.direct, "SELECT count(*)::int AS n FROM offsite");
   assert.equal(rows.rows[0]?.n, 1000);
-  const log = readFileSync(join(`${cluster.stateDir}-clones/from_s3`, "log/pgbackrest", readdirSync(join(`${cluster.stateDir}-clones/from_s3`, "log/pgbackrest")).find((f) => f.endsWith("restore.log"))!), "utf8");
+  const log = readFileSync(
+    join(`${cluster.stateDir}-clones/from_s3`, "log/pgbackrest", readdirSync(join(`${cluster.stateDir}-clones/from_s3`, "log/pgbackrest")).find((f) => f.endsWith("restore.log"))!),
+    "utf8",
+  );
   assert.match(log, /repo2: restore backup set/);
 });
 

@@ -13,8 +13,7 @@ let cluster: TestCluster;
 let owner: pg.Pool;
 let app: pg.Pool;
 
-const plan = async (pool: pg.Pool, sql: string, values: unknown[] = []) =>
-  (await pool.query<{ "QUERY PLAN": string }>(`EXPLAIN ${sql}`, values)).rows.map((r) => r["QUERY PLAN"]).join("\n");
+const plan = async (pool: pg.Pool, sql: string, values: unknown[] = []) => (await pool.query<{ "QUERY PLAN": string }>(`EXPLAIN ${sql}`, values)).rows.map((r) => r["QUERY PLAN"]).join("\n");
 
 before(async () => {
   cluster = await TestCluster.start("workloads");
@@ -98,15 +97,24 @@ describe("full-text search", () => {
                FROM articles, websearch_to_tsquery('english', $1) q WHERE search @@ q ORDER BY rank DESC`;
     assert.match(await plan(app, q, ["postgresql"]), /articles_search_idx/);
     const r = await app.query(q, ["postgresql"]);
-    assert.deepEqual(r.rows.map((x) => x.title), ["Tuning PostgreSQL for vectors", "MySQL and PostgreSQL compared", "A guide to gardening"]);
+    assert.deepEqual(
+      r.rows.map((x) => x.title),
+      ["Tuning PostgreSQL for vectors", "MySQL and PostgreSQL compared", "A guide to gardening"],
+    );
     assert.ok(r.rows[0].rank >= r.rows[1].rank && r.rows[1].rank > r.rows[2].rank, JSON.stringify(r.rows));
     assert.match(r.rows[2].snippet, /<b>PostgreSQL<\/b>/);
   });
 
   test("websearch syntax: quoted phrases and -exclusion", async () => {
     const q = `SELECT title FROM articles WHERE search @@ websearch_to_tsquery('english', $1) ORDER BY title`;
-    assert.deepEqual((await app.query(q, ["postgresql -mysql"])).rows.map((x) => x.title), ["A guide to gardening", "Tuning PostgreSQL for vectors"]);
-    assert.deepEqual((await app.query(q, ['"shared buffers"'])).rows.map((x) => x.title), ["Tuning PostgreSQL for vectors"]);
+    assert.deepEqual(
+      (await app.query(q, ["postgresql -mysql"])).rows.map((x) => x.title),
+      ["A guide to gardening", "Tuning PostgreSQL for vectors"],
+    );
+    assert.deepEqual(
+      (await app.query(q, ['"shared buffers"'])).rows.map((x) => x.title),
+      ["Tuning PostgreSQL for vectors"],
+    );
   });
 });
 
@@ -342,20 +350,24 @@ describe("transactions and sessions", () => {
   });
 
   test("protocol-level named prepared statements work through the transaction pooler from 20 clients", async () => {
-    const clients = await Promise.all(Array.from({ length: 20 }, async () => {
-      const c = new pg.Client({ connectionString: cluster.url("pooled") });
-      await c.connect();
-      return c;
-    }));
+    const clients = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const c = new pg.Client({ connectionString: cluster.url("pooled") });
+        await c.connect();
+        return c;
+      }),
+    );
     try {
       let ok = 0;
-      await Promise.all(clients.map(async (c, n) => {
-        for (let i = 0; i < 25; i++) {
-          const r = await c.query({ name: "ledger_plus", text: "SELECT $1::int + count(*)::int AS v FROM ledger", values: [n * 100 + i] });
-          assert.equal(r.rows[0].v, n * 100 + i + 3);
-          ok++;
-        }
-      }));
+      await Promise.all(
+        clients.map(async (c, n) => {
+          for (let i = 0; i < 25; i++) {
+            const r = await c.query({ name: "ledger_plus", text: "SELECT $1::int + count(*)::int AS v FROM ledger", values: [n * 100 + i] });
+            assert.equal(r.rows[0].v, n * 100 + i + 3);
+            ok++;
+          }
+        }),
+      );
       assert.equal(ok, 500);
     } finally {
       await Promise.all(clients.map((c) => c.end()));
@@ -373,12 +385,14 @@ describe("statistics and connection scale", () => {
   test("1,000 concurrent client connections through the pooler all succeed while max_connections stays 100", async () => {
     const clients: pg.Client[] = [];
     try {
-      const results = await Promise.allSettled(Array.from({ length: 1000 }, async () => {
-        const c = new pg.Client({ connectionString: cluster.url("pooled"), connectionTimeoutMillis: 60_000 });
-        clients.push(c);
-        await c.connect();
-        return (await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
-      }));
+      const results = await Promise.allSettled(
+        Array.from({ length: 1000 }, async () => {
+          const c = new pg.Client({ connectionString: cluster.url("pooled"), connectionTimeoutMillis: 60_000 });
+          clients.push(c);
+          await c.connect();
+          return (await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+        }),
+      );
       const failed = results.filter((r) => r.status === "rejected");
       assert.equal(failed.length, 0, String((failed[0] as PromiseRejectedResult | undefined)?.reason));
       const serverPids = new Set(results.map((r) => (r as PromiseFulfilledResult<number>).value));

@@ -20,7 +20,11 @@ export class S3Server {
   readonly caFile: string;
   readonly dataDir: string;
 
-  private constructor(readonly dir: string, readonly port: number, readonly bucket: string) {
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    readonly bucket: string,
+  ) {
     this.secretFile = join(dir, "secret-access-key");
     this.caFile = join(dir, "cert.pem");
     this.dataDir = join(dir, "objects");
@@ -30,8 +34,23 @@ export class S3Server {
     const dir = mkdtempSync(join(tmpdir(), "tusk-s3-"));
     chmodSync(dir, 0o755); // pgBackRest, as postgres, reads the CA certificate
     const server = new S3Server(dir, port, bucket);
-    const r = await run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-      "-addext", "subjectAltName=DNS:127.0.0.1,IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", server.caFile]);
+    const r = await run("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=DNS:127.0.0.1,IP:127.0.0.1",
+      "-keyout",
+      join(dir, "key.pem"),
+      "-out",
+      server.caFile,
+    ]);
     if (r.code !== 0) throw new Error(`openssl failed: ${r.stderr}`);
     chmodSync(server.caFile, 0o644);
     writeFileSync(server.secretFile, "S3RVER\n", { mode: 0o600 });
@@ -43,8 +62,11 @@ export class S3Server {
   /** Starts (or starts again) the server process on the same port and data. */
   async resume(): Promise<void> {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) return; // running
-    this.child = spawn(process.execPath, [S3RVER_CLI, "-d", this.dataDir, "-a", "127.0.0.1", "-p", String(this.port), "--silent",
-      "--key", join(this.dir, "key.pem"), "--cert", this.caFile, "--configure-bucket", this.bucket], { stdio: "ignore" });
+    this.child = spawn(
+      process.execPath,
+      [S3RVER_CLI, "-d", this.dataDir, "-a", "127.0.0.1", "-p", String(this.port), "--silent", "--key", join(this.dir, "key.pem"), "--cert", this.caFile, "--configure-bucket", this.bucket],
+      { stdio: "ignore" },
+    );
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
       if (await accepts(this.port)) return;

@@ -10,7 +10,11 @@ import { postgresUser } from "../../src/core/os-user.js";
  * tusk against. Runs as the postgres OS user on a loopback port in a temporary directory.
  */
 export class StockPostgres {
-  private constructor(readonly dir: string, readonly port: number, readonly password: string) {}
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    readonly password: string,
+  ) {}
 
   static async start(port: number, extraSettings: string[] = []): Promise<StockPostgres> {
     const user = postgresUser();

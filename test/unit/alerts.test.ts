@@ -10,7 +10,11 @@ import { prometheusText } from "../../src/core/metrics/prometheus.js";
 import { Snapshot, counterDelta } from "../../src/core/metrics/sample.js";
 import { indexRows } from "../../src/core/metrics/views.js";
 
-const snap = (at: number, samples: { name: string; labels?: Record<string, string>; value: number }[]) => new Snapshot(new Date(at), samples.map((s) => ({ labels: {}, ...s })));
+const snap = (at: number, samples: { name: string; labels?: Record<string, string>; value: number }[]) =>
+  new Snapshot(
+    new Date(at),
+    samples.map((s) => ({ labels: {}, ...s })),
+  );
 
 test("a breach is pending, fires once it lasted the rule's 'for', and resolves when it clears", () => {
   const rule = RULES.find((r) => r.id === "long-transaction")!;
@@ -41,14 +45,24 @@ test("'for: 0' fires at once; one alert per series (labels)", () => {
     { name: "pg_table_dead_tuples", labels: { schema: "public", table }, value: dead },
     { name: "pg_table_live_tuples", labels: { schema: "public", table }, value: live },
   ];
-  const r = evaluateRules([rule], settings, { now: snap(0, [...t("a", 600, 600), ...t("b", 300, 900), ...t("tiny", 90, 10), ...t("clean", 10, 5000)]), previous: undefined, windowStart: undefined }, new Map(), new Date(0));
-  assert.deepEqual(r.transitions.map((x) => `${x.to}:${x.alert.labels.table}`), ["pending:a", "firing:a", "pending:b", "firing:b"]);
+  const r = evaluateRules(
+    [rule],
+    settings,
+    { now: snap(0, [...t("a", 600, 600), ...t("b", 300, 900), ...t("tiny", 90, 10), ...t("clean", 10, 5000)]), previous: undefined, windowStart: undefined },
+    new Map(),
+    new Date(0),
+  );
+  assert.deepEqual(
+    r.transitions.map((x) => `${x.to}:${x.alert.labels.table}`),
+    ["pending:a", "firing:a", "pending:b", "firing:b"],
+  );
 });
 
 test("checkpoints-requested: only checkpoints that the WAL written explains count; backups, DROP DATABASE and switchovers do not", () => {
   const ck = RULES.find((r) => r.id === "checkpoints-requested")!;
   const threshold = ruleSettings({ webhooks: [], rules: {} }).get(ck.id)!.threshold;
-  const GB = 1024 ** 3, MB = 1024 ** 2;
+  const GB = 1024 ** 3,
+    MB = 1024 ** 2;
   const at = (ms: number, requested: number, lsn: number, maxWal = GB) =>
     snap(ms, [
       { name: "pg_checkpoints_requested_total", value: requested },
@@ -83,7 +97,7 @@ test("silences match the rule and a subset of labels until they expire", () => {
   const a = { rule: "disk-usage", labels: { disk: "backups" } };
   const until = new Date(10_000).toISOString();
   assert.equal(silenced(a, [{ rule: "disk-usage", labels: {}, until }], new Date(5000)), true);
-  assert.equal(silenced(a, [{ rule: "disk-usage", labels: { disk: "data" } , until }], new Date(5000)), false);
+  assert.equal(silenced(a, [{ rule: "disk-usage", labels: { disk: "data" }, until }], new Date(5000)), false);
   assert.equal(silenced(a, [{ rule: "disk-usage", labels: { disk: "backups" }, until }], new Date(20_000)), false);
 });
 
@@ -113,7 +127,15 @@ test("alerts and monitoring in tusk.yaml: overrides apply, mistakes are named", 
 });
 
 test("Prometheus text: one family per name, counters typed, labels escaped, cluster label added", () => {
-  const text = prometheusText([{ name: "pg_xact_commit_total", labels: { database: "app" }, value: 42 }, { name: "pg_connections", labels: { state: 'idle "x"\n' }, value: 3 }, { name: "tusk_last_backup_age_seconds", labels: {}, value: Infinity }], "c1", new Date(1000));
+  const text = prometheusText(
+    [
+      { name: "pg_xact_commit_total", labels: { database: "app" }, value: 42 },
+      { name: "pg_connections", labels: { state: 'idle "x"\n' }, value: 3 },
+      { name: "tusk_last_backup_age_seconds", labels: {}, value: Infinity },
+    ],
+    "c1",
+    new Date(1000),
+  );
   assert.match(text, /# TYPE pg_xact_commit_total counter\npg_xact_commit_total\{cluster="c1",database="app"\} 42\n/);
   assert.match(text, /# TYPE pg_connections gauge\npg_connections\{cluster="c1",state="idle \\"x\\"\\n"\} 3\n/);
   assert.match(text, /tusk_last_backup_age_seconds\{cluster="c1"\} \+Inf/);
@@ -127,7 +149,13 @@ test("indexes: never scanned and not unique means unused, listed first", () => {
     { name: "pg_index_size_bytes", labels: { schema: "s", table: "t", index: "t_x", unique: "false" }, value: 10 },
     { name: "pg_index_scans_total", labels: { schema: "s", table: "t", index: "t_x", unique: "false" }, value: 0 },
   ]);
-  assert.deepEqual(rows.map((r) => [r.index, r.unused]), [["t_x", true], ["t_pkey", false]]);
+  assert.deepEqual(
+    rows.map((r) => [r.index, r.unused]),
+    [
+      ["t_x", true],
+      ["t_pkey", false],
+    ],
+  );
 });
 
 test("durations read as people say them", () => {

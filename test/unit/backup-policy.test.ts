@@ -47,7 +47,10 @@ test("retention keeps 7 days of dailies, 4 weekly and 12 monthly fulls; dependen
   assert.ok(decision.expire.length > 80);
   // A differential inside the window keeps its full even if that full is old.
   const d = retention([backup("F1", "full", 40, now), backup("F1_D1", "diff", 2, now)], { ...DEFAULT_POLICY, keep_monthly_months: 0 }, now);
-  assert.deepEqual(d.keep.map((k) => k.label), ["F1", "F1_D1"]);
+  assert.deepEqual(
+    d.keep.map((k) => k.label),
+    ["F1", "F1_D1"],
+  );
   assert.match(d.keep[0]!.why, /needed by F1_D1/);
 });
 
@@ -55,8 +58,14 @@ test("the newest backup is always kept, even with a zero policy", () => {
   const now = new Date();
   const zero = { ...DEFAULT_POLICY, keep_daily_days: 0, keep_weekly_weeks: 0, keep_monthly_months: 0 };
   const d = retention([backup("F1", "full", 3, now), backup("F2", "full", 2, now)], zero, now);
-  assert.deepEqual(d.keep.map((k) => k.label), ["F2"]);
-  assert.deepEqual(d.expire.map((k) => k.label), ["F1"]);
+  assert.deepEqual(
+    d.keep.map((k) => k.label),
+    ["F2"],
+  );
+  assert.deepEqual(
+    d.expire.map((k) => k.label),
+    ["F1"],
+  );
 });
 
 test("time targets are written the way pgBackRest and PostgreSQL read them; LSNs compare numerically", async () => {

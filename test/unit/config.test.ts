@@ -67,12 +67,12 @@ test("not YAML, or not a mapping, is refused", () => {
 });
 
 test("the backup policy is validated: times, weekdays, whole numbers", () => {
-  const c = parseConfig("backups:\n  time: \"02:30\"\n  full_day: Saturday\n  keep_daily_days: 14\n", "t");
+  const c = parseConfig('backups:\n  time: "02:30"\n  full_day: Saturday\n  keep_daily_days: 14\n', "t");
   assert.equal(c.backups.time, "02:30");
   assert.equal(c.backups.full_day, "saturday");
   assert.equal(c.backups.keep_daily_days, 14);
   assert.equal(c.backups.keep_monthly_months, 12);
-  const text = problems("backups:\n  time: \"25:00\"\n  full_day: someday\n  keep_weekly_weeks: -1\n  keep_yearly: 3\n");
+  const text = problems('backups:\n  time: "25:00"\n  full_day: someday\n  keep_weekly_weeks: -1\n  keep_yearly: 3\n');
   assert.match(text, /backups\.time: must be a time of day as HH:MM/);
   assert.match(text, /backups\.full_day: must be a day of the week/);
   assert.match(text, /backups\.keep_weekly_weeks: must be a whole number from 0 to 3650/);
@@ -84,5 +84,8 @@ test("read_only_max_lag takes bytes or a size with a unit, and says what it want
   assert.equal(parseConfig("read_only_max_lag: 512kB", "t.yaml").read_only_max_lag, 512 * 1024);
   assert.equal(parseConfig("read_only_max_lag: 1000", "t.yaml").read_only_max_lag, 1000);
   assert.equal(parseConfig("", "t.yaml").read_only_max_lag, 16 * 1024 ** 2);
-  assert.throws(() => parseConfig("read_only_max_lag: ten seconds", "t.yaml"), (e: TuskError) => e.exitCode === ExitCode.InvalidConfig && /read_only_max_lag: must be a size such as 16MB/.test(e.detail ?? ""));
+  assert.throws(
+    () => parseConfig("read_only_max_lag: ten seconds", "t.yaml"),
+    (e: TuskError) => e.exitCode === ExitCode.InvalidConfig && /read_only_max_lag: must be a size such as 16MB/.test(e.detail ?? ""),
+  );
 });

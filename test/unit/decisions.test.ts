@@ -41,14 +41,23 @@ test("parameters compare as PostgreSQL reads them (Patroni stores booleans)", ()
 test("resources below the minimum are refused with exit 6", () => {
   const ok = { memoryBytes: 4 * GiB, cores: 2, ssd: true, storageWhy: "", diskFreeBytes: 10 * GiB };
   checkResources(ok, "/x");
-  for (const bad of [{ ...ok, memoryBytes: 0.5 * GiB }, { ...ok, diskFreeBytes: 0.2 * GiB }]) {
-    assert.throws(() => checkResources(bad, "/x"), (e: unknown) => e instanceof TuskError && e.exitCode === ExitCode.InsufficientResources);
+  for (const bad of [
+    { ...ok, memoryBytes: 0.5 * GiB },
+    { ...ok, diskFreeBytes: 0.2 * GiB },
+  ]) {
+    assert.throws(
+      () => checkResources(bad, "/x"),
+      (e: unknown) => e instanceof TuskError && e.exitCode === ExitCode.InsufficientResources,
+    );
   }
 });
 
 test("missing packages without root: exit 5 naming what is missing", () => {
   const plan = { packages: ["patroni", "etcd-server"], sources: [PGVECTOR] };
-  assert.throws(() => requireRootToInstall(plan, false), (e: unknown) => e instanceof TuskError && e.exitCode === ExitCode.NotRoot && /patroni, etcd-server/.test(e.message) && /pgvector ≥ 0\.8\.0/.test(e.message));
+  assert.throws(
+    () => requireRootToInstall(plan, false),
+    (e: unknown) => e instanceof TuskError && e.exitCode === ExitCode.NotRoot && /patroni, etcd-server/.test(e.message) && /pgvector ≥ 0\.8\.0/.test(e.message),
+  );
   requireRootToInstall(plan, true);
   requireRootToInstall({ packages: [], sources: [] }, false);
 });
@@ -63,7 +72,10 @@ test("stop escalates on a clock: a process that ignores SIGTERM is killed by the
   const child = spawn("bash", ["-c", "trap '' TERM; while true; do sleep 0.1; done"], { stdio: "ignore" });
   await new Promise((r) => setTimeout(r, 200));
   const started = Date.now();
-  const by = await stopEscalating(child.pid!, [{ signal: "SIGTERM", waitMs: 500 }, { signal: "SIGINT", waitMs: 500 }]);
+  const by = await stopEscalating(child.pid!, [
+    { signal: "SIGTERM", waitMs: 500 },
+    { signal: "SIGINT", waitMs: 500 },
+  ]);
   assert.equal(isAlive(child.pid!), false);
   assert.equal(by, "SIGKILL");
   assert.ok(Date.now() - started >= 1000);

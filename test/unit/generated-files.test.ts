@@ -47,7 +47,10 @@ test("patroni.yml: etcd (v2 protocol), authenticated REST API, parameters bootst
   assert.equal(doc.bootstrap.dcs.synchronous_mode, true, "one synchronous standby by default");
   assert.equal(doc.bootstrap.dcs.synchronous_mode_strict, false);
   assert.equal(doc.postgresql.callbacks.on_role_change, callback.command);
-  assert.match(doc.postgresql.parameters.archive_command, /--pg1-path=\/srv\/tusk-test\/postgresql\/data --spool-path=\/srv\/tusk-test\/pgbackrest\/spool --lock-path=\/srv\/tusk-test\/run\/pgbackrest archive-push %p$/);
+  assert.match(
+    doc.postgresql.parameters.archive_command,
+    /--pg1-path=\/srv\/tusk-test\/postgresql\/data --spool-path=\/srv\/tusk-test\/pgbackrest\/spool --lock-path=\/srv\/tusk-test\/run\/pgbackrest archive-push %p$/,
+  );
 });
 
 test("patroni.yml for a replica node: its own ports, directories and archive_command; strict mode", () => {
@@ -59,10 +62,16 @@ test("patroni.yml for a replica node: its own ports, directories and archive_com
   assert.equal(doc.postgresql.listen, "127.0.0.1:7101");
   assert.equal(doc.postgresql.data_dir, "/srv/tusk-test/nodes/pg3/data");
   assert.equal(doc.postgresql.parameters.unix_socket_directories, "/srv/tusk-test/run/postgresql-pg3");
-  assert.match(doc.postgresql.parameters.archive_command, /--pg1-path=\/srv\/tusk-test\/nodes\/pg3\/data --spool-path=\/srv\/tusk-test\/pgbackrest\/spool\/pg3 --lock-path=\/srv\/tusk-test\/run\/pgbackrest\/pg3 archive-push/);
+  assert.match(
+    doc.postgresql.parameters.archive_command,
+    /--pg1-path=\/srv\/tusk-test\/nodes\/pg3\/data --spool-path=\/srv\/tusk-test\/pgbackrest\/spool\/pg3 --lock-path=\/srv\/tusk-test\/run\/pgbackrest\/pg3 archive-push/,
+  );
   assert.equal(doc.bootstrap.dcs.synchronous_mode_strict, true);
   // pgBackRest refuses archive-get from a data directory other than pg1-path: the node names its own.
-  assert.match(doc.postgresql.recovery_conf.restore_command, /--pg1-path=\/srv\/tusk-test\/nodes\/pg3\/data --spool-path=\/srv\/tusk-test\/pgbackrest\/spool\/pg3 --lock-path=\/srv\/tusk-test\/run\/pgbackrest\/pg3 archive-get %f "%p"$/);
+  assert.match(
+    doc.postgresql.recovery_conf.restore_command,
+    /--pg1-path=\/srv\/tusk-test\/nodes\/pg3\/data --spool-path=\/srv\/tusk-test\/pgbackrest\/spool\/pg3 --lock-path=\/srv\/tusk-test\/run\/pgbackrest\/pg3 archive-get %f "%p"$/,
+  );
 });
 
 test("pgbouncer.ini: transaction and session entries, SCRAM, prepared statements, tuned values", () => {
@@ -97,7 +106,10 @@ test("TLS: PgBouncer offers it on loopback and requires it beyond; PostgreSQL ss
 
 test("haproxy.cfg: every node in every backend; reads by Patroni's /replica with the lag limit, else /primary; direct only on the primary", () => {
   const config = parseConfig("read_only_max_lag: 1MB\nports: { readonly: 7433, direct: 7434 }", "t.yaml");
-  const nodes = [{ name: "pg1", ports: { postgres: 5432, patroni: 8008 } }, { name: "pg2", ports: { postgres: 5433, patroni: 8009 } }];
+  const nodes = [
+    { name: "pg1", ports: { postgres: 5432, patroni: 8008 } },
+    { name: "pg2", ports: { postgres: 5433, patroni: 8009 } },
+  ];
   const cfg = haproxyConfig(config, nodes, "pg2", "/run/h.sock");
   assert.match(cfg, /frontend readonly\n {2}bind 127\.0\.0\.1:7433/);
   assert.match(cfg, /frontend direct\n {2}bind 127\.0\.0\.1:7434\n {2}default_backend direct/);

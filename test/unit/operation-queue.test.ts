@@ -36,7 +36,12 @@ test("a restore in place refuses everything while it runs, and is refused while 
 
 test("reconcile: what a dead process left running is interrupted, with pgBackRest's lock noted", () => {
   const records = [running("backup", "full backup (scheduled)", 1), { ...running("switchover", "switchover", 2), state: "done" as const }, { ...running("clone", "clone x", 3), pid: 42 }];
-  const out = reconcile(records, (r) => r.pid === 42, (kind) => kind === "backup", new Date("2026-12-01T11:00:00Z"));
+  const out = reconcile(
+    records,
+    (r) => r.pid === 42,
+    (kind) => kind === "backup",
+    new Date("2026-12-01T11:00:00Z"),
+  );
   assert.equal(out[0]!.state, "interrupted");
   assert.match(out[0]!.note!, /its process \(pid 1\) stopped before it finished; pgBackRest's lock was still held/);
   assert.equal(out[0]!.endedAt, "2026-12-01T11:00:00.000Z");
@@ -54,8 +59,14 @@ test("the queue file: operations run, wait and are refused across queues (proces
     let release!: () => void;
     const backup = a.run("backup", "full backup (tusk backup)", () => new Promise<string>((r) => (release = () => r("backed up"))));
     await new Promise((r) => setTimeout(r, 50));
-    await assert.rejects(b.run("backup", "incr backup (API)", async () => "no"), (e: unknown) => e instanceof TuskError && /A full backup \(tusk backup\) is already in progress/.test(e.message));
-    await assert.rejects(b.run("scale", "scale to 1 replica(s)", async () => 1, 1000), (e: unknown) => e instanceof TuskError && e.exitCode === 7 && /The scale to 1 replica\(s\) waited 1 s for the full backup \(tusk backup\) \(#1\) to finish; it still runs/.test(e.message));
+    await assert.rejects(
+      b.run("backup", "incr backup (API)", async () => "no"),
+      (e: unknown) => e instanceof TuskError && /A full backup \(tusk backup\) is already in progress/.test(e.message),
+    );
+    await assert.rejects(
+      b.run("scale", "scale to 1 replica(s)", async () => 1, 1000),
+      (e: unknown) => e instanceof TuskError && e.exitCode === 7 && /The scale to 1 replica\(s\) waited 1 s for the full backup \(tusk backup\) \(#1\) to finish; it still runs/.test(e.message),
+    );
     const order: string[] = [];
     const switchover = b.run("switchover", "switchover", async () => void order.push("switchover ran"), 10_000);
     await new Promise((r) => setTimeout(r, 300));
@@ -66,7 +77,10 @@ test("the queue file: operations run, wait and are refused across queues (proces
     assert.deepEqual(order, ["switchover ran"]);
     const view = a.view();
     assert.deepEqual(view.running, []);
-    assert.deepEqual(view.recent.map((r) => `${r.kind}:${r.state}`), ["switchover:done", "backup:done"]);
+    assert.deepEqual(
+      view.recent.map((r) => `${r.kind}:${r.state}`),
+      ["switchover:done", "backup:done"],
+    );
     // A process that began an operation and died: the next reader marks it interrupted.
     const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 200)"]);
     const { record } = a.begin("clone", "clone c1", child.pid!);

@@ -21,8 +21,14 @@ async function help(path: string[]): Promise<HelpEntry> {
   const r = await runCli([...path, "--help"]);
   assert.equal(r.code, 0, r.stderr);
   const section = (name: string) => (r.stdout.split(`\n${name}:\n`)[1] ?? "").split("\n\n")[0]!.split("\n");
-  const options = new Set(section("Options").flatMap((l) => [...l.matchAll(/(?:^|\s|,)(--[a-z][a-z-]*)/g)].map((m) => m[1]!)).filter((o) => o !== "--help" && o !== "--version"));
-  const subcommands = section("Commands").map((l) => /^ {2}([a-z][a-z-]*)/.exec(l)?.[1]).filter((c): c is string => c !== undefined && c !== "help");
+  const options = new Set(
+    section("Options")
+      .flatMap((l) => [...l.matchAll(/(?:^|\s|,)(--[a-z][a-z-]*)/g)].map((m) => m[1]!))
+      .filter((o) => o !== "--help" && o !== "--version"),
+  );
+  const subcommands = section("Commands")
+    .map((l) => /^ {2}([a-z][a-z-]*)/.exec(l)?.[1])
+    .filter((c): c is string => c !== undefined && c !== "help");
   return { options, subcommands };
 }
 

@@ -20,7 +20,10 @@ test("node status joins Patroni's members with pg_stat_replication by node name"
   ];
   const rows = [{ name: "pg2", state: "streaming", syncState: "sync", lagBytes: 0, lagSeconds: 0.01 }];
   const s = nodeStatuses(nodes, members, rows);
-  assert.deepEqual(s.map((n) => n.role), ["primary", "sync standby", "replica"]);
+  assert.deepEqual(
+    s.map((n) => n.role),
+    ["primary", "sync standby", "replica"],
+  );
   assert.equal(s[1]!.syncState, "sync");
   assert.equal(s[2]!.lagBytes, 5_000_000, "Patroni's lag when the primary has no row for it");
   assert.equal(nodeStatuses(nodes, [], [])[0]!.state, "unreachable");
@@ -68,7 +71,14 @@ test("new nodes take the first free name", () => {
 test("read-only endpoint membership from HAProxy's show stat: passing replicas, else the primary", () => {
   const header = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status\n";
   const row = (px: string, sv: string, st: string) => `${px},${sv},0,0,0,0,,0,0,0,,0,,0,0,0,0,${st}\n`;
-  const both = header + row("readonly", "FRONTEND", "OPEN") + row("replicas", "pg2", "UP") + row("replicas", "pg3", "DOWN") + row("replicas", "BACKEND", "UP") + row("primary", "pg1", "UP") + row("primary", "pg2", "DOWN");
+  const both =
+    header +
+    row("readonly", "FRONTEND", "OPEN") +
+    row("replicas", "pg2", "UP") +
+    row("replicas", "pg3", "DOWN") +
+    row("replicas", "BACKEND", "UP") +
+    row("primary", "pg1", "UP") +
+    row("primary", "pg2", "DOWN");
   assert.deepEqual([...parseServersUp(both)!], ["pg2"]);
   const none = header + row("replicas", "pg2", "DOWN 1/2") + row("primary", "pg1", "UP") + row("primary", "pg2", "DOWN");
   assert.deepEqual([...parseServersUp(none)!], ["pg1"]);
@@ -82,7 +92,16 @@ test("divergence: a replica whose replay stands still behind the leader's timeli
   // pg1 came back after a failover and stopped at the fork (timeline 1, replay fixed); pg3 is also
   // on timeline 1 but replaying toward the fork; the primary pg2 is on timeline 2.
   const watch = new DivergenceWatch();
-  const at = (s: number, pg3Replayed: number) => watch.observe([member("pg1", "replica", 1), member("pg2", "leader", 2), member("pg3", "replica", 1)], new Map([["pg1", 5000], ["pg3", pg3Replayed]]), 9000, t0 + s * 1000);
+  const at = (s: number, pg3Replayed: number) =>
+    watch.observe(
+      [member("pg1", "replica", 1), member("pg2", "leader", 2), member("pg3", "replica", 1)],
+      new Map([
+        ["pg1", 5000],
+        ["pg3", pg3Replayed],
+      ]),
+      9000,
+      t0 + s * 1000,
+    );
   assert.deepEqual(at(0, 100), []);
   assert.deepEqual(at(10, 200), []);
   assert.deepEqual(at(limit - 1, 300), []);
@@ -101,7 +120,19 @@ test("divergence: a replica whose replay stands still behind the leader's timeli
   // Not suspect: a replica on the leader's timeline whose replay is held (behind the primary), with
   // its replay standing still for a minute; a replica exactly at the primary's position (idle).
   const held = new DivergenceWatch();
-  for (let s = 0; s <= 60; s += 10) assert.deepEqual(held.observe([member("pg1", "replica", 2), member("pg2", "leader", 2), member("pg3", "replica", 2)], new Map([["pg1", 4000], ["pg3", 9000]]), 9000, t0 + s * 1000), []);
+  for (let s = 0; s <= 60; s += 10)
+    assert.deepEqual(
+      held.observe(
+        [member("pg1", "replica", 2), member("pg2", "leader", 2), member("pg3", "replica", 2)],
+        new Map([
+          ["pg1", 4000],
+          ["pg3", 9000],
+        ]),
+        9000,
+        t0 + s * 1000,
+      ),
+      [],
+    );
   // No running leader (mid-failover), or no position from the replica: nothing is judged.
   const unsure = new DivergenceWatch();
   for (let s = 0; s <= 60; s += 10) {

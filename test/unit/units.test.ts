@@ -18,7 +18,10 @@ test("sizes: units of 1024, bare numbers in the caller's unit, PostgreSQL's case
   assert.equal(parseMemory("2", "8kB"), 16384);
   assert.equal(parseMemory("1GB", "8kB", true), 1024 ** 3);
   assert.equal(parseMemory("1gb", "8kB", true), undefined, "PostgreSQL itself refuses 1gb");
-  assert.throws(() => sizeOf("16 parsecs", "read_only_max_lag"), (e: unknown) => e instanceof QuantityError && /^read_only_max_lag: must be a size such as 16MB.*not "16 parsecs"/.test(e.message));
+  assert.throws(
+    () => sizeOf("16 parsecs", "read_only_max_lag"),
+    (e: unknown) => e instanceof QuantityError && /^read_only_max_lag: must be a size such as 16MB.*not "16 parsecs"/.test(e.message),
+  );
   assert.throws(() => sizeOf(-1, "x"), QuantityError);
 });
 
@@ -30,13 +33,19 @@ test("durations: us … d, 'm' as minutes only where tusk reads the value", () =
   assert.equal(durationOf(45, "--since"), 45);
   assert.equal(parseDuration("200ms", "ms", true), 200);
   assert.equal(parseDuration("5m", "ms", true), undefined, "PostgreSQL reads no 'm' unit");
-  assert.throws(() => durationOf("5x", "--since"), (e: unknown) => e instanceof QuantityError && e.exitCode === 2 && /^--since: must be a duration/.test(e.message));
+  assert.throws(
+    () => durationOf("5x", "--since"),
+    (e: unknown) => e instanceof QuantityError && e.exitCode === 2 && /^--since: must be a duration/.test(e.message),
+  );
   assert.throws(() => durationOf("0s", "--for"), /--for: must be a duration/);
 });
 
 test("tusk.yaml and PostgreSQL settings go through the same parsers", () => {
   assert.equal(parseConfig("read_only_max_lag: 64MB\n", "t").read_only_max_lag, 64 * 1024 ** 2);
-  assert.throws(() => parseConfig("read_only_max_lag: lots\n", "t"), (e: Error & { detail?: string }) => /read_only_max_lag: must be a size/.test(e.detail ?? ""));
+  assert.throws(
+    () => parseConfig("read_only_max_lag: lots\n", "t"),
+    (e: Error & { detail?: string }) => /read_only_max_lag: must be a size/.test(e.detail ?? ""),
+  );
   assert.equal(checkPostgresSetting("work_mem", "64mb").ok, false);
   assert.equal(checkPostgresSetting("statement_timeout", "5min").ok, true);
   assert.equal(replicaMemoryBytes({ shared_buffers: "16384" }), 128 * 1024 ** 2 + 256 * 1024 ** 2, "bare shared_buffers counts 8kB blocks");

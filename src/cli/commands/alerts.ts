@@ -13,11 +13,31 @@ interface AlertsAnswer {
 }
 
 interface RuleAnswer {
-  rules: { id: string; title: string; severity: string; unit: string; threshold: number; forSeconds: number; windowSeconds: number; enabled: boolean; doc: { meaning: string; why: string; action: string } }[];
+  rules: {
+    id: string;
+    title: string;
+    severity: string;
+    unit: string;
+    threshold: number;
+    forSeconds: number;
+    windowSeconds: number;
+    enabled: boolean;
+    doc: { meaning: string; why: string; action: string };
+  }[];
 }
 
 function alertRows(alerts: AlertView[]): string[][] {
-  return alerts.map((a) => [a.state.toUpperCase() + (a.silenced ? " (silenced)" : ""), a.severity, a.rule, Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(",") || "-", when(a.firedAt ?? a.startedAt), when(a.resolvedAt), a.summary]);
+  return alerts.map((a) => [
+    a.state.toUpperCase() + (a.silenced ? " (silenced)" : ""),
+    a.severity,
+    a.rule,
+    Object.entries(a.labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",") || "-",
+    when(a.firedAt ?? a.startedAt),
+    when(a.resolvedAt),
+    a.summary,
+  ]);
 }
 
 export function registerAlerts(program: Command): void {
@@ -34,7 +54,21 @@ export function registerAlerts(program: Command): void {
       const header = ["STATE", "SEVERITY", "RULE", "LABELS", "SINCE", "RESOLVED", "SUMMARY"];
       console.log(a.open.length ? table(alertRows(a.open), header) : "No alert is open.");
       if (a.recent.length) console.log(`\nRecently resolved:\n${table(alertRows(a.recent), header)}`);
-      if (a.silences.length) console.log(`\nSilences:\n${table(a.silences.map((s) => [String(s.id), s.rule, Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(",") || "(all)", when(s.until), s.comment]), ["ID", "RULE", "LABELS", "UNTIL", "COMMENT"])}`);
+      if (a.silences.length)
+        console.log(
+          `\nSilences:\n${table(
+            a.silences.map((s) => [
+              String(s.id),
+              s.rule,
+              Object.entries(s.labels)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(",") || "(all)",
+              when(s.until),
+              s.comment,
+            ]),
+            ["ID", "RULE", "LABELS", "UNTIL", "COMMENT"],
+          )}`,
+        );
     });
   alerts
     .command("rules")
@@ -43,7 +77,12 @@ export function registerAlerts(program: Command): void {
     .action(async (opts: { json?: boolean }, command: Command) => {
       const r = await clusterFor(command).api.get<RuleAnswer>(ROUTES.rules);
       if (opts.json) return void console.log(JSON.stringify(r, null, 2));
-      console.log(table(r.rules.map((x) => [x.id, x.severity, x.enabled ? "on" : "off", `${x.threshold}${x.unit ? ` ${x.unit}` : ""}`, `${x.forSeconds} s`, x.windowSeconds ? `${x.windowSeconds} s` : "-", x.title]), ["RULE", "SEVERITY", "", "THRESHOLD", "FOR", "WINDOW", "WHAT"]));
+      console.log(
+        table(
+          r.rules.map((x) => [x.id, x.severity, x.enabled ? "on" : "off", `${x.threshold}${x.unit ? ` ${x.unit}` : ""}`, `${x.forSeconds} s`, x.windowSeconds ? `${x.windowSeconds} s` : "-", x.title]),
+          ["RULE", "SEVERITY", "", "THRESHOLD", "FOR", "WINDOW", "WHAT"],
+        ),
+      );
     });
   alerts
     .command("explain <rule>")
@@ -52,7 +91,9 @@ export function registerAlerts(program: Command): void {
       const r = (await clusterFor(command).api.get<RuleAnswer>(ROUTES.rules)).rules;
       const rule = r.find((x) => x.id === id);
       if (!rule) throw new TuskError("Usage", `There is no rule "${id}".`, { hint: `Rules: ${r.map((x) => x.id).join(", ")}.` });
-      console.log(`${rule.id}: ${rule.title} (${rule.severity}; threshold ${rule.threshold}${rule.unit ? ` ${rule.unit}` : ""}, for ${rule.forSeconds} s)\n\nWhat it means: ${rule.doc.meaning}\n\nWhy it matters: ${rule.doc.why}\n\nWhat to do: ${rule.doc.action}`);
+      console.log(
+        `${rule.id}: ${rule.title} (${rule.severity}; threshold ${rule.threshold}${rule.unit ? ` ${rule.unit}` : ""}, for ${rule.forSeconds} s)\n\nWhat it means: ${rule.doc.meaning}\n\nWhy it matters: ${rule.doc.why}\n\nWhat to do: ${rule.doc.action}`,
+      );
     });
   alerts
     .command("silence <rule>")
@@ -69,6 +110,14 @@ export function registerAlerts(program: Command): void {
         labels[kv.slice(0, i)] = kv.slice(i + 1);
       }
       const s = await clusterFor(command).api.post<Silence>(ROUTES.silences, { rule, labels, seconds, comment: opts.comment }, 30_000);
-      console.log(`Silenced ${s.rule}${Object.keys(s.labels).length ? ` (${Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(",")})` : ""} until ${when(s.until)}.`);
+      console.log(
+        `Silenced ${s.rule}${
+          Object.keys(s.labels).length
+            ? ` (${Object.entries(s.labels)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(",")})`
+            : ""
+        } until ${when(s.until)}.`,
+      );
     });
 }

@@ -14,14 +14,27 @@ export function registerBackups(program: Command): void {
         console.log(JSON.stringify(c, null, 2));
         return;
       }
-      console.log(table(
-        c.backups.map((b) => [b.label, b.type, when(b.startedAt), when(b.endedAt), `${b.durationSeconds} s`, bytes(b.originalBytes), bytes(b.repositoryBytes), `${b.walStart ?? "-"} … ${b.walStop ?? "-"}`]),
-        ["LABEL", "TYPE", "STARTED", "ENDED", "TOOK", "ORIGINAL", "ON DISK", "WAL"],
-      ));
+      console.log(
+        table(
+          c.backups.map((b) => [
+            b.label,
+            b.type,
+            when(b.startedAt),
+            when(b.endedAt),
+            `${b.durationSeconds} s`,
+            bytes(b.originalBytes),
+            bytes(b.repositoryBytes),
+            `${b.walStart ?? "-"} … ${b.walStop ?? "-"}`,
+          ]),
+          ["LABEL", "TYPE", "STARTED", "ENDED", "TOOK", "ORIGINAL", "ON DISK", "WAL"],
+        ),
+      );
       console.log(`\nRestorable window: ${when(c.window.from)} to ${when(c.window.to)}`);
       if (c.archiver) {
         const a = c.archiver;
-        console.log(`WAL archiving: ${a.archivedCount} archived, last ${a.lastArchivedWal ?? "-"} at ${when(a.lastArchivedAt)}; ${a.failedCount} failed${a.lastFailedAt ? `, last at ${when(a.lastFailedAt)}` : ""}.`);
+        console.log(
+          `WAL archiving: ${a.archivedCount} archived, last ${a.lastArchivedWal ?? "-"} at ${when(a.lastArchivedAt)}; ${a.failedCount} failed${a.lastFailedAt ? `, last at ${when(a.lastFailedAt)}` : ""}.`,
+        );
       }
       if (c.restorePoints.length) console.log(`Restore points: ${c.restorePoints.map((p) => `${p.name} (${when(p.createdAt)}, ${p.lsn})`).join("; ")}`);
     });

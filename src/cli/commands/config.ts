@@ -24,7 +24,12 @@ export function registerConfig(program: Command): void {
       console.log(`Overrides are read from ${cluster.paths.configFile}.\n`);
       for (const [name, list] of Object.entries(sections)) {
         console.log(`[${name}]`);
-        console.log(table(list.map((s) => [s.name, s.value, s.source, s.reason]), ["SETTING", "VALUE", "SOURCE", "WHY"]));
+        console.log(
+          table(
+            list.map((s) => [s.name, s.value, s.source, s.reason]),
+            ["SETTING", "VALUE", "SOURCE", "WHY"],
+          ),
+        );
         console.log();
       }
     });

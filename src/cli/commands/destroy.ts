@@ -11,12 +11,7 @@ export function registerDestroy(program: Command): void {
     .action(async (opts: { yes?: boolean }, command: Command) => {
       const cluster = clusterFor(command);
       if (!opts.yes) {
-        await confirmOrAbort(
-          `This deletes every database, secret and log in ${cluster.paths.root}.`,
-          "destroy",
-          `Refusing to destroy ${cluster.paths.root} without confirmation.`,
-          "--yes",
-        );
+        await confirmOrAbort(`This deletes every database, secret and log in ${cluster.paths.root}.`, "destroy", `Refusing to destroy ${cluster.paths.root} without confirmation.`, "--yes");
       }
       await cluster.destroy(terminalProgress());
       console.log(`Deleted ${cluster.paths.root}.`);

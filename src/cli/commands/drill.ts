@@ -8,7 +8,8 @@ import { table, when } from "../format.js";
 import { terminalProgress } from "../terminal-progress.js";
 
 function formatDrill(d: DrillResult): string {
-  const head = `Restore drill ${d.ok ? "PASSED" : "FAILED"} — backup ${d.backupLabel ?? "-"}, started ${when(d.startedAt)}` +
+  const head =
+    `Restore drill ${d.ok ? "PASSED" : "FAILED"} — backup ${d.backupLabel ?? "-"}, started ${when(d.startedAt)}` +
     (d.restoreSeconds !== null ? `; restore to accepting writes ${d.restoreSeconds.toFixed(1)} s; restored state ${d.restoredStateAgeSeconds} s old` : "");
   const lines = d.checks.map((c) => `  ${c.ok ? "✓" : "✗"} ${c.name}: ${c.detail.replace(/\n/g, "\n      ")}`);
   return [head, ...lines].join("\n");
@@ -43,9 +44,14 @@ export function registerDrill(program: Command): void {
       const cluster = clusterFor(command);
       await cluster.status();
       const r = await runFailoverDrill(cluster, opts.kind, terminalProgress());
-      console.log(opts.json ? JSON.stringify(r, null, 2) : `Failover drill (${r.kind}) ${r.ok ? "PASSED" : "FAILED"}: ${r.from} → ${r.to}; writes stalled at most ${(r.outageMs / 1000).toFixed(1)} s; ${r.acknowledged} acknowledged commits, ${r.lost} lost; ${r.clientErrors} client errors.`);
+      console.log(
+        opts.json
+          ? JSON.stringify(r, null, 2)
+          : `Failover drill (${r.kind}) ${r.ok ? "PASSED" : "FAILED"}: ${r.from} → ${r.to}; writes stalled at most ${(r.outageMs / 1000).toFixed(1)} s; ${r.acknowledged} acknowledged commits, ${r.lost} lost; ${r.clientErrors} client errors.`,
+      );
       if (!opts.json) for (const e of r.errorKinds) console.log(`  ${e.count} × ${e.message}`);
-      if (!r.ok) throw new TuskError("ProcessFailed", `The failover drill lost ${r.lost} acknowledged commits.`, { hint: "This must never happen: keep the logs in the state directory and report it." });
+      if (!r.ok)
+        throw new TuskError("ProcessFailed", `The failover drill lost ${r.lost} acknowledged commits.`, { hint: "This must never happen: keep the logs in the state directory and report it." });
     });
   drill
     .command("history")
@@ -57,6 +63,21 @@ export function registerDrill(program: Command): void {
         console.log(JSON.stringify(history, null, 2));
         return;
       }
-      console.log(table(history.map((d) => [when(d.startedAt), d.ok ? "passed" : "FAILED", d.backupLabel ?? "-", d.restoreSeconds?.toFixed(1) ?? "-", String(d.restoredStateAgeSeconds ?? "-"), d.checks.filter((c) => !c.ok).map((c) => c.name).join(", ")]), ["STARTED", "RESULT", "BACKUP", "RESTORE S", "STATE AGE S", "FAILED CHECKS"]));
+      console.log(
+        table(
+          history.map((d) => [
+            when(d.startedAt),
+            d.ok ? "passed" : "FAILED",
+            d.backupLabel ?? "-",
+            d.restoreSeconds?.toFixed(1) ?? "-",
+            String(d.restoredStateAgeSeconds ?? "-"),
+            d.checks
+              .filter((c) => !c.ok)
+              .map((c) => c.name)
+              .join(", "),
+          ]),
+          ["STARTED", "RESULT", "BACKUP", "RESTORE S", "STATE AGE S", "FAILED CHECKS"],
+        ),
+      );
     });
 }

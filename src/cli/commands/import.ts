@@ -11,11 +11,16 @@ export function registerImport(program: Command): void {
     .description("import into the application database from a pg_dump custom-format file, or from a running PostgreSQL (--from URL): schema and data, created as the owner role")
     .argument("[file]", "a file made by `pg_dump -Fc` or `tusk dump`")
     .option("--from <url>", "connection string of a PostgreSQL to import from, e.g. postgresql://user:pass@host:5432/db")
-    .option("--jobs <n>", "parallel restore jobs", (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError("must be a whole number from 1 to 64");
-      return n;
-    }, 2)
+    .option(
+      "--jobs <n>",
+      "parallel restore jobs",
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError("must be a whole number from 1 to 64");
+        return n;
+      },
+      2,
+    )
     .action(async (file: string | undefined, opts: { from?: string; jobs: number }, command: Command) => {
       if ((file === undefined) === (opts.from === undefined)) {
         throw new TuskError("Usage", "Give either a dump file or --from URL.", { hint: "For example `tusk import app.dump` or `tusk import --from postgresql://user:pass@host/db`." });

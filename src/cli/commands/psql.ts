@@ -13,7 +13,10 @@ export function registerPsql(program: Command): void {
     .command("psql")
     .description("open psql as the application role through the pooler (session mode, so \\set and temp tables work), or as the superuser on the primary; extra arguments go to psql")
     .option("--transaction", "use the transaction-mode pooler entry instead")
-    .option("--superuser", "connect as the postgres superuser to the current primary over its Unix socket (peer authentication, as the postgres OS user), for maintenance: creating roles, granting membership")
+    .option(
+      "--superuser",
+      "connect as the postgres superuser to the current primary over its Unix socket (peer authentication, as the postgres OS user), for maintenance: creating roles, granting membership",
+    )
     .allowUnknownOption()
     .argument("[psql-args...]", "arguments passed to psql, e.g. -c 'select 1'")
     .action(async (args: string[], opts: { transaction?: boolean; superuser?: boolean }, command: Command) => {

@@ -23,6 +23,21 @@ export function registerQueries(program: Command): void {
       const r = await cluster.api.get<{ queries: TopQuery[] }>(ROUTES.queries, { from, order: opts.order, limit: Number(opts.limit), database: opts.database, role: opts.role });
       if (opts.json) return void console.log(JSON.stringify(r, null, 2));
       const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
-      console.log(table(r.queries.map((q) => [String(q.calls), ms(q.totalMs), ms(q.meanMs), ms(q.stddevMs), ms(q.maxMs), q.hitRatio === null ? "-" : `${(q.hitRatio * 100).toFixed(1)} %`, q.dbname, q.username, q.query.replace(/\s+/g, " ").slice(0, 80)]), ["CALLS", "TOTAL MS", "MEAN MS", "STDDEV", "MAX MS", "HIT", "DATABASE", "ROLE", "QUERY"]));
+      console.log(
+        table(
+          r.queries.map((q) => [
+            String(q.calls),
+            ms(q.totalMs),
+            ms(q.meanMs),
+            ms(q.stddevMs),
+            ms(q.maxMs),
+            q.hitRatio === null ? "-" : `${(q.hitRatio * 100).toFixed(1)} %`,
+            q.dbname,
+            q.username,
+            q.query.replace(/\s+/g, " ").slice(0, 80),
+          ]),
+          ["CALLS", "TOTAL MS", "MEAN MS", "STDDEV", "MAX MS", "HIT", "DATABASE", "ROLE", "QUERY"],
+        ),
+      );
     });
 }

@@ -36,9 +36,14 @@ const targetOf = (opts: RestoreOptions): RestoreTarget => chooseTarget(opts, { t
 export function registerRestore(program: Command): void {
   program
     .command("restore")
-    .description("restore from the backups: --into NAME builds a new, separate cluster (its own ports and endpoints) and leaves this one running; without --into, replaces this cluster's data behind the same connection strings (asks first)")
+    .description(
+      "restore from the backups: --into NAME builds a new, separate cluster (its own ports and endpoints) and leaves this one running; without --into, replaces this cluster's data behind the same connection strings (asks first)",
+    )
     .option("--into <name>", "name of the new cluster (state directory STATE_DIR-clones/NAME)")
-    .option("--time <time>", "recover to this time: '2026-04-18 14:30:00' in the machine's time zone (refused if the clocks made it happen twice or never), or with an offset, '2026-04-18T14:30:00+02:00'")
+    .option(
+      "--time <time>",
+      "recover to this time: '2026-04-18 14:30:00' in the machine's time zone (refused if the clocks made it happen twice or never), or with an offset, '2026-04-18T14:30:00+02:00'",
+    )
     .option("--name <restore-point>", "recover to this restore point")
     .option("--lsn <lsn>", "recover to this WAL position, e.g. 0/3000060")
     .option("--from <repository>", "local or s3: the repository to restore from (default: the first that has a backup)")

@@ -15,7 +15,11 @@ export function registerSwitchover(program: Command): void {
       try {
         const r = await cluster.api.switchover(opts.to);
         step.done();
-        console.log(opts.json ? JSON.stringify(r, null, 2) : `${r.to} is the primary (was ${r.from}); clients waited ${(r.pausedMs / 1000).toFixed(1)} s in the paused pool, ${(r.totalMs / 1000).toFixed(1)} s in all.`);
+        console.log(
+          opts.json
+            ? JSON.stringify(r, null, 2)
+            : `${r.to} is the primary (was ${r.from}); clients waited ${(r.pausedMs / 1000).toFixed(1)} s in the paused pool, ${(r.totalMs / 1000).toFixed(1)} s in all.`,
+        );
       } catch (e) {
         step.fail();
         throw e;

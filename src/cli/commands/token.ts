@@ -18,7 +18,14 @@ export function registerToken(program: Command): void {
     .description("the tokens' names and when they were made")
     .action((_opts: unknown, command: Command) => {
       const tokens = listTokens(clusterFor(command).paths);
-      console.log(tokens.length ? table(tokens.map((t) => [t.name, when(t.createdAt)]), ["NAME", "CREATED"]) : "No token yet (tusk token create NAME).");
+      console.log(
+        tokens.length
+          ? table(
+              tokens.map((t) => [t.name, when(t.createdAt)]),
+              ["NAME", "CREATED"],
+            )
+          : "No token yet (tusk token create NAME).",
+      );
     });
   token
     .command("revoke <name>")

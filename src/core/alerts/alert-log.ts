@@ -74,27 +74,59 @@ export class AlertLog {
       );
       a.id = Number(r.rows[0]!.id);
     } else {
-      await this.db.query("UPDATE metrics.alerts SET state = $2, value = $3, summary = $4, fired_at = $5, resolved_at = $6 WHERE id = $1", [a.id, t.to, finite(a.value), a.summary, a.firedAt ?? null, t.resolvedAt ?? null]);
+      await this.db.query("UPDATE metrics.alerts SET state = $2, value = $3, summary = $4, fired_at = $5, resolved_at = $6 WHERE id = $1", [
+        a.id,
+        t.to,
+        finite(a.value),
+        a.summary,
+        a.firedAt ?? null,
+        t.resolvedAt ?? null,
+      ]);
     }
   }
 
   async openAlerts(): Promise<ActiveAlert[]> {
     const rows = (await this.db.query<AlertRow>("SELECT * FROM metrics.alerts WHERE state <> 'resolved'")).rows;
-    return rows.map((r) => ({ id: Number(r.id), rule: r.rule, labels: r.labels, state: r.state as "pending" | "firing", value: r.value ?? NaN, summary: r.summary, startedAt: r.started_at, firedAt: r.fired_at ?? undefined }));
+    return rows.map((r) => ({
+      id: Number(r.id),
+      rule: r.rule,
+      labels: r.labels,
+      state: r.state as "pending" | "firing",
+      value: r.value ?? NaN,
+      summary: r.summary,
+      startedAt: r.started_at,
+      firedAt: r.fired_at ?? undefined,
+    }));
   }
 
   async recent(limit: number): Promise<AlertView[]> {
     const rows = (await this.db.query<AlertRow>("SELECT * FROM metrics.alerts WHERE state = 'resolved' AND fired_at IS NOT NULL ORDER BY resolved_at DESC LIMIT $1", [limit])).rows;
-    return rows.map((r) => alertView({ id: Number(r.id), rule: r.rule, labels: r.labels, state: "firing", value: r.value ?? NaN, summary: r.summary, startedAt: r.started_at, firedAt: r.fired_at ?? undefined }, r.resolved_at ?? undefined));
+    return rows.map((r) =>
+      alertView(
+        { id: Number(r.id), rule: r.rule, labels: r.labels, state: "firing", value: r.value ?? NaN, summary: r.summary, startedAt: r.started_at, firedAt: r.fired_at ?? undefined },
+        r.resolved_at ?? undefined,
+      ),
+    );
   }
 
   async activeSilences(): Promise<Silence[]> {
-    const rows = (await this.db.query<{ id: string; rule: string; labels: Record<string, string>; until: Date; comment: string; created_at: Date }>("SELECT * FROM metrics.silences WHERE until > now() ORDER BY until")).rows;
+    const rows = (
+      await this.db.query<{ id: string; rule: string; labels: Record<string, string>; until: Date; comment: string; created_at: Date }>(
+        "SELECT * FROM metrics.silences WHERE until > now() ORDER BY until",
+      )
+    ).rows;
     return rows.map((r) => ({ id: Number(r.id), rule: r.rule, labels: r.labels, until: r.until.toISOString(), comment: r.comment, createdAt: r.created_at.toISOString() }));
   }
 
   async addSilence(rule: string, labels: Record<string, string>, until: Date, comment: string): Promise<Silence> {
-    const r = (await this.db.query<{ id: string; created_at: Date }>("INSERT INTO metrics.silences (rule, labels, until, comment) VALUES ($1, $2, $3, $4) RETURNING id, created_at", [rule, JSON.stringify(labels), until, comment])).rows[0]!;
+    const r = (
+      await this.db.query<{ id: string; created_at: Date }>("INSERT INTO metrics.silences (rule, labels, until, comment) VALUES ($1, $2, $3, $4) RETURNING id, created_at", [
+        rule,
+        JSON.stringify(labels),
+        until,
+        comment,
+      ])
+    ).rows[0]!;
     return { id: Number(r.id), rule, labels, until: until.toISOString(), comment, createdAt: r.created_at.toISOString() };
   }
 }

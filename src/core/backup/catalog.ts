@@ -49,20 +49,23 @@ const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString(
 /** The backups of one repository (the local one unless told), or of all, oldest first. */
 export function summarize(info: PgbackrestInfo | undefined, repo: number | "all" = 1): BackupSummary[] {
   const repoOf = (b: PgbackrestInfo["backup"][number]) => b.database?.["repo-key"] ?? 1;
-  return (info?.backup ?? []).filter((b) => repo === "all" || repoOf(b) === repo).sort((a, b) => a.timestamp.start - b.timestamp.start).map((b) => ({
-    label: b.label,
-    repo: repoOf(b),
-    type: b.type,
-    startedAt: iso(b.timestamp.start),
-    endedAt: iso(b.timestamp.stop),
-    durationSeconds: b.timestamp.stop - b.timestamp.start,
-    originalBytes: b.info.size,
-    repositoryBytes: b.info.repository.delta,
-    walStart: b.archive.start,
-    walStop: b.archive.stop,
-    lsnStart: b.lsn?.start ?? null,
-    lsnStop: b.lsn?.stop ?? null,
-  }));
+  return (info?.backup ?? [])
+    .filter((b) => repo === "all" || repoOf(b) === repo)
+    .sort((a, b) => a.timestamp.start - b.timestamp.start)
+    .map((b) => ({
+      label: b.label,
+      repo: repoOf(b),
+      type: b.type,
+      startedAt: iso(b.timestamp.start),
+      endedAt: iso(b.timestamp.stop),
+      durationSeconds: b.timestamp.stop - b.timestamp.start,
+      originalBytes: b.info.size,
+      repositoryBytes: b.info.repository.delta,
+      walStart: b.archive.start,
+      walStop: b.archive.stop,
+      lsnStart: b.lsn?.start ?? null,
+      lsnStop: b.lsn?.stop ?? null,
+    }));
 }
 
 export async function archiverStatus(superuser: pg.Client): Promise<ArchiverStatus> {

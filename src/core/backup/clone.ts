@@ -66,7 +66,10 @@ export async function checkTarget(source: Cluster, target: RestoreTarget): Promi
   }
   if (target.kind === "lsn") {
     if (!/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/.test(target.lsn)) throw new TuskError("Usage", `"${target.lsn}" is not an LSN.`, { hint: "An LSN looks like 0/3000060." });
-    const oldest = catalog.backups.map((b) => b.lsnStop).filter((x): x is string => x !== null).sort(compareLsn)[0];
+    const oldest = catalog.backups
+      .map((b) => b.lsnStop)
+      .filter((x): x is string => x !== null)
+      .sort(compareLsn)[0];
     if (oldest && compareLsn(target.lsn, oldest) < 0) {
       throw new TuskError("OutsideWindow", `LSN ${target.lsn} is before the end of the oldest backup (${oldest}).`, { hint: "Choose a later LSN." });
     }
@@ -118,7 +121,10 @@ export async function createClone(source: Cluster, name: string, target: Restore
   // The restored data holds the source's roles and password verifiers, so the clone keeps its secrets.
   cpSync(source.paths.secretsDir, join(dir, "secrets"), { recursive: true });
   const ports = await freePortSet();
-  writeFileSync(join(dir, "tusk.yaml"), stringify({ cluster_name: name, database: source.config.database, listen_address: source.config.listen_address, ports, postgresql: source.config.postgresql, pgbouncer: source.config.pgbouncer }));
+  writeFileSync(
+    join(dir, "tusk.yaml"),
+    stringify({ cluster_name: name, database: source.config.database, listen_address: source.config.listen_address, ports, postgresql: source.config.postgresql, pgbouncer: source.config.pgbouncer }),
+  );
   const spec: RestoreSpec = { sourceStateDir: source.paths.root, sourceConfig: source.paths.pgbackrestConfig, sourceStanza: source.config.cluster_name, target, repo };
   const clone = new Cluster(dir);
   writeFileSync(clone.paths.restoreSpec, `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 });

@@ -116,12 +116,16 @@ export async function runDrill(cluster: BackupTarget, progress: Progress): Promi
         let compared = 0;
         for (const [table, expected] of Object.entries(baseline.counts)) {
           if (baseline.changedWhileRecorded.includes(table)) continue;
-          const got = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`).then((r) => Number(r.rows[0]!.n), (e: Error) => `error: ${e.message}`);
+          const got = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`).then(
+            (r) => Number(r.rows[0]!.n),
+            (e: Error) => `error: ${e.message}`,
+          );
           compared++;
           if (got !== expected) mismatches.push(`${table}: ${got} rows, ${expected} recorded after the backup`);
         }
         const tooLarge = baseline.tooLargeToCount?.length ?? 0;
-        const skipped = (baseline.changedWhileRecorded.length ? `; ${baseline.changedWhileRecorded.length} written while recorded, not compared` : "") +
+        const skipped =
+          (baseline.changedWhileRecorded.length ? `; ${baseline.changedWhileRecorded.length} written while recorded, not compared` : "") +
           (tooLarge ? `; ${tooLarge} over 2 GB not counted (${baseline.tooLargeToCount!.slice(0, 5).join(", ")})` : "");
         check("row counts", mismatches.length === 0, mismatches.length ? mismatches.join("\n") : `${compared} tables match${skipped}`);
       } else {

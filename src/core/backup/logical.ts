@@ -50,7 +50,10 @@ export function extensionsInToc(toc: string): string[] {
 
 /** The table of contents without extension entries (tusk creates those as superuser beforehand). */
 export function tocWithoutExtensions(toc: string): string {
-  return toc.split("\n").filter((l) => !/ EXTENSION - | COMMENT - EXTENSION /.test(l)).join("\n");
+  return toc
+    .split("\n")
+    .filter((l) => !/ EXTENSION - | COMMENT - EXTENSION /.test(l))
+    .join("\n");
 }
 
 /**
@@ -71,12 +74,16 @@ export async function restoreDump(target: BackupTarget, file: string, jobs: numb
     const listFile = join(work, "toc.list");
     writeFileSync(listFile, tocWithoutExtensions(list.stdout));
     const step = progress.step(`Restoring ${file} with ${jobs} parallel jobs`);
-    const r = await run(`${PG_BIN_DIR}/pg_restore`, ["--verbose", "--no-owner", "--no-privileges", `--role=${ROLES.owner}`, "--exit-on-error", "-j", String(jobs), "-L", listFile, "-d", superuserUrl(target), file], {
-      onErrorLine: (l) => {
-        const m = /(processing item \d+ \w+ [^\n]+|creating \w+ "[^"]+")/.exec(l);
-        if (m) step.update(m[1]!.slice(0, 60));
+    const r = await run(
+      `${PG_BIN_DIR}/pg_restore`,
+      ["--verbose", "--no-owner", "--no-privileges", `--role=${ROLES.owner}`, "--exit-on-error", "-j", String(jobs), "-L", listFile, "-d", superuserUrl(target), file],
+      {
+        onErrorLine: (l) => {
+          const m = /(processing item \d+ \w+ [^\n]+|creating \w+ "[^"]+")/.exec(l);
+          if (m) step.update(m[1]!.slice(0, 60));
+        },
       },
-    });
+    );
     if (r.code !== 0) {
       step.fail();
       throw failed("pg_restore", r.stderr);
@@ -95,7 +102,10 @@ export async function importFrom(target: BackupTarget, sourceUrl: string, jobs: 
   try {
     const r = await pgDump("Dumping the source database (pg_dump -Fc)", [sourceUrl], file, progress);
     if (r.code !== 0) {
-      throw new TuskError("ProcessFailed", "Could not dump the source database.", { detail: tail(r.stderr, 5), hint: "Check the connection string (host, port, user, password, database) and that the source accepts the connection." });
+      throw new TuskError("ProcessFailed", "Could not dump the source database.", {
+        detail: tail(r.stderr, 5),
+        hint: "Check the connection string (host, port, user, password, database) and that the source accepts the connection.",
+      });
     }
     await restoreDump(target, file, jobs, progress);
   } finally {

@@ -42,7 +42,11 @@ const NO_BACKUP = 2;
  * fast rather than queue.
  */
 export class Pgbackrest {
-  constructor(private readonly config: TuskConfig, private readonly paths: StatePaths, private readonly user: OsUser) {}
+  constructor(
+    private readonly config: TuskConfig,
+    private readonly paths: StatePaths,
+    private readonly user: OsUser,
+  ) {}
 
   /**
    * The configuration names node pg1; after a failover, the commands that reach PostgreSQL are

@@ -46,12 +46,17 @@ export function retention(backups: BackupSummary[], policy: BackupPolicy, now: D
   const age = (b: BackupSummary) => now.getTime() - Date.parse(b.endedAt);
   const firstOf = (key: (d: Date) => string) => {
     const seen = new Set<string>();
-    return new Set(sorted.filter((b) => b.type === "full").filter((b) => {
-      const k = key(new Date(b.endedAt));
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return true;
-    }).map((b) => b.label));
+    return new Set(
+      sorted
+        .filter((b) => b.type === "full")
+        .filter((b) => {
+          const k = key(new Date(b.endedAt));
+          if (seen.has(k)) return false;
+          seen.add(k);
+          return true;
+        })
+        .map((b) => b.label),
+    );
   };
   const firstOfWeek = firstOf(weekKey);
   const firstOfMonth = firstOf(monthKey);

@@ -19,7 +19,13 @@ if (!stateDir || !targetJson) {
 }
 const progress = lineProgress((line) => process.stdout.write(line));
 try {
-  const status = await restoreInPlace(new Cluster(stateDir), JSON.parse(targetJson) as RestoreTarget, progress, repoText ? Number(repoText) : undefined, operationText ? Number(operationText) : undefined);
+  const status = await restoreInPlace(
+    new Cluster(stateDir),
+    JSON.parse(targetJson) as RestoreTarget,
+    progress,
+    repoText ? Number(repoText) : undefined,
+    operationText ? Number(operationText) : undefined,
+  );
   progress.info(`Restored in place; the connection strings are unchanged (PostgreSQL timeline ${status.processes.find((p) => p.name === "postgres")?.timeline ?? "unknown"}).`);
 } catch (e) {
   if (isTuskError(e)) {

@@ -25,8 +25,15 @@ const WAL_SEGMENT = /^[0-9A-F]{24}$/;
  */
 function unarchivedSegments(dataDir: string): string[] {
   const wal = join(dataDir, "pg_wal");
-  const done = new Set(readdirSync(join(wal, "archive_status")).filter((f) => f.endsWith(".done")).map((f) => f.slice(0, -5)));
-  return readdirSync(wal).filter((f) => WAL_SEGMENT.test(f) && !done.has(f)).sort().map((f) => join(wal, f));
+  const done = new Set(
+    readdirSync(join(wal, "archive_status"))
+      .filter((f) => f.endsWith(".done"))
+      .map((f) => f.slice(0, -5)),
+  );
+  return readdirSync(wal)
+    .filter((f) => WAL_SEGMENT.test(f) && !done.has(f))
+    .sort()
+    .map((f) => join(wal, f));
 }
 
 /** The application role through the pooler, as users connect: the restored cluster serves them. */
@@ -117,4 +124,3 @@ async function restoreNow(cluster: Cluster, target: RestoreTarget, progress: Pro
     throw new TuskError(exitCodeName(err.exitCode), `The restore failed: ${err.message} The previous data is back in service, unchanged.`, { hint: err.hint, detail: err.detail });
   }
 }
-

@@ -6,11 +6,7 @@ import { TuskError } from "../errors.js";
 import { hasOffset, readWallClock } from "../time/wall-clock.js";
 
 /** Where a restore should stop. */
-export type RestoreTarget =
-  | { kind: "latest" }
-  | { kind: "time"; time: string }
-  | { kind: "name"; name: string }
-  | { kind: "lsn"; lsn: string };
+export type RestoreTarget = { kind: "latest" } | { kind: "time"; time: string } | { kind: "name"; name: string } | { kind: "lsn"; lsn: string };
 
 /**
  * The target from at most one of a time, a restore point's name and an LSN; none means latest.

@@ -13,7 +13,11 @@ import { freePortSet } from "../cluster/free-ports.js";
  * scheduled job may run in it), logs in its own directory. Stopped immediately and deleted after use.
  */
 export class ScratchPostgres {
-  private constructor(readonly dir: string, readonly port: number, private readonly user: OsUser) {}
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    private readonly user: OsUser,
+  ) {}
 
   get dataDir(): string {
     return join(this.dir, "data");
@@ -24,7 +28,11 @@ export class ScratchPostgres {
     chmodSync(dir, 0o700);
     chownSync(dir, user.uid, user.gid);
     const scratch = new ScratchPostgres(dir, (await freePortSet()).postgres, user);
-    const r = await run(PGBACKREST_BIN, [...pgbackrestArgs, `--pg1-path=${scratch.dataDir}`, `--log-path=${dir}`, `--lock-path=${dir}`, "--archive-mode=off", "restore"], { uid: user.uid, gid: user.gid, cwd: dir });
+    const r = await run(PGBACKREST_BIN, [...pgbackrestArgs, `--pg1-path=${scratch.dataDir}`, `--log-path=${dir}`, `--lock-path=${dir}`, "--archive-mode=off", "restore"], {
+      uid: user.uid,
+      gid: user.gid,
+      cwd: dir,
+    });
     if (r.code !== 0) {
       const out = (r.stderr || r.stdout).split("\n");
       const firstError = out.findIndex((l) => l.includes("ERROR:"));
@@ -49,7 +57,11 @@ export class ScratchPostgres {
       "shared_buffers=128MB",
       "logging_collector=off",
     ];
-    const r = await run(`${PG_BIN_DIR}/pg_ctl`, ["start", "-D", this.dataDir, "-w", "-t", String(timeoutSeconds), "-l", join(this.dir, "postgresql.log"), "-o", settings.map((s) => `-c ${s}`).join(" ")], { uid: this.user.uid, gid: this.user.gid, cwd: this.dir });
+    const r = await run(
+      `${PG_BIN_DIR}/pg_ctl`,
+      ["start", "-D", this.dataDir, "-w", "-t", String(timeoutSeconds), "-l", join(this.dir, "postgresql.log"), "-o", settings.map((s) => `-c ${s}`).join(" ")],
+      { uid: this.user.uid, gid: this.user.gid, cwd: this.dir },
+    );
     if (r.code !== 0) {
       const log = existsSync(join(this.dir, "postgresql.log")) ? tail(readFileSync(join(this.dir, "postgresql.log"), "utf8"), 10) : r.stderr;
       throw new TuskError("PostgresFailed", "The restored copy did not start.", { detail: log });

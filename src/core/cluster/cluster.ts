@@ -193,7 +193,12 @@ export class Cluster {
       // A supervisor that died leaves its children running; deleting their directories under them
       // would orphan them for good.
       const step = progress.step("Stopping processes left by a supervisor that exited");
-      await stopLeftovers(this.paths, postgresUser(), () => undefined, () => [{ signal: "SIGTERM", waitMs: 30_000 }]);
+      await stopLeftovers(
+        this.paths,
+        postgresUser(),
+        () => undefined,
+        () => [{ signal: "SIGTERM", waitMs: 30_000 }],
+      );
       step.done();
     }
     const step = progress.step(`Deleting ${this.paths.root}`);

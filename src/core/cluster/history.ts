@@ -27,5 +27,8 @@ export function recordRoleChange(paths: StatePaths, change: RoleChange): void {
 export function readHistory(paths: StatePaths): RoleChange[] {
   const file = historyFile(paths);
   if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as RoleChange);
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as RoleChange);
 }

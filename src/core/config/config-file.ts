@@ -48,10 +48,28 @@ export const DEFAULT_CONFIG: TuskConfig = {
 
 /** Settings tusk itself manages; overriding them would break the cluster it runs. */
 export const TUSK_OWNED_POSTGRES_SETTINGS = new Set([
-  "port", "listen_addresses", "data_directory", "hba_file", "ident_file", "config_file",
-  "unix_socket_directories", "log_directory", "archive_mode", "archive_command", "restore_command",
-  "primary_conninfo", "primary_slot_name", "cluster_name", "wal_level", "hot_standby",
-  "password_encryption", "logging_collector", "cron.database_name", "ssl", "ssl_cert_file", "ssl_key_file",
+  "port",
+  "listen_addresses",
+  "data_directory",
+  "hba_file",
+  "ident_file",
+  "config_file",
+  "unix_socket_directories",
+  "log_directory",
+  "archive_mode",
+  "archive_command",
+  "restore_command",
+  "primary_conninfo",
+  "primary_slot_name",
+  "cluster_name",
+  "wal_level",
+  "hot_standby",
+  "password_encryption",
+  "logging_collector",
+  "cron.database_name",
+  "ssl",
+  "ssl_cert_file",
+  "ssl_key_file",
 ]);
 
 /** Replicas on one machine share its cores and memory; beyond a handful they only compete. */
@@ -107,7 +125,8 @@ export function parseConfig(text: string, source: string): TuskConfig {
         readSettings(key, value, config, problems);
         break;
       case "replicas":
-        if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > MAX_REPLICAS) problems.push(`replicas: must be a whole number from 0 to ${MAX_REPLICAS}, not ${JSON.stringify(value)}.`);
+        if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > MAX_REPLICAS)
+          problems.push(`replicas: must be a whole number from 0 to ${MAX_REPLICAS}, not ${JSON.stringify(value)}.`);
         else config.replicas = value;
         break;
       case "replication_mode":

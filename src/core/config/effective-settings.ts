@@ -6,7 +6,9 @@ import { REQUIRED_PRELOAD, tunePostgres, type TunedSetting } from "./tuner.js";
 
 /** Applies a user's overrides on top of tuned settings; overrides of unknown-to-the-tuner names are added. */
 function applyOverrides(tuned: TunedSetting[], overrides: Record<string, string>, merge: (name: string, tunedValue: string, override: string) => string = (_n, _t, o) => o): TunedSetting[] {
-  const result = tuned.map((s) => (s.name in overrides ? { ...s, value: merge(s.name, s.value, overrides[s.name]!), source: "override" as const, reason: `Set in tusk.yaml (tusk would choose ${s.value}: ${s.reason})` } : s));
+  const result = tuned.map((s) =>
+    s.name in overrides ? { ...s, value: merge(s.name, s.value, overrides[s.name]!), source: "override" as const, reason: `Set in tusk.yaml (tusk would choose ${s.value}: ${s.reason})` } : s,
+  );
   for (const [name, value] of Object.entries(overrides)) {
     if (!tuned.some((s) => s.name === name)) result.push({ name, value, reason: "Set in tusk.yaml.", source: "override" });
   }
@@ -16,7 +18,13 @@ function applyOverrides(tuned: TunedSetting[], overrides: Record<string, string>
 /** shared_preload_libraries from the user are added to the libraries tusk needs, never replace them. */
 function mergePreload(name: string, tunedValue: string, override: string): string {
   if (name !== "shared_preload_libraries") return override;
-  const libs = [...REQUIRED_PRELOAD, ...override.split(",").map((s) => s.trim()).filter(Boolean)];
+  const libs = [
+    ...REQUIRED_PRELOAD,
+    ...override
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
   return [...new Set(libs)].join(",") || tunedValue;
 }
 

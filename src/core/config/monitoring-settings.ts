@@ -52,7 +52,7 @@ export function readMonitoring(value: unknown, problems: string[]): MonitoringSe
 export function readAlerts(value: unknown, problems: string[]): AlertSettings {
   const out: AlertSettings = { webhooks: [], rules: {} };
   if (!isMapping(value)) {
-    problems.push("alerts: must be a mapping such as { webhooks: [\"https://…\"] }.");
+    problems.push('alerts: must be a mapping such as { webhooks: ["https://…"] }.');
     return out;
   }
   for (const [k, v] of Object.entries(value)) {
@@ -89,7 +89,8 @@ export function readAlerts(value: unknown, problems: string[]): AlertSettings {
             if (typeof x !== "boolean") problems.push(`alerts.rules.${id}.enabled: must be true or false.`);
             else r.enabled = x;
           } else if (field === "threshold" || field === "for" || field === "window") {
-            if (typeof x !== "number" || !Number.isFinite(x) || x < 0) problems.push(`alerts.rules.${id}.${field}: must be a number of 0 or more${field === "threshold" ? "" : " (seconds)"}, not ${JSON.stringify(x)}.`);
+            if (typeof x !== "number" || !Number.isFinite(x) || x < 0)
+              problems.push(`alerts.rules.${id}.${field}: must be a number of 0 or more${field === "threshold" ? "" : " (seconds)"}, not ${JSON.stringify(x)}.`);
             else r[field] = x;
           } else problems.push(`alerts.rules.${id}.${field}: not a rule setting. Known: threshold, for, window, enabled.`);
         }

@@ -20,8 +20,16 @@ export function tunePgbackrest(host: HostFacts, policy: BackupPolicy): TunedSett
     t("repo1-retention-full", 9999999, "pgBackRest's count-based expiry is effectively off; tusk expires the sets its policy no longer keeps."),
     t("repo1-retention-diff", 9999999, "Differential sets are expired by tusk's policy too (this also silences pgBackRest's warning that the option is unset)."),
     t("repo1-retention-archive-type", "diff", "Continuous WAL (point-in-time recovery) is kept from the oldest of the newest backups below."),
-    t("repo1-retention-archive", policy.keep_daily_days + 1, `The last ${policy.keep_daily_days + 1} daily backups keep their continuous WAL: PITR inside the ${policy.keep_daily_days}-day window; older backups keep only the WAL that makes them consistent.`),
-    t("io-timeout", 5, "A connection or single read/write that stalls this long fails. pgBackRest retries an unreachable object store for about 8× this per WAL segment before it gives up on that repository for the segment; at 5 s that is ~40 s, inside the 60 s a backup waits for its WAL, so local backups keep working while the S3 repository is down (the default, 60 s, stalls them)."),
+    t(
+      "repo1-retention-archive",
+      policy.keep_daily_days + 1,
+      `The last ${policy.keep_daily_days + 1} daily backups keep their continuous WAL: PITR inside the ${policy.keep_daily_days}-day window; older backups keep only the WAL that makes them consistent.`,
+    ),
+    t(
+      "io-timeout",
+      5,
+      "A connection or single read/write that stalls this long fails. pgBackRest retries an unreachable object store for about 8× this per WAL segment before it gives up on that repository for the segment; at 5 s that is ~40 s, inside the 60 s a backup waits for its WAL, so local backups keep working while the S3 repository is down (the default, 60 s, stalls them).",
+    ),
     t("log-level-console", "warn", "Only problems on the console; details go to the log files."),
     t("log-level-file", "info", "Each backup, restore and archive step is logged."),
   ];

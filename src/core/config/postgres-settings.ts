@@ -89,9 +89,7 @@ export function checkAgainstSpec(spec: SettingSpec, value: SettingValue): Checke
     }
     case "enum": {
       const match = spec.values?.find((v) => v.toLowerCase() === text.toLowerCase());
-      return match !== undefined
-        ? { ok: true, value: match }
-        : { ok: false, problem: `must be one of ${spec.values?.join(", ")}, not "${text}".` };
+      return match !== undefined ? { ok: true, value: match } : { ok: false, problem: `must be one of ${spec.values?.join(", ")}, not "${text}".` };
     }
     case "string":
       return { ok: true, value: text };

@@ -36,7 +36,8 @@ export function readS3Repository(value: unknown, problems: string[]): S3Reposito
   for (const k of REQUIRED) if (typeof v[k] !== "string" || v[k] === "") problems.push(`backups.s3.${k}: is required (a string).`);
   const text = (k: string) => (typeof v[k] === "string" ? (v[k] as string) : null);
   const endpoint = text("endpoint");
-  if (endpoint && !HOST_PORT.test(endpoint)) problems.push(`backups.s3.endpoint: must be a host name with an optional :port (HTTPS), such as s3.eu-central-1.amazonaws.com, not ${JSON.stringify(endpoint)}.`);
+  if (endpoint && !HOST_PORT.test(endpoint))
+    problems.push(`backups.s3.endpoint: must be a host name with an optional :port (HTTPS), such as s3.eu-central-1.amazonaws.com, not ${JSON.stringify(endpoint)}.`);
   const style = v.uri_style ?? "host";
   if (style !== "host" && style !== "path") problems.push(`backups.s3.uri_style: must be "host" or "path", not ${JSON.stringify(style)}.`);
   const path = text("path");

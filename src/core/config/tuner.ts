@@ -48,7 +48,11 @@ export function tunePostgres({ host, cronDatabase }: TunerInput): TunedSetting[]
     t("effective_cache_size", formatMemoryMB(ram * 0.75), "75% of RAM: tells the planner how much of the data is likely cached (shared_buffers + page cache), favouring index scans."),
     t("work_mem", formatMemoryMB(workMem), `(RAM − shared_buffers) / (max_connections × 4): room for sorts and hashes without risking memory exhaustion when many run at once.`),
     t("maintenance_work_mem", formatMemoryMB(maintenanceWorkMem), "10% of RAM (up to 4GB): an HNSW index build keeps its graph in this memory; at 64MB a 100k×768 build spills and runs ~4× slower."),
-    t("autovacuum_work_mem", formatMemoryMB(Math.min(maintenanceWorkMem, 512 * MiB)), "Caps each autovacuum worker so maintenance_work_mem sized for index builds is not multiplied by autovacuum_max_workers."),
+    t(
+      "autovacuum_work_mem",
+      formatMemoryMB(Math.min(maintenanceWorkMem, 512 * MiB)),
+      "Caps each autovacuum worker so maintenance_work_mem sized for index builds is not multiplied by autovacuum_max_workers.",
+    ),
     t("huge_pages", "try", "Use huge pages for shared_buffers when the kernel offers them; start anyway when it does not."),
     // Parallelism
     t("max_worker_processes", Math.max(16, cores * 2 + 8), "Room for parallel workers, pg_cron background-worker jobs and logical replication."),
@@ -57,7 +61,11 @@ export function tunePostgres({ host, cronDatabase }: TunerInput): TunedSetting[]
     t("max_parallel_maintenance_workers", parallelMaintenance, "CREATE INDEX (B-tree and pgvector HNSW/IVFFlat) builds with parallel workers."),
     t("min_parallel_table_scan_size", "1MB", "768-dimension vectors live in TOAST, so a 100k-row table's heap is ~5MB; at the 8MB default the planner gives an HNSW build no parallel workers."),
     // Storage
-    t("random_page_cost", host.ssd ? "1.1" : "4", host.ssd ? `SSD (${host.storageWhy}): random reads cost about as much as sequential ones, so index scans are priced fairly.` : `Rotational disk (${host.storageWhy}): PostgreSQL's default.`),
+    t(
+      "random_page_cost",
+      host.ssd ? "1.1" : "4",
+      host.ssd ? `SSD (${host.storageWhy}): random reads cost about as much as sequential ones, so index scans are priced fairly.` : `Rotational disk (${host.storageWhy}): PostgreSQL's default.`,
+    ),
     t("effective_io_concurrency", host.ssd ? 200 : 2, host.ssd ? "SSD: many concurrent reads in flight for bitmap heap scans." : "Rotational disk: few concurrent reads help."),
     t("maintenance_io_concurrency", host.ssd ? 200 : 10, "As effective_io_concurrency, for maintenance work."),
     // WAL and checkpoints
@@ -71,7 +79,11 @@ export function tunePostgres({ host, cronDatabase }: TunerInput): TunedSetting[]
     t("archive_timeout", "60s", "Even an idle database ships its WAL within a minute, bounding what a restore to 'now' can miss."),
     t("checkpoint_completion_target", "0.9", "Spreads checkpoint writes over 90% of the interval to avoid I/O spikes."),
     t("checkpoint_timeout", "15min", "Fewer checkpoints and full-page writes than the 5min default; crash recovery stays short."),
-    t("max_wal_size", `${Math.round(clamp(host.diskFreeBytes * 0.05, 1 * GiB, 16 * GiB) / GiB)}GB`, "5% of free disk, in whole GB (1–16GB): checkpoints are then triggered by time, not by WAL volume, under normal load."),
+    t(
+      "max_wal_size",
+      `${Math.round(clamp(host.diskFreeBytes * 0.05, 1 * GiB, 16 * GiB) / GiB)}GB`,
+      "5% of free disk, in whole GB (1–16GB): checkpoints are then triggered by time, not by WAL volume, under normal load.",
+    ),
     t("min_wal_size", "1GB", "Keeps recycled WAL segments instead of creating new files after a burst."),
     // Planner and execution
     t("jit", "off", "JIT compilation costs tens of milliseconds per query and rarely pays off for OLTP or vector search."),

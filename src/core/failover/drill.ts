@@ -26,7 +26,6 @@ export interface FailoverDrillResult {
   ok: boolean;
 }
 
-
 async function waitFor(cluster: Cluster, what: string, check: (s: SupervisorStatus) => boolean, timeoutMs: number): Promise<SupervisorStatus> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -66,11 +65,15 @@ export async function runFailoverDrill(cluster: Cluster, kind: FailoverDrillKind
   if (replicas.length === 0) throw new TuskError("IncompatibleState", "A failover drill needs at least one replica.", { hint: "Add one with `tusk scale --replicas 1`." });
   // In synchronous mode Patroni promotes only the synchronous standby: without one named, a lost
   // primary is not replaced.
-  const candidate = (n: SupervisorStatus["replication"]["nodes"][number]) => (cluster.config.replication_mode === "async" ? n.role !== "primary" : n.role === "sync standby") && n.state === "running" && (n.lagBytes ?? 1) === 0;
+  const candidate = (n: SupervisorStatus["replication"]["nodes"][number]) =>
+    (cluster.config.replication_mode === "async" ? n.role !== "primary" : n.role === "sync standby") && n.state === "running" && (n.lagBytes ?? 1) === 0;
   const healthy = (s: SupervisorStatus) => primaryOf(s.replication)?.state === "running" && s.replication.nodes.some(candidate);
   // Right after a role change Patroni takes a moment to name a synchronous standby again.
   const ready = healthy(before) ? before : await waitFor(cluster, "a caught-up failover candidate", healthy, 30_000).catch(() => undefined);
-  if (!ready) throw new TuskError("IncompatibleState", "No replica is a running, caught-up failover candidate (in synchronous mode: the synchronous standby), so a failover now would find none.", { hint: "`tusk status` shows each replica's role, state and lag." });
+  if (!ready)
+    throw new TuskError("IncompatibleState", "No replica is a running, caught-up failover candidate (in synchronous mode: the synchronous standby), so a failover now would find none.", {
+      hint: "`tusk status` shows each replica's role, state and lag.",
+    });
   const from = primaryOf(ready.replication)!.name;
   const urls = connectionStrings(cluster.config, cluster.paths);
   const table = `tusk_failover_drill_${Date.now()}`;
@@ -93,7 +96,15 @@ export async function runFailoverDrill(cluster: Cluster, kind: FailoverDrillKind
       step = progress.step(`Freezing ${from} (Patroni and PostgreSQL stop answering) until a replica takes over`);
       const thaw = freezeNode(cluster.paths.root, from);
       try {
-        const after = await waitFor(cluster, "a replica taking over", (s) => { const p = primaryOf(s.replication); return p !== undefined && p.name !== from && p.state === "running"; }, 120_000);
+        const after = await waitFor(
+          cluster,
+          "a replica taking over",
+          (s) => {
+            const p = primaryOf(s.replication);
+            return p !== undefined && p.name !== from && p.state === "running";
+          },
+          120_000,
+        );
         to = primaryOf(after.replication)!.name;
         await sleep(2000);
       } finally {
@@ -101,7 +112,15 @@ export async function runFailoverDrill(cluster: Cluster, kind: FailoverDrillKind
       }
       step.done();
       step = progress.step(`Waiting for ${from} to rejoin as a replica`);
-      await waitFor(cluster, `${from} rejoining`, (s) => { const n = s.replication.nodes.find((x) => x.name === from); return n !== undefined && n.role !== "primary" && n.state === "running"; }, 180_000);
+      await waitFor(
+        cluster,
+        `${from} rejoining`,
+        (s) => {
+          const n = s.replication.nodes.find((x) => x.name === from);
+          return n !== undefined && n.role !== "primary" && n.state === "running";
+        },
+        180_000,
+      );
       step.done();
     }
     await sleep(2000);

@@ -11,13 +11,15 @@ export function pidOf(file: string): number {
 /** The postmaster of a node and every process it started. */
 export function postgresProcesses(dataDir: string): number[] {
   const postmaster = pidOf(join(dataDir, "postmaster.pid"));
-  const children = readdirSync("/proc").filter((e) => /^\d+$/.test(e)).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1] === String(postmaster);
-    } catch {
-      return false;
-    }
-  });
+  const children = readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1] === String(postmaster);
+      } catch {
+        return false;
+      }
+    });
   return [postmaster, ...children.map(Number)];
 }
 

@@ -12,7 +12,9 @@ export const READ_ONLY_CHECK = { intervalMs: 1000, fall: 2, rise: 2 } as const;
 export function serverOptions(node: NodeInfo, checked: boolean): string {
   const { intervalMs, fall, rise } = READ_ONLY_CHECK;
   const address = `127.0.0.1:${node.ports.postgres}`;
-  return checked ? `${address} check port ${node.ports.patroni} inter ${intervalMs} fastinter ${intervalMs / 2} downinter ${intervalMs} fall ${fall} rise ${rise} on-marked-down shutdown-sessions` : address;
+  return checked
+    ? `${address} check port ${node.ports.patroni} inter ${intervalMs} fastinter ${intervalMs / 2} downinter ${intervalMs} fall ${fall} rise ${rise} on-marked-down shutdown-sessions`
+    : address;
 }
 
 /** The backends; each lists every node. */
@@ -44,7 +46,8 @@ export const HAPROXY_BACKENDS = {
  *   refusing new ones while nothing had failed over.
  */
 export function haproxyConfig(config: TuskConfig, nodes: readonly NodeInfo[], primary: string, statsSocket: string): string {
-  const binds = (port: number) => (config.listen_address === "127.0.0.1" ? ["127.0.0.1"] : ["127.0.0.1", config.listen_address === "*" ? "0.0.0.0" : config.listen_address]).map((host) => `  bind ${host}:${port}`);
+  const binds = (port: number) =>
+    (config.listen_address === "127.0.0.1" ? ["127.0.0.1"] : ["127.0.0.1", config.listen_address === "*" ? "0.0.0.0" : config.listen_address]).map((host) => `  bind ${host}:${port}`);
   const backend = (name: string, check: string | null, balance: string, enabled: (n: NodeInfo) => boolean) => [
     `backend ${name}`,
     "  mode tcp",

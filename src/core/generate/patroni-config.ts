@@ -15,12 +15,28 @@ import { nodePaths, type NodeInfo, type NodePaths } from "../cluster/nodes.js";
  * the lock while it can still reach etcd. ARCHITECTURE.md has the safety argument.
  */
 export const PATRONI_TIMING: TunedSetting[] = [
-  { name: "ttl", value: "6", reason: "Leader lock lifetime in seconds. A lost primary is replaced about this long after its last renewal, plus Patroni's fixed 2 s check of the lost member: the target is a node-loss outage under 10 s. Patroni 3.0.2 accepts it although its documentation names 20 as the minimum. A stall of the primary's PostgreSQL shorter than the ttl (4 s tested) does not fail it over; etcd stalls are covered by failsafe mode.", source: "tuned" },
+  {
+    name: "ttl",
+    value: "6",
+    reason:
+      "Leader lock lifetime in seconds. A lost primary is replaced about this long after its last renewal, plus Patroni's fixed 2 s check of the lost member: the target is a node-loss outage under 10 s. Patroni 3.0.2 accepts it although its documentation names 20 as the minimum. A stall of the primary's PostgreSQL shorter than the ttl (4 s tested) does not fail it over; etcd stalls are covered by failsafe mode.",
+    source: "tuned",
+  },
   { name: "loop_wait", value: "1", reason: "Seconds between HA cycles: a crashed postmaster is noticed within a second, and a replica races for an expired lock at once.", source: "tuned" },
-  { name: "retry_timeout", value: "2", reason: "Seconds to retry etcd and PostgreSQL before giving up on a cycle: 1 + 2 × 2 = 5 ≤ ttl, so the lock cannot expire while the primary is still retrying.", source: "tuned" },
+  {
+    name: "retry_timeout",
+    value: "2",
+    reason: "Seconds to retry etcd and PostgreSQL before giving up on a cycle: 1 + 2 × 2 = 5 ≤ ttl, so the lock cannot expire while the primary is still retrying.",
+    source: "tuned",
+  },
   { name: "maximum_lag_on_failover", value: "1048576", reason: "A replica more than 1 MB behind is not promoted.", source: "tuned" },
   { name: "primary_start_timeout", value: "10", reason: "A crashed primary gets 10 s to come back by crash recovery (about 4 s measured) before a replica takes over.", source: "tuned" },
-  { name: "failsafe_mode", value: "true", reason: "If etcd itself is unreachable, the primary keeps serving as long as it can reach every other member's Patroni: an etcd stall does not take writes down.", source: "tuned" },
+  {
+    name: "failsafe_mode",
+    value: "true",
+    reason: "If etcd itself is unreachable, the primary keeps serving as long as it can reach every other member's Patroni: an etcd stall does not take writes down.",
+    source: "tuned",
+  },
 ];
 
 /** How commits wait for replicas (tusk.yaml `replication_mode`). */
@@ -73,7 +89,15 @@ export interface CallbackCommand {
 }
 
 /** Patroni's YAML configuration for one node. Cluster-wide settings are bootstrapped into etcd. */
-export function patroniConfig(config: TuskConfig, paths: StatePaths, node: NodeInfo, parameters: Record<string, string>, secrets: PatroniSecrets, callback: CallbackCommand, restore?: RestoreBootstrap): string {
+export function patroniConfig(
+  config: TuskConfig,
+  paths: StatePaths,
+  node: NodeInfo,
+  parameters: Record<string, string>,
+  secrets: PatroniSecrets,
+  callback: CallbackCommand,
+  restore?: RestoreBootstrap,
+): string {
   const np = nodePaths(paths, node.name);
   const listenHosts = config.listen_address === "127.0.0.1" ? "127.0.0.1" : `127.0.0.1,${config.listen_address}`;
   const doc = {

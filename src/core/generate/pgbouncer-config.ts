@@ -47,5 +47,7 @@ export function pgbouncerIni(config: TuskConfig, paths: StatePaths, settings: Tu
 /** userlist.txt: each role's SCRAM verifier, so PgBouncer authenticates clients and passes SCRAM through. */
 export function pgbouncerUserlist(verifiers: Record<string, string>): string {
   const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
-  return `${Object.entries(verifiers).map(([user, secret]) => `${quote(user)} ${quote(secret)}`).join("\n")}\n`;
+  return `${Object.entries(verifiers)
+    .map(([user, secret]) => `${quote(user)} ${quote(secret)}`)
+    .join("\n")}\n`;
 }

@@ -26,13 +26,34 @@ export async function ensureServerCertificate(paths: StatePaths, listenAddress: 
   ensureDir(paths.tlsDir, 0o700, { uid: owner.uid, gid: owner.gid });
   const names = ["DNS:localhost", "IP:127.0.0.1", "IP:::1"];
   if (!isLoopback(listenAddress) && /^[0-9.:a-fA-F]+$/.test(listenAddress) && listenAddress !== "0.0.0.0") names.push(`IP:${listenAddress}`);
-  const r = await run("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "3650",
-    "-subj", "/CN=tusk", "-addext", `subjectAltName=${names.join(",")}`,
-    "-keyout", files.key, "-out", files.cert,
-  ], { uid: owner.uid, gid: owner.gid, cwd: paths.tlsDir });
+  const r = await run(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "3650",
+      "-subj",
+      "/CN=tusk",
+      "-addext",
+      `subjectAltName=${names.join(",")}`,
+      "-keyout",
+      files.key,
+      "-out",
+      files.cert,
+    ],
+    { uid: owner.uid, gid: owner.gid, cwd: paths.tlsDir },
+  );
   if (r.code !== 0) {
-    throw new TuskError("ProcessFailed", "Could not create the TLS certificate with openssl.", { detail: tail(r.stderr), hint: "Check that openssl is installed (tusk install), then run tusk up again." });
+    throw new TuskError("ProcessFailed", "Could not create the TLS certificate with openssl.", {
+      detail: tail(r.stderr),
+      hint: "Check that openssl is installed (tusk install), then run tusk up again.",
+    });
   }
   return files;
 }

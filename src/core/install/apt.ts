@@ -36,11 +36,10 @@ export async function aptInstall(packages: readonly string[], step: ProgressStep
     });
   }
   step.update(`installing ${packages.length} packages`);
-  const install = await run(
-    "apt-get",
-    ["install", "-y", "--no-install-recommends", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold", ...packages],
-    { env: APT_ENV, logFile },
-  );
+  const install = await run("apt-get", ["install", "-y", "--no-install-recommends", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold", ...packages], {
+    env: APT_ENV,
+    logFile,
+  });
   if (install.code !== 0) {
     throw new TuskError("InstallFailed", `apt-get install failed for: ${packages.join(" ")}.`, {
       detail: tail(install.stderr || install.stdout),
@@ -88,12 +87,18 @@ export function privateAptOptions(workDir: string, mirror: string, suite: string
   }
   writeFileSync(join(etc, "sources.list"), `deb-src ${mirror} ${suite} main\n`);
   return [
-    "-o", `Dir::Etc::SourceList=${join(etc, "sources.list")}`,
-    "-o", `Dir::Etc::SourceParts=${join(etc, "sources.list.d")}`,
-    "-o", `Dir::Etc::PreferencesParts=${join(etc, "preferences.d")}`,
-    "-o", `Dir::State::Lists=${join(workDir, "lists")}`,
-    "-o", `Dir::Cache=${join(workDir, "cache")}`,
+    "-o",
+    `Dir::Etc::SourceList=${join(etc, "sources.list")}`,
+    "-o",
+    `Dir::Etc::SourceParts=${join(etc, "sources.list.d")}`,
+    "-o",
+    `Dir::Etc::PreferencesParts=${join(etc, "preferences.d")}`,
+    "-o",
+    `Dir::State::Lists=${join(workDir, "lists")}`,
+    "-o",
+    `Dir::Cache=${join(workDir, "cache")}`,
     // The work directory belongs to root; apt's sandbox user could not write into it.
-    "-o", "APT::Sandbox::User=root",
+    "-o",
+    "APT::Sandbox::User=root",
   ];
 }

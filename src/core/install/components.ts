@@ -44,15 +44,7 @@ export const PROMETHEUS_BIN = "/usr/bin/prometheus";
 export const CHROMIUM_BIN = "/usr/bin/chromium";
 
 /** What building pgvector and PgBouncer from Debian's source packages needs. */
-export const BUILD_PACKAGES = [
-  "build-essential",
-  `postgresql-server-dev-${PG_MAJOR}`,
-  "dpkg-dev",
-  "libevent-dev",
-  "libssl-dev",
-  "libc-ares-dev",
-  "pkgconf",
-] as const;
+export const BUILD_PACKAGES = ["build-essential", `postgresql-server-dev-${PG_MAJOR}`, "dpkg-dev", "libevent-dev", "libssl-dev", "libc-ares-dev", "pkgconf"] as const;
 
 /** A Debian source package of the next release, built against this machine's PostgreSQL. */
 export interface SourceComponent {
@@ -85,8 +77,7 @@ export const PGBOUNCER: SourceComponent = {
   sourcePackage: "pgbouncer",
   suite: "trixie",
   minimumVersion: "1.21.0",
-  installedVersion: () =>
-    existsSync(PGBOUNCER_BIN) ? versionFromFile(`${TUSK_PREFIX}/pgbouncer/VERSION`) : undefined,
+  installedVersion: () => (existsSync(PGBOUNCER_BIN) ? versionFromFile(`${TUSK_PREFIX}/pgbouncer/VERSION`) : undefined),
 };
 
 /** Compares dotted numeric versions ("1.24.1" vs "1.21.0"). */

@@ -5,7 +5,10 @@ import { counterDelta, Snapshot } from "./sample.js";
 import type { StatementDelta, StatementText } from "./store.js";
 
 const COLLECT_DIR = new URL("./sql/collect/", import.meta.url);
-const QUERIES = readdirSync(COLLECT_DIR).filter((f) => f.endsWith(".sql")).sort().map((f) => ({ file: f, text: readFileSync(new URL(f, COLLECT_DIR), "utf8") }));
+const QUERIES = readdirSync(COLLECT_DIR)
+  .filter((f) => f.endsWith(".sql"))
+  .sort()
+  .map((f) => ({ file: f, text: readFileSync(new URL(f, COLLECT_DIR), "utf8") }));
 const STATEMENTS = readFileSync(new URL("./sql/statements.sql", import.meta.url), "utf8");
 const STATEMENT_TEXTS = readFileSync(new URL("./sql/statement-texts.sql", import.meta.url), "utf8");
 
@@ -57,7 +60,10 @@ export class Collector {
   /** The primary's WAL position at each collection of the last hour, for replicas' lag in seconds. */
   private walHistory: { at: number; lsn: number }[] = [];
 
-  constructor(private appDb: pg.Pool, private readonly pooler: () => pg.ClientConfig) {}
+  constructor(
+    private appDb: pg.Pool,
+    private readonly pooler: () => pg.ClientConfig,
+  ) {}
 
   /** After a failover the statistics are the new primary's: counters restart from its values. */
   retarget(appDb: pg.Pool): void {
@@ -212,7 +218,11 @@ function diskSamples(disks: Record<string, string>): Sample[] {
       const s = statfsSync(path);
       const total = s.blocks * s.bsize;
       const free = s.bavail * s.bsize;
-      out.push({ name: "disk_total_bytes", labels: { disk: name }, value: total }, { name: "disk_free_bytes", labels: { disk: name }, value: free }, { name: "disk_used_ratio", labels: { disk: name }, value: total > 0 ? 1 - free / total : 0 });
+      out.push(
+        { name: "disk_total_bytes", labels: { disk: name }, value: total },
+        { name: "disk_free_bytes", labels: { disk: name }, value: free },
+        { name: "disk_used_ratio", labels: { disk: name }, value: total > 0 ? 1 - free / total : 0 },
+      );
     } catch {
       /* not there (yet) */
     }

@@ -82,7 +82,16 @@ export class Monitoring {
     if (port !== this.port || !this.appPool || !this.metricsPool) {
       void this.appPool?.end().catch(() => undefined);
       void this.metricsPool?.end().catch(() => undefined);
-      const base = { host: "127.0.0.1", port, user: ROLES.monitor, password: readSecret(this.paths, "monitor"), max: 1, idleTimeoutMillis: 120_000, connectionTimeoutMillis: 3000, query_timeout: 5000 };
+      const base = {
+        host: "127.0.0.1",
+        port,
+        user: ROLES.monitor,
+        password: readSecret(this.paths, "monitor"),
+        max: 1,
+        idleTimeoutMillis: 120_000,
+        connectionTimeoutMillis: 3000,
+        query_timeout: 5000,
+      };
       this.appPool = new pg.Pool({ ...base, database: this.config.database, application_name: "tusk-collector" });
       // Monitoring writes never wait for a WAL flush or the synchronous standby: with a standby that
       // stalls, the application's commits wait, and the alerts saying so must not wait with them.
@@ -190,7 +199,12 @@ export class Monitoring {
    * minute back to the longest window (an hour), so memory stays small at any interval.
    */
   private keepCounters(now: Snapshot): void {
-    this.ring.push(new Snapshot(now.at, now.samples.filter((s) => s.name.endsWith("_total") || WINDOW_GAUGES.has(s.name))));
+    this.ring.push(
+      new Snapshot(
+        now.at,
+        now.samples.filter((s) => s.name.endsWith("_total") || WINDOW_GAUGES.has(s.name)),
+      ),
+    );
     const t = now.at.getTime();
     const kept: Snapshot[] = [];
     for (const s of this.ring) {

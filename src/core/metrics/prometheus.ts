@@ -31,7 +31,9 @@ export function prometheusText(samples: readonly Sample[], cluster: string, at: 
     lines.push(`# HELP ${name} ${HELP[name] ?? name.replace(/_/g, " ")}`);
     lines.push(`# TYPE ${name} ${name.endsWith("_total") ? "counter" : "gauge"}`);
     for (const s of list) {
-      const labels = Object.entries({ cluster, ...s.labels }).map(([k, v]) => `${labelName(k)}="${escapeLabel(String(v))}"`).join(",");
+      const labels = Object.entries({ cluster, ...s.labels })
+        .map(([k, v]) => `${labelName(k)}="${escapeLabel(String(v))}"`)
+        .join(",");
       const value = Number.isFinite(s.value) ? String(s.value) : s.value > 0 ? "+Inf" : s.value < 0 ? "-Inf" : "NaN";
       lines.push(`${name}{${labels}} ${value}`);
     }

@@ -15,7 +15,10 @@ export function seriesKey(name: string, labels: Record<string, string>): string 
 export class Snapshot {
   private readonly byName = new Map<string, Sample[]>();
 
-  constructor(readonly at: Date, readonly samples: readonly Sample[]) {
+  constructor(
+    readonly at: Date,
+    readonly samples: readonly Sample[],
+  ) {
     for (const s of samples) {
       const list = this.byName.get(s.name);
       if (list) list.push(s);

@@ -85,7 +85,10 @@ export class MetricsStore {
    * A pool, or one checked-out client (inside writeCollection's transaction). seriesCache maps a
    * series key to its id in metrics.series; the monitoring service keeps one for the store's life.
    */
-  constructor(private readonly db: pg.Pool | pg.PoolClient, private readonly seriesCache = new Map<string, number>()) {}
+  constructor(
+    private readonly db: pg.Pool | pg.PoolClient,
+    private readonly seriesCache = new Map<string, number>(),
+  ) {}
 
   /**
    * The metrics schema as numbered migrations (sql/migrations/NNNN-*.sql), each applied once in its
@@ -162,7 +165,8 @@ export class MetricsStore {
     }
     if (missing.size > 0) {
       const list = [...missing.values()];
-      const rows = (await this.db.query<{ id: number; name: string; labels: Record<string, string> }>(sql("series-ids.sql"), [list.map((s) => s.name), list.map((s) => JSON.stringify(s.labels))])).rows;
+      const rows = (await this.db.query<{ id: number; name: string; labels: Record<string, string> }>(sql("series-ids.sql"), [list.map((s) => s.name), list.map((s) => JSON.stringify(s.labels))]))
+        .rows;
       for (const r of rows) this.seriesCache.set(seriesKey(r.name, r.labels), r.id);
     }
     return this.seriesCache;
@@ -251,7 +255,12 @@ export class MetricsStore {
   /** The statements that took the most time (or were slowest, most variable, most called) in [from, to). */
   async topQueries(from: Date, to: Date, order: TopQueryOrder, limit: number, only: StatementFilter = {}): Promise<TopQuery[]> {
     const orderBy = { total: '"totalMs"', mean: '"meanMs"', stddev: '"stddevMs"', calls: "calls", max: '"maxMs"' }[order];
-    return (await this.db.query<TopQuery>(sql("top-queries.sql").replaceAll("$ORDER", () => orderBy), [from, to, limit, only.database ?? null, only.role ?? null])).rows;
+    return (
+      await this.db.query<TopQuery>(
+        sql("top-queries.sql").replaceAll("$ORDER", () => orderBy),
+        [from, to, limit, only.database ?? null, only.role ?? null],
+      )
+    ).rows;
   }
 
   /** The databases and roles that ran statements in a range: the choices of the Queries filters. */
@@ -262,11 +271,12 @@ export class MetricsStore {
 
   /** Calls and mean time of one statement per collection, for its chart (in one database and role when given). */
   async querySeries(queryid: string, from: Date, to: Date, only: StatementFilter = {}): Promise<{ at: string; calls: number; meanMs: number }[]> {
-    const rows = (await this.db.query<{ at: Date; calls: string; mean_ms: number }>(
-      "SELECT at, sum(calls) AS calls, sum(total_ms) / greatest(sum(calls), 1) AS mean_ms FROM metrics.statements WHERE queryid = $1::bigint AND at >= $2 AND at < $3 AND ($4::text IS NULL OR dbname = $4) AND ($5::text IS NULL OR username = $5) GROUP BY at ORDER BY at",
-      [queryid, from, to, only.database ?? null, only.role ?? null],
-    )).rows;
+    const rows = (
+      await this.db.query<{ at: Date; calls: string; mean_ms: number }>(
+        "SELECT at, sum(calls) AS calls, sum(total_ms) / greatest(sum(calls), 1) AS mean_ms FROM metrics.statements WHERE queryid = $1::bigint AND at >= $2 AND at < $3 AND ($4::text IS NULL OR dbname = $4) AND ($5::text IS NULL OR username = $5) GROUP BY at ORDER BY at",
+        [queryid, from, to, only.database ?? null, only.role ?? null],
+      )
+    ).rows;
     return rows.map((r) => ({ at: r.at.toISOString(), calls: Number(r.calls), meanMs: r.mean_ms }));
   }
-
 }

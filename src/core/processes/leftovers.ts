@@ -32,7 +32,12 @@ export async function stopOrphanPostmaster(dataDir: string, user: OsUser, log: (
 export async function stopLeftovers(paths: StatePaths, user: OsUser, log: (line: string) => void, steps: (name: string) => readonly StopStep[]): Promise<void> {
   const nodes = nodeNames(paths);
   const patronis = nodes.map((n) => ({ name: n === FIRST_NODE ? "patroni" : `patroni-${n}`, pidFile: nodePaths(paths, n).patroniPid }));
-  for (const { name, pidFile } of [{ name: "haproxy", pidFile: paths.pidFile("haproxy") }, { name: "pgbouncer", pidFile: paths.pidFile("pgbouncer") }, ...patronis.reverse(), { name: "etcd", pidFile: paths.pidFile("etcd") }]) {
+  for (const { name, pidFile } of [
+    { name: "haproxy", pidFile: paths.pidFile("haproxy") },
+    { name: "pgbouncer", pidFile: paths.pidFile("pgbouncer") },
+    ...patronis.reverse(),
+    { name: "etcd", pidFile: paths.pidFile("etcd") },
+  ]) {
     const pid = livePidFromFile(pidFile);
     if (pid === undefined) continue;
     log(`stopping ${name} (pid ${pid}) left by a previous supervisor`);

@@ -51,9 +51,7 @@ export class ManagedProcess {
     const { spec } = this;
     const log = openSync(spec.logFile, "a");
     // prlimit sets the limit and then execs the command, so the PID stays the service's own.
-    const [command, args] = spec.maxOpenFiles
-      ? ["prlimit", [`--nofile=${spec.maxOpenFiles}:${spec.maxOpenFiles}`, "--", spec.command, ...spec.args]]
-      : [spec.command, spec.args];
+    const [command, args] = spec.maxOpenFiles ? ["prlimit", [`--nofile=${spec.maxOpenFiles}:${spec.maxOpenFiles}`, "--", spec.command, ...spec.args]] : [spec.command, spec.args];
     const child = spawn(command, args as string[], {
       uid: spec.uid,
       gid: spec.gid,

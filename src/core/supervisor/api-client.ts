@@ -16,7 +16,10 @@ export interface SwitchoverResult {
 
 /** The CLI's client for the supervisor API (loopback, bearer token from the state directory). */
 export class ApiClient {
-  constructor(private readonly config: TuskConfig, private readonly paths: StatePaths) {}
+  constructor(
+    private readonly config: TuskConfig,
+    private readonly paths: StatePaths,
+  ) {}
 
   private url(route: string): string {
     return `http://127.0.0.1:${this.config.ports.api}${route}`;
@@ -30,7 +33,11 @@ export class ApiClient {
 
   /** GETs a route with a query string; an error answer becomes the TuskError the supervisor raised. */
   async get<T>(route: string, query: Record<string, string | number | boolean | undefined> = {}, timeoutMs = 30_000): Promise<T> {
-    const q = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])).toString();
+    const q = new URLSearchParams(
+      Object.entries(query)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)]),
+    ).toString();
     const r = await httpRequest(this.url(q ? `${route}?${q}` : route), { token: readSecret(this.paths, "api_token"), timeoutMs });
     return this.answer<T>(r);
   }

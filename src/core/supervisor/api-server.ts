@@ -104,7 +104,9 @@ export async function buildApi(supervisor: Supervisor, tokens: TokenVerifier, on
       return reply.code(status).send({ error: error.message, hint: error.hint ?? "", exitCode: error.exitCode });
     }
     const validation = (error as { validation?: unknown }).validation !== undefined;
-    return reply.code(validation ? 400 : 500).send({ error: (error as Error).message, hint: validation ? `See ${ROUTES.openapi} for the request's schema.` : "", exitCode: validation ? ExitCode.Usage : ExitCode.Internal });
+    return reply
+      .code(validation ? 400 : 500)
+      .send({ error: (error as Error).message, hint: validation ? `See ${ROUTES.openapi} for the request's schema.` : "", exitCode: validation ? ExitCode.Usage : ExitCode.Internal });
   });
 
   const monitoring = supervisor.monitoring;
@@ -155,7 +157,9 @@ export async function buildApi(supervisor: Supervisor, tokens: TokenVerifier, on
   app.get(ROUTES.backups, { schema: SCHEMAS.backups }, async () => supervisor.backupCatalog());
   app.post<{ Body: { type: BackupType } }>(ROUTES.backups, { schema: SCHEMAS.startBackup }, async (req) => supervisor.backup(req.body?.type ?? "full"));
   app.post<{ Body: { name: string } & TargetBody }>(ROUTES.clones, { schema: SCHEMAS.clone }, async (req) => supervisor.clone(req.body.name, targetOf(req.body), repoOf(req.body)));
-  app.post<{ Body: { confirm: string } & TargetBody }>(ROUTES.restore, { schema: SCHEMAS.restore }, async (req, reply) => reply.code(202).send(await supervisor.restoreInPlace(targetOf(req.body), repoOf(req.body))));
+  app.post<{ Body: { confirm: string } & TargetBody }>(ROUTES.restore, { schema: SCHEMAS.restore }, async (req, reply) =>
+    reply.code(202).send(await supervisor.restoreInPlace(targetOf(req.body), repoOf(req.body))),
+  );
   app.get(ROUTES.drillHistory, { schema: SCHEMAS.drills }, async () => ({ drills: drillHistory(supervisor.paths) }));
   app.post(ROUTES.drills, { schema: SCHEMAS.startDrill }, async () => supervisor.restoreDrill());
 

@@ -86,7 +86,13 @@ export class BackupScheduler {
       this.status.nextDrillAt = nextOccurrence(policy.drill_time, now, policy.drill_day).toISOString();
       await job("restore drill", "restore drill", async () => {
         const result = await runDrill(this.target, silentProgress);
-        if (!result.ok) throw new Error(`failed checks: ${result.checks.filter((c) => !c.ok).map((c) => c.name).join(", ")}`);
+        if (!result.ok)
+          throw new Error(
+            `failed checks: ${result.checks
+              .filter((c) => !c.ok)
+              .map((c) => c.name)
+              .join(", ")}`,
+          );
       });
     }
   }

@@ -68,7 +68,11 @@ export function admit(kind: OperationKind, running: readonly OperationRecord[]):
           : kind === "restore"
             ? `A ${r.detail} is in progress; a restore in place would replace the data under it.`
             : `A ${r.detail} is already in progress (since ${r.startedAt}).`;
-      return { verdict: "refuse", reason, hint: r.kind === "restore" ? "Wait until the restore has finished (`tusk status`), then ask again." : "Wait for it to finish (`tusk status` shows it), then try again." };
+      return {
+        verdict: "refuse",
+        reason,
+        hint: r.kind === "restore" ? "Wait until the restore has finished (`tusk status`), then ask again." : "Wait for it to finish (`tusk status` shows it), then try again.",
+      };
     }
     if (verdict === "wait") behind ??= r;
   }
@@ -84,7 +88,12 @@ export function reconcile(records: readonly OperationRecord[], alive: (r: Operat
   return records.map((r) => {
     if (r.state !== "running" || alive(r)) return r;
     const held = lockHeld(r.kind);
-    return { ...r, state: "interrupted", endedAt: now.toISOString(), note: `its process (pid ${r.pid}) stopped before it finished${held ? "; pgBackRest's lock was still held by a process of its own" : ""}` };
+    return {
+      ...r,
+      state: "interrupted",
+      endedAt: now.toISOString(),
+      note: `its process (pid ${r.pid}) stopped before it finished${held ? "; pgBackRest's lock was still held by a process of its own" : ""}`,
+    };
   });
 }
 
@@ -149,7 +158,13 @@ export class OperationQueue {
   /** Running operations and the most recent ended ones, newest first. */
   view(recent = 10): { running: OperationRecord[]; recent: OperationRecord[] } {
     const records = this.read().records;
-    return { running: records.filter((r) => r.state === "running"), recent: records.filter((r) => r.state !== "running").slice(-recent).reverse() };
+    return {
+      running: records.filter((r) => r.state === "running"),
+      recent: records
+        .filter((r) => r.state !== "running")
+        .slice(-recent)
+        .reverse(),
+    };
   }
 
   /** Records an operation as running in process `pid`; `end` records how it ended. */
@@ -183,7 +198,10 @@ export class OperationQueue {
       const a = admit(kind, this.running());
       if (a.verdict === "refuse") throw new TuskError("IncompatibleState", a.reason, { hint: a.hint });
       if (a.verdict === "run") break;
-      if (Date.now() > deadline) throw new TuskError("IncompatibleState", `The ${detail} waited ${Math.round(waitMs / 1000)} s for the ${a.behind.detail} (#${a.behind.id}) to finish; it still runs.`, { hint: "`tusk status` shows what is running; ask again once it has finished." });
+      if (Date.now() > deadline)
+        throw new TuskError("IncompatibleState", `The ${detail} waited ${Math.round(waitMs / 1000)} s for the ${a.behind.detail} (#${a.behind.id}) to finish; it still runs.`, {
+          hint: "`tusk status` shows what is running; ask again once it has finished.",
+        });
       this.log(`operations: ${detail} waits for the ${a.behind.detail} (#${a.behind.id})`);
       // The one it waits for ends in this process (a promise), or elsewhere (poll the file).
       await Promise.race([this.finished.get(a.behind.id) ?? new Promise<void>((r) => setTimeout(r, 1000)), new Promise<void>((r) => setTimeout(r, 5000))]);

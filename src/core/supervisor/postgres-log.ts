@@ -13,7 +13,9 @@ const SIGNIFICANT = /\b(FATAL|PANIC|ERROR|CRITICAL):/;
 export function lastLogLines(postgresLogDir: string, patroniLog: string, lines = 10): string {
   const parts: string[] = [];
   if (existsSync(patroniLog)) {
-    const significant = readFileSync(patroniLog, "utf8").split("\n").filter((l) => SIGNIFICANT.test(l));
+    const significant = readFileSync(patroniLog, "utf8")
+      .split("\n")
+      .filter((l) => SIGNIFICANT.test(l));
     if (significant.length) parts.push(`${patroniLog}:\n${significant.slice(-lines).join("\n")}`);
   }
   if (postgresLogDir && existsSync(postgresLogDir)) {

@@ -81,9 +81,7 @@ export function nodeStatuses(nodes: NodeInfo[], members: PatroniMember[], rows: 
 /** A replica this far behind is not a switchover target (Patroni's maximum_lag_on_failover). */
 export const SWITCHOVER_MAX_LAG_BYTES = 1_048_576;
 
-export type CandidateChoice =
-  | { ok: true; name: string }
-  | { ok: false; code: ExitCodeName; message: string; hint: string; /** worth asking again in a moment */ transient?: boolean };
+export type CandidateChoice = { ok: true; name: string } | { ok: false; code: ExitCodeName; message: string; hint: string /** worth asking again in a moment */; transient?: boolean };
 
 /**
  * Which replica a switchover promotes. In synchronous mode Patroni promotes only the synchronous
@@ -92,30 +90,59 @@ export type CandidateChoice =
  */
 export function chooseCandidate(nodes: NodeStatus[], to: string | undefined, synchronous: boolean): CandidateChoice {
   const names = nodes.map((n) => n.name).join(", ");
-  const healthy = (n: NodeStatus) => n.role !== "primary" && n.role !== "unknown" && (n.state === "streaming" || n.state === "running") && n.lagBytes !== null && n.lagBytes <= SWITCHOVER_MAX_LAG_BYTES;
+  const healthy = (n: NodeStatus) =>
+    n.role !== "primary" && n.role !== "unknown" && (n.state === "streaming" || n.state === "running") && n.lagBytes !== null && n.lagBytes <= SWITCHOVER_MAX_LAG_BYTES;
   const sync = nodes.find((n) => n.role === "sync standby");
   if (to !== undefined) {
     const n = nodes.find((x) => x.name === to);
     if (!n) return { ok: false, code: "Usage", message: `There is no node named "${to}".`, hint: `Nodes: ${names}.` };
     if (n.role === "primary") return { ok: false, code: "Usage", message: `${to} is already the primary.`, hint: "Name a replica, or leave out --to." };
     if (!healthy(n)) {
-      return { ok: false, code: "IncompatibleState", message: `${to} is not a healthy, caught-up replica (state ${n.state}, ${n.lagBytes ?? "unknown"} bytes behind).`, hint: "Wait until it streams and has caught up (tusk status), or choose another node." };
+      return {
+        ok: false,
+        code: "IncompatibleState",
+        message: `${to} is not a healthy, caught-up replica (state ${n.state}, ${n.lagBytes ?? "unknown"} bytes behind).`,
+        hint: "Wait until it streams and has caught up (tusk status), or choose another node.",
+      };
     }
     if (synchronous && sync && sync.name !== to) {
-      return { ok: false, code: "IncompatibleState", message: `${to} is not the synchronous standby (${sync.name} is); in synchronous mode only the synchronous standby has every acknowledged commit.`, hint: `Switch over to ${sync.name}, or leave out --to.` };
+      return {
+        ok: false,
+        code: "IncompatibleState",
+        message: `${to} is not the synchronous standby (${sync.name} is); in synchronous mode only the synchronous standby has every acknowledged commit.`,
+        hint: `Switch over to ${sync.name}, or leave out --to.`,
+      };
     }
   }
   if (synchronous) {
     if (!sync) {
-      return { ok: false, code: "IncompatibleState", message: "No replica is the synchronous standby yet.", hint: "Patroni names one within a few seconds of a replica catching up; `tusk status` shows it.", transient: true };
+      return {
+        ok: false,
+        code: "IncompatibleState",
+        message: "No replica is the synchronous standby yet.",
+        hint: "Patroni names one within a few seconds of a replica catching up; `tusk status` shows it.",
+        transient: true,
+      };
     }
-    if (!healthy(sync)) return { ok: false, code: "IncompatibleState", message: `The synchronous standby ${sync.name} is not healthy (state ${sync.state}).`, hint: "`tusk status` shows each replica's state and lag.", transient: true };
+    if (!healthy(sync))
+      return {
+        ok: false,
+        code: "IncompatibleState",
+        message: `The synchronous standby ${sync.name} is not healthy (state ${sync.state}).`,
+        hint: "`tusk status` shows each replica's state and lag.",
+        transient: true,
+      };
     return { ok: true, name: sync.name };
   }
   if (to !== undefined) return { ok: true, name: to };
   const candidates = nodes.filter(healthy).sort((a, b) => (a.lagBytes ?? 0) - (b.lagBytes ?? 0));
   if (candidates.length === 0) {
-    return { ok: false, code: "IncompatibleState", message: "There is no healthy, caught-up replica to switch over to.", hint: nodes.length > 1 ? "tusk status shows each replica's state and lag." : "Add one with `tusk scale --replicas 1`." };
+    return {
+      ok: false,
+      code: "IncompatibleState",
+      message: "There is no healthy, caught-up replica to switch over to.",
+      hint: nodes.length > 1 ? "tusk status shows each replica's state and lag." : "Add one with `tusk scale --replicas 1`.",
+    };
   }
   return { ok: true, name: candidates[0]!.name };
 }

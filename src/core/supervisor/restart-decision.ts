@@ -13,7 +13,13 @@ export interface RestartDecision {
  * The supervision decision, pure: which exited children to restart now (their back-off has passed),
  * and one sentence describing the situation.
  */
-export function decideRestarts(down: ChildName[], nextRestartAt: ReadonlyMap<ChildName, number>, now: number, patroni: PatroniNodeStatus | undefined, etcdSilentSince: number | null = null): RestartDecision {
+export function decideRestarts(
+  down: ChildName[],
+  nextRestartAt: ReadonlyMap<ChildName, number>,
+  now: number,
+  patroni: PatroniNodeStatus | undefined,
+  etcdSilentSince: number | null = null,
+): RestartDecision {
   const restartNow = down.filter((n) => (nextRestartAt.get(n) ?? 0) <= now);
   const waiting = down.filter((n) => !restartNow.includes(n));
   const pgRunning = patroni?.state === "running";

@@ -18,7 +18,21 @@ import { getJson } from "../processes/http-probe.js";
 import { ManagedProcess, type ProcessSpec } from "../processes/managed-process.js";
 import { stopLeftovers, stopOrphanPostmaster } from "../processes/leftovers.js";
 import { sleep, isAlive, pgbackrestRunning } from "../processes/pid-file.js";
-import { clusterConfig, isPrimary, patchConfig, patroniCluster, patroniNode, patroniReinitialize, patroniSpec, patroniSwitchover, restartPostgres, type PatroniAuth, type PatroniClusterView, type PatroniMember, type PatroniNodeStatus } from "../processes/patroni.js";
+import {
+  clusterConfig,
+  isPrimary,
+  patchConfig,
+  patroniCluster,
+  patroniNode,
+  patroniReinitialize,
+  patroniSpec,
+  patroniSwitchover,
+  restartPostgres,
+  type PatroniAuth,
+  type PatroniClusterView,
+  type PatroniMember,
+  type PatroniNodeStatus,
+} from "../processes/patroni.js";
 import { FIRST_NODE, nextNodeName, nodePaths, readNodes, readPrimary, writePrimary, writeReplicaNodes, type NodeInfo } from "../cluster/nodes.js";
 import { callbackSocket, CALLBACK_SCRIPT, startCallbackServer, type CallbackServer } from "./callback-server.js";
 import { chooseCandidate, cutClientsOf, nodeStatuses, poolerAdmin, replicationRows, type ReplicationRow, type ReplicationStatus } from "./replication.js";
@@ -59,7 +73,6 @@ import { silentProgress } from "../progress.js";
 
 const patroniChild = (node: string): ChildName => (node === FIRST_NODE ? "patroni" : `patroni-${node}`);
 const nodeOfChild = (child: ChildName): string => (child === "patroni" ? FIRST_NODE : child.slice("patroni-".length));
-
 
 const PRIMARY_TIMEOUT_MS = 180_000;
 /** A new replica copies the whole database first. */
@@ -127,10 +140,22 @@ export class Supervisor {
     this.nodes = readNodes(config, paths);
     const last = readPrimary(config, paths).name;
     this.primary = this.nodes.some((n) => n.name === last) ? last : FIRST_NODE;
-    this.monitoring = new Monitoring(config, paths, () => this.collectorContext(), (line) => this.log(line));
+    this.monitoring = new Monitoring(
+      config,
+      paths,
+      () => this.collectorContext(),
+      (line) => this.log(line),
+    );
     this.queue = new OperationQueue(paths, (line) => this.log(line));
     this.figures = new StatusFigures(config, paths, this.backups);
-    this.scheduler = new BackupScheduler(this, this.backups, this.queue, () => this.phase === "ready" || this.phase === "degraded", () => this.figures.forgetBackups(), (line) => this.log(line));
+    this.scheduler = new BackupScheduler(
+      this,
+      this.backups,
+      this.queue,
+      () => this.phase === "ready" || this.phase === "degraded",
+      () => this.figures.forgetBackups(),
+      (line) => this.log(line),
+    );
   }
 
   /** What the collector records besides the statistics views: nodes, processes, disks, backups. */
@@ -375,7 +400,9 @@ export class Supervisor {
   private async waitForWritable(node: string, deadline: number): Promise<void> {
     for (;;) {
       // Not answering yet counts as still in recovery: the loop asks again until the deadline.
-      const inRecovery = await withSuperuser(this.config, this.paths, async (c) => (await c.query<{ r: boolean }>("SELECT pg_is_in_recovery() AS r")).rows[0]?.r ?? true, { timeoutMs: 2000 }).catch(() => true);
+      const inRecovery = await withSuperuser(this.config, this.paths, async (c) => (await c.query<{ r: boolean }>("SELECT pg_is_in_recovery() AS r")).rows[0]?.r ?? true, { timeoutMs: 2000 }).catch(
+        () => true,
+      );
       if (!inRecovery) return;
       if (Date.now() > deadline) throw new TuskError("Timeout", `${node} was named primary but PostgreSQL did not leave recovery in time.`, { hint: `See ${this.paths.logDir}.` });
       await sleep(50);
@@ -388,7 +415,9 @@ export class Supervisor {
    * at the old target. Recovery has ended, so they go.
    */
   private async clearRecoverySettings(): Promise<void> {
-    const statements = sqlFile("reset-recovery-settings.sql").split("\n").filter((l) => l.trim() && !l.startsWith("--"));
+    const statements = sqlFile("reset-recovery-settings.sql")
+      .split("\n")
+      .filter((l) => l.trim() && !l.startsWith("--"));
     await withSuperuser(this.config, this.paths, async (client) => {
       for (const statement of statements) await client.query(statement);
     });
@@ -453,10 +482,14 @@ export class Supervisor {
 
   /** Starts a replica's Patroni; a new one first copies the primary (pg_basebackup). */
   private async startReplica(node: NodeInfo): Promise<void> {
-    await this.startChild(patroniChild(node.name), async () => {
-      const st = await patroniNode(node.ports.patroni);
-      return st?.state === "running" && st.role === "replica";
-    }, REPLICA_TIMEOUT_MS);
+    await this.startChild(
+      patroniChild(node.name),
+      async () => {
+        const st = await patroniNode(node.ports.patroni);
+        return st?.state === "running" && st.role === "replica";
+      },
+      REPLICA_TIMEOUT_MS,
+    );
   }
 
   private following = false;
@@ -534,10 +567,13 @@ export class Supervisor {
     await Promise.all([this.retargetPooler(), this.retargetDirect()]);
     if (!this.switchingOver) {
       const oldPort = this.node(from)?.ports.postgres;
-      const cut = oldPort === undefined ? 0 : await poolerAdmin(this.config, this.paths, (c) => cutClientsOf(c, oldPort)).catch((e) => {
-        this.log(`could not cut the clients stuck on ${from}: ${(e as Error).message}`);
-        return 0;
-      });
+      const cut =
+        oldPort === undefined
+          ? 0
+          : await poolerAdmin(this.config, this.paths, (c) => cutClientsOf(c, oldPort)).catch((e) => {
+              this.log(`could not cut the clients stuck on ${from}: ${(e as Error).message}`);
+              return 0;
+            });
       if (cut > 0) this.log(`cut ${cut} client(s) whose transaction was on ${from}; they reconnect to ${leader.name}`);
       const seen = this.primaryHealthyAt;
       recordRoleChange(this.paths, { at: new Date().toISOString(), kind: "failover", from, to: leader.name, timeline: leader.timeline ?? null, outageMs: seen ? Date.now() - seen : null });
@@ -574,7 +610,8 @@ export class Supervisor {
    * what an API client waits for an answer) or is refused with the reason.
    */
   private async exclusive<T>(kind: OperationKind, detail: string, work: () => Promise<T>, waitMs = API_WAIT_MS): Promise<T> {
-    if (this.phase !== "ready" && this.phase !== "degraded") throw new TuskError("NotRunning", `The cluster is ${this.phase}; a ${detail} needs it running.`, { hint: "Wait for `tusk status` to say ready." });
+    if (this.phase !== "ready" && this.phase !== "degraded")
+      throw new TuskError("NotRunning", `The cluster is ${this.phase}; a ${detail} needs it running.`, { hint: "Wait for `tusk status` to say ready." });
     return this.queue.run(kind, detail, work, waitMs);
   }
 
@@ -585,13 +622,20 @@ export class Supervisor {
    */
   async scale(replicas: number): Promise<ReplicationStatus> {
     if (!Number.isInteger(replicas) || replicas < 0) throw new TuskError("Usage", `--replicas must be a whole number of 0 or more, not ${replicas}.`);
-    if (replicas > MAX_REPLICAS) throw new TuskError("InsufficientResources", `${replicas} replicas is more than this machine should hold (at most ${MAX_REPLICAS}: replicas on one machine share its cores and disk).`, { hint: "A later version spreads replicas over several hosts." });
+    if (replicas > MAX_REPLICAS)
+      throw new TuskError("InsufficientResources", `${replicas} replicas is more than this machine should hold (at most ${MAX_REPLICAS}: replicas on one machine share its cores and disk).`, {
+        hint: "A later version spreads replicas over several hosts.",
+      });
     const adding = Math.max(0, replicas - (this.nodes.length - 1));
     if (adding > 0) {
       const perNode = replicaMemoryBytes(asRecord(this.settings.postgres));
       const available = freemem(); // MemAvailable on Linux
       if (adding * perNode > available * 0.8) {
-        throw new TuskError("InsufficientResources", `${adding} more replica(s) need about ${Math.ceil((adding * perNode) / 1024 ** 2)} MB of memory; ${Math.floor(available / 1024 ** 2)} MB is available.`, { hint: "Scale to fewer replicas, or lower postgresql.shared_buffers in tusk.yaml." });
+        throw new TuskError(
+          "InsufficientResources",
+          `${adding} more replica(s) need about ${Math.ceil((adding * perNode) / 1024 ** 2)} MB of memory; ${Math.floor(available / 1024 ** 2)} MB is available.`,
+          { hint: "Scale to fewer replicas, or lower postgresql.shared_buffers in tusk.yaml." },
+        );
       }
     }
     return this.exclusive("scale", `scale to ${replicas} replica(s)`, async () => {
@@ -599,7 +643,10 @@ export class Supervisor {
         const ports = await freePortSet();
         const node: NodeInfo = { name: nextNodeName(this.nodes), ports: { postgres: ports.postgres, patroni: ports.patroni } };
         this.nodes.push(node);
-        writeReplicaNodes(this.paths, this.nodes.filter((n) => n.name !== FIRST_NODE));
+        writeReplicaNodes(
+          this.paths,
+          this.nodes.filter((n) => n.name !== FIRST_NODE),
+        );
         this.log(`adding replica ${node.name} (PostgreSQL ${node.ports.postgres}, Patroni ${node.ports.patroni})`);
         this.prepareNodeDirs(node);
         this.writePatroniConfig(node);
@@ -615,7 +662,10 @@ export class Supervisor {
         const removable = this.nodes.filter((n) => n.name !== this.primary && n.name !== FIRST_NODE);
         const sync = new Set(this.members.filter((m) => m.role === "sync_standby").map((m) => m.name));
         const victim = removable.sort((a, b) => Number(sync.has(a.name)) - Number(sync.has(b.name)) || b.name.localeCompare(a.name, "en", { numeric: true }))[0];
-        if (!victim) throw new TuskError("IncompatibleState", `Node ${FIRST_NODE} is a replica now and holds the cluster's first directories; it is not removed.`, { hint: `Switch over to ${FIRST_NODE} first (tusk switchover --to ${FIRST_NODE}), then scale down.` });
+        if (!victim)
+          throw new TuskError("IncompatibleState", `Node ${FIRST_NODE} is a replica now and holds the cluster's first directories; it is not removed.`, {
+            hint: `Switch over to ${FIRST_NODE} first (tusk switchover --to ${FIRST_NODE}), then scale down.`,
+          });
         await this.removeNode(victim);
       }
       await this.followLeader();
@@ -754,7 +804,10 @@ export class Supervisor {
     await this.updateHaproxyNodes({ removed: node.name }); // its readers are cut before it stops
     await this.retireChild(child);
     await stopOrphanPostmaster(nodePaths(this.paths, node.name).dataDir, this.pgUser, this.log);
-    writeReplicaNodes(this.paths, this.nodes.filter((n) => n.name !== FIRST_NODE));
+    writeReplicaNodes(
+      this.paths,
+      this.nodes.filter((n) => n.name !== FIRST_NODE),
+    );
     rmSync(dirname(nodePaths(this.paths, node.name).dataDir), { recursive: true, force: true });
     for (const dir of [nodePaths(this.paths, node.name).spoolDir, nodePaths(this.paths, node.name).lockDir]) rmSync(dir, { recursive: true, force: true });
   }
@@ -924,13 +977,24 @@ export class Supervisor {
         name,
         up: child?.running ?? false,
         pid: child?.pid ?? null,
-        ports: name === "etcd" ? [this.config.ports.etcd_client] : patroni ? [this.node(nodeOfChild(name)).ports.patroni] : name === "haproxy" ? [this.config.ports.readonly, this.config.ports.direct] : [this.config.ports.pooler],
+        ports:
+          name === "etcd"
+            ? [this.config.ports.etcd_client]
+            : patroni
+              ? [this.node(nodeOfChild(name)).ports.patroni]
+              : name === "haproxy"
+                ? [this.config.ports.readonly, this.config.ports.direct]
+                : [this.config.ports.pooler],
         version: (patroni ? versions.patroni : versions[name]) ?? null,
         restarts: child?.restarts ?? 0,
         startedAt: child?.startedAt?.toISOString() ?? null,
       };
     });
-    processes.splice(processes.findIndex((p) => p.name === "pgbouncer"), 0, this.postgresStatus(versions.postgres ?? null));
+    processes.splice(
+      processes.findIndex((p) => p.name === "pgbouncer"),
+      0,
+      this.postgresStatus(versions.postgres ?? null),
+    );
     return {
       phase: this.phase,
       decision: this.decision,
@@ -962,7 +1026,7 @@ export class Supervisor {
       version,
       restarts: 0,
       startedAt: this.lastPatroni?.postmaster_start_time ? new Date(this.lastPatroni.postmaster_start_time).toISOString() : null,
-      role: this.lastPatroni?.role === "master" ? "primary" : this.lastPatroni?.role ?? null,
+      role: this.lastPatroni?.role === "master" ? "primary" : (this.lastPatroni?.role ?? null),
       state: this.lastPatroni?.state ?? null,
       timeline: this.lastPatroni?.timeline ?? null,
     };

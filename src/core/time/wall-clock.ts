@@ -71,7 +71,10 @@ export function readWallClock(text: string, field: string): WallClockReading {
   }
   // Every offset the zone uses around that day; a reading is one whose local wall clock shows `wall`.
   const offsets = [...new Set([offsetAt(wall - DAY), offsetAt(wall), offsetAt(wall + DAY)])];
-  const readings = offsets.map((o) => wall - o * MINUTE).filter((ms) => localWall(ms) === wall).sort((a, b) => a - b);
+  const readings = offsets
+    .map((o) => wall - o * MINUTE)
+    .filter((ms) => localWall(ms) === wall)
+    .sort((a, b) => a - b);
   const zone = localZoneName();
   const shown = typed.replace("T", " ");
   if (readings.length === 1) return { ok: true, at: new Date(readings[0]!) };
@@ -80,7 +83,10 @@ export function readWallClock(text: string, field: string): WallClockReading {
     return { ok: false, problem: `${field}: ${shown} happened twice in ${zone} (the clocks went back): ${both}. Give the one you mean with its offset.` };
   }
   const [before, after] = [Math.min(...offsets), Math.max(...offsets)];
-  return { ok: false, problem: `${field}: ${shown} did not happen in ${zone}: the clocks went forward from ${formatOffset(before)} to ${formatOffset(after)}, skipping ${(after - before) / 60} h of wall-clock time. Give a time outside the gap, or one with its offset.` };
+  return {
+    ok: false,
+    problem: `${field}: ${shown} did not happen in ${zone}: the clocks went forward from ${formatOffset(before)} to ${formatOffset(after)}, skipping ${(after - before) / 60} h of wall-clock time. Give a time outside the gap, or one with its offset.`,
+  };
 }
 
 /** The local wall clock at an instant, as if it were UTC (for comparing wall times). */

@@ -20,7 +20,8 @@ export const rule: AlertRule = {
     if ((now.value("pg_archive_failing") ?? 0) > 0) return [{ labels: {}, value: 1, summary: `archive-push is failing (${now.value("pg_archive_failed_total")} failures so far)` }];
     const age = now.value("pg_last_archived_age_seconds");
     const written = counterDelta(now, windowStart, "pg_wal_bytes_total") ?? 0;
-    if (age !== undefined && age > threshold && written > 16 * 1024 * 1024) return [{ labels: {}, value: age, summary: `${fmt(written / 1024 ** 2, 0)} MB of WAL written recently, but nothing archived for ${fmt(age, 0)} s` }];
+    if (age !== undefined && age > threshold && written > 16 * 1024 * 1024)
+      return [{ labels: {}, value: age, summary: `${fmt(written / 1024 ** 2, 0)} MB of WAL written recently, but nothing archived for ${fmt(age, 0)} s` }];
     return [];
   },
 };

@@ -19,6 +19,10 @@ export const rule: AlertRule = {
     return now
       .all("pg_table_vacuum_age_seconds")
       .filter((s) => s.value > threshold * 3600 && (counterDelta(now, windowStart, "pg_table_writes_total", s.labels) ?? 0) > 0)
-      .map((s) => ({ labels: s.labels, value: s.value / 3600, summary: `${s.labels.schema}.${s.labels.table} is written to but was last vacuumed ${fmtDuration(s.value)} ago (or never since the server started)` }));
+      .map((s) => ({
+        labels: s.labels,
+        value: s.value / 3600,
+        summary: `${s.labels.schema}.${s.labels.table} is written to but was last vacuumed ${fmtDuration(s.value)} ago (or never since the server started)`,
+      }));
   },
 };

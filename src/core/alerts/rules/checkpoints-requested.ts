@@ -24,7 +24,8 @@ export const rule: AlertRule = {
   windowSeconds: 3600,
   windowGauges: ["pg_wal_position_bytes"],
   doc: {
-    meaning: "Within the window, the WAL written was enough to force at least this many checkpoints before checkpoint_timeout (every max_wal_size / (1 + checkpoint_completion_target) of WAL), and PostgreSQL did request that many. Checkpoints requested by backups, new replicas, promotions, DROP DATABASE or CHECKPOINT do not count. The server log's `checkpoint starting: … wal` lines show the same.",
+    meaning:
+      "Within the window, the WAL written was enough to force at least this many checkpoints before checkpoint_timeout (every max_wal_size / (1 + checkpoint_completion_target) of WAL), and PostgreSQL did request that many. Checkpoints requested by backups, new replicas, promotions, DROP DATABASE or CHECKPOINT do not count. The server log's `checkpoint starting: … wal` lines show the same.",
     why: "Checkpoints forced by WAL come in bursts of writes and full-page images: I/O spikes and more WAL, which also means bigger backups and longer crash recovery.",
     action: "Raise postgresql.max_wal_size in tusk.yaml (it can be well above the WAL one checkpoint_timeout writes) so timed checkpoints do the work; look for bulk loads that could be batched.",
   },
@@ -40,6 +41,12 @@ export const rule: AlertRule = {
     const forced = Math.min(requested, Math.floor(written / (maxWal / (1 + target))));
     if (forced < threshold) return [];
     const window = fmtDuration((now.at.getTime() - windowStart!.at.getTime()) / 1000);
-    return [{ labels: {}, value: forced, summary: `${fmt(written / MiB, 0)} MB of WAL in ${window} forced about ${forced} checkpoints (max_wal_size ${fmt(maxWal / MiB, 0)} MB); ${requested} were requested` }];
+    return [
+      {
+        labels: {},
+        value: forced,
+        summary: `${fmt(written / MiB, 0)} MB of WAL in ${window} forced about ${forced} checkpoints (max_wal_size ${fmt(maxWal / MiB, 0)} MB); ${requested} were requested`,
+      },
+    ];
   },
 };

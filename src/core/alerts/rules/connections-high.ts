@@ -9,8 +9,9 @@ export const rule: AlertRule = {
   forSeconds: 120,
   doc: {
     meaning: "Client connections to PostgreSQL are above this share of the connections non-superusers may open (max_connections minus superuser_reserved_connections).",
-    why: "At 100 % new connections fail with \"too many clients already\": applications see errors, not slowness.",
-    action: "Connect through the pooled connection string (PgBouncer) rather than directly; look for connection leaks (`tusk status`, pg_stat_activity by application_name); raise postgresql.max_connections in tusk.yaml only with the memory to back it.",
+    why: 'At 100 % new connections fail with "too many clients already": applications see errors, not slowness.',
+    action:
+      "Connect through the pooled connection string (PgBouncer) rather than directly; look for connection leaks (`tusk status`, pg_stat_activity by application_name); raise postgresql.max_connections in tusk.yaml only with the memory to back it.",
   },
   evaluate({ now }, threshold) {
     const max = (now.value("pg_max_connections") ?? 0) - (now.value("pg_superuser_reserved_connections") ?? 0);

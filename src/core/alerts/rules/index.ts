@@ -17,8 +17,21 @@ import { rule as syncStandbyLag } from "./sync-standby-lag.js";
 
 /** Every built-in rule, one per file. */
 export const RULES: readonly AlertRule[] = [
-  connectionsHigh, replicaLag, syncStandbyLag, longTransaction, idleInTransaction, autovacuumStale, deadTuples,
-  diskUsage, checkpointsRequested, cacheHitLow, archivingFailing, backupMissing, drillFailed, poolerWaiting, nodeDown,
+  connectionsHigh,
+  replicaLag,
+  syncStandbyLag,
+  longTransaction,
+  idleInTransaction,
+  autovacuumStale,
+  deadTuples,
+  diskUsage,
+  checkpointsRequested,
+  cacheHitLow,
+  archivingFailing,
+  backupMissing,
+  drillFailed,
+  poolerWaiting,
+  nodeDown,
 ];
 
 export const RULE_IDS = RULES.map((r) => r.id);

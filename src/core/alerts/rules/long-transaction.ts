@@ -11,7 +11,8 @@ export const rule: AlertRule = {
   doc: {
     meaning: "The oldest open transaction started this many seconds ago.",
     why: "While it is open, VACUUM cannot remove rows deleted after it started anywhere in the cluster (bloat grows), and the locks it holds block migrations.",
-    action: "Find it with `SELECT pid, now() - xact_start, state, query FROM pg_stat_activity ORDER BY xact_start LIMIT 5`; end it with pg_terminate_backend(pid) if it is stuck; keep batch jobs in shorter transactions.",
+    action:
+      "Find it with `SELECT pid, now() - xact_start, state, query FROM pg_stat_activity ORDER BY xact_start LIMIT 5`; end it with pg_terminate_backend(pid) if it is stuck; keep batch jobs in shorter transactions.",
   },
   evaluate({ now }, threshold) {
     const v = now.value("pg_longest_transaction_seconds") ?? 0;

@@ -17,6 +17,10 @@ export const rule: AlertRule = {
     return now
       .all("pgbouncer_max_wait_seconds")
       .filter((s) => s.value > threshold)
-      .map((s) => ({ labels: { database: s.labels.database ?? "?" }, value: s.value, summary: `a client of ${s.labels.database} has waited ${fmt(s.value, 0)} s for a server connection (${now.value("pgbouncer_clients_waiting", s.labels)} waiting)` }));
+      .map((s) => ({
+        labels: { database: s.labels.database ?? "?" },
+        value: s.value,
+        summary: `a client of ${s.labels.database} has waited ${fmt(s.value, 0)} s for a server connection (${now.value("pgbouncer_clients_waiting", s.labels)} waiting)`,
+      }));
   },
 };
