@@ -68,7 +68,7 @@ export function formatStatus(s: SupervisorStatus): string {
 function formatOperations(s: SupervisorStatus): string[] {
   const o = s.operations;
   if (!o || (o.running.length === 0 && o.recent.length === 0)) return [];
-  const lines = o.running.map((r) => `  running: ${r.detail} (#${r.id}, since ${when(r.startedAt)})`);
+  const lines = o.running.map((r) => `  running: ${r.detail} (#${r.id}, since ${when(r.startedAt)}${r.progress ? `; ${r.progress}` : ""})`);
   for (const r of o.recent) lines.push(`  ${r.state}: ${r.detail} (#${r.id}, ${when(r.startedAt)} → ${when(r.endedAt)})${r.note ? `: ${r.note}` : ""}`);
   return ["", "Operations:", ...lines];
 }

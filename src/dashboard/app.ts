@@ -281,7 +281,7 @@ async function overview(page: HTMLElement): Promise<void> {
       }
     </div>
     <div class="card wide"><h2>Processes</h2>${tableHtml([{ label: "Process" }, { label: "State" }, { label: "Port" }, { label: "Version" }, { label: "" }], procs)}</div>
-    <div class="card wide" id="operations" style="margin-top:16px"><h2>Operations</h2>${tableHtml([{ label: "Operation" }, { label: "State" }, { label: "Started" }, { label: "Ended" }, { label: "Note" }], operationRows(status))}</div>`;
+    <div class="card wide" id="operations" style="margin-top:16px"><h2>Operations</h2>${tableHtml([{ label: "Operation" }, { label: "State" }, { label: "Started" }, { label: "Ended" }, { label: "Progress or note" }], operationRows(status))}</div>`;
 }
 
 /** Long operations as `tusk status` lists them: running first, then the latest ended. */
@@ -292,7 +292,7 @@ function operationRows(status: Status): string[][] {
     pill(o.state, kind[o.state]),
     esc(formatWallClock(o.startedAt)),
     esc(o.endedAt ? formatWallClock(o.endedAt) : "-"),
-    esc(o.note ?? ""),
+    esc((o.state === "running" ? o.progress : o.note) ?? ""),
   ]);
 }
 

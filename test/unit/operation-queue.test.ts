@@ -35,7 +35,11 @@ test("a restore in place refuses everything while it runs, and is refused while 
 });
 
 test("reconcile: what a dead process left running is interrupted, with pgBackRest's lock noted", () => {
-  const records = [running("backup", "full backup (scheduled)", 1), { ...running("switchover", "switchover", 2), state: "done" as const }, { ...running("clone", "clone x", 3), pid: 42 }];
+  const records = [
+    { ...running("backup", "full backup (scheduled)", 1), progress: "40.0%" },
+    { ...running("switchover", "switchover", 2), state: "done" as const },
+    { ...running("clone", "clone x", 3), pid: 42 },
+  ];
   const out = reconcile(
     records,
     (r) => r.pid === 42,
@@ -43,7 +47,8 @@ test("reconcile: what a dead process left running is interrupted, with pgBackRes
     new Date("2026-12-01T11:00:00Z"),
   );
   assert.equal(out[0]!.state, "interrupted");
-  assert.match(out[0]!.note!, /its process \(pid 1\) stopped before it finished; pgBackRest's lock was still held/);
+  assert.match(out[0]!.note!, /its process \(pid 1\) stopped before it finished \(it had reached 40\.0%\); pgBackRest's lock was still held/);
+  assert.equal(out[0]!.progress, undefined);
   assert.equal(out[0]!.endedAt, "2026-12-01T11:00:00.000Z");
   assert.equal(out[1], records[1], "ended ones are untouched");
   assert.equal(out[2], records[2], "a live one is untouched");
@@ -81,6 +86,14 @@ test("the queue file: operations run, wait and are refused across queues (proces
       view.recent.map((r) => `${r.kind}:${r.state}`),
       ["switchover:done", "backup:done"],
     );
+    // Progress reported by the work is in the record, for every reader (status, the dashboard), until it ends.
+    await a.run("clone", "clone c0", async (report) => {
+      report("restoring: 40%");
+      assert.equal(b.view().running[0]?.progress, "restoring: 40%");
+      report("restoring: 41%"); // at most one write a second
+      assert.equal(b.view().running[0]?.progress, "restoring: 40%");
+    });
+    assert.equal(b.view().recent[0]?.progress, undefined);
     // A process that began an operation and died: the next reader marks it interrupted.
     const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 200)"]);
     const { record } = a.begin("clone", "clone c1", child.pid!);

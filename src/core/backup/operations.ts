@@ -71,13 +71,19 @@ export async function applyRetention(target: BackupTarget, now = new Date()): Pr
 /** The CLI's backup: checks the cluster runs, shows progress, applies retention afterwards. */
 export async function takeBackup(cluster: RunningTarget, type: BackupType, progress: Progress): Promise<BackupCatalog> {
   await cluster.status();
-  return new OperationQueue(cluster.paths).run("backup", `${type} backup (tusk backup)`, () => backupAndExpire(cluster, type, progress));
+  return new OperationQueue(cluster.paths).run("backup", `${type} backup (tusk backup)`, (report) => backupAndExpire(cluster, type, progress, report));
 }
 
-async function backupAndExpire(cluster: RunningTarget, type: BackupType, progress: Progress): Promise<BackupCatalog> {
+/** A backup's progress as the CLI, status and the dashboard show it: "43.0% (S3 repository)". */
+export const backupProgress = (fraction: number, repo: number) => `${(fraction * 100).toFixed(1)}%${repo === S3_REPO ? " (S3 repository)" : ""}`;
+
+async function backupAndExpire(cluster: RunningTarget, type: BackupType, progress: Progress, report: (progress: string) => void): Promise<BackupCatalog> {
   const step = progress.step(`${type[0]!.toUpperCase()}${type.slice(1)} backup with pgBackRest`);
   try {
-    await backupNow(cluster, type, (f, repo) => step.update(`${repo === S3_REPO ? "S3 repository " : ""}${(f * 100).toFixed(1)}%`));
+    await backupNow(cluster, type, (f, repo) => {
+      step.update(backupProgress(f, repo));
+      report(backupProgress(f, repo));
+    });
     step.done();
   } catch (e) {
     step.fail();

@@ -1,7 +1,7 @@
 import type { TuskConfig } from "../config/config-file.js";
 import { summarize } from "../backup/catalog.js";
 import { runDrill } from "../backup/drill.js";
-import { applyRetention, backupNow } from "../backup/operations.js";
+import { applyRetention, backupNow, backupProgress } from "../backup/operations.js";
 import type { Pgbackrest } from "../backup/pgbackrest.js";
 import { nextOccurrence, scheduledType } from "../backup/policy.js";
 import { silentProgress } from "../progress.js";
@@ -60,7 +60,7 @@ export class BackupScheduler {
     if (!this.serving() || this.status.running) return;
     const now = new Date();
     const policy = this.target.config.backups;
-    const job = async (kind: OperationKind, name: string, work: () => Promise<void>) => {
+    const job = async (kind: OperationKind, name: string, work: (report: (progress: string) => void) => Promise<void>) => {
       this.log(`scheduled ${name} starting`);
       try {
         await this.running(name, () => this.queue.run(kind, `${name} (scheduled)`, work));
@@ -76,8 +76,8 @@ export class BackupScheduler {
       if (!admitted("backup")) return;
       const type = scheduledType(policy, now, summarize(await this.backups.info()));
       this.status.nextBackupAt = nextOccurrence(policy.time, now).toISOString();
-      await job("backup", `${type} backup`, async () => {
-        await backupNow(this.target, type, () => undefined);
+      await job("backup", `${type} backup`, async (report) => {
+        await backupNow(this.target, type, (f, repo) => report(backupProgress(f, repo)));
         await applyRetention(this.target, now);
       });
       this.status.nextBackupType = scheduledType(policy, new Date(this.status.nextBackupAt), summarize(await this.backups.info()));

@@ -31,6 +31,8 @@ export interface OperationRecord {
   endedAt?: string;
   /** Why it failed, or what interrupted it. */
   note?: string;
+  /** How far a running operation has come, as its work reports it ("43% of the local repository"). */
+  progress?: string;
 }
 
 type Verdict = "together" | "wait" | "refuse";
@@ -92,7 +94,8 @@ export function reconcile(records: readonly OperationRecord[], alive: (r: Operat
       ...r,
       state: "interrupted",
       endedAt: now.toISOString(),
-      note: `its process (pid ${r.pid}) stopped before it finished${held ? "; pgBackRest's lock was still held by a process of its own" : ""}`,
+      progress: undefined,
+      note: `its process (pid ${r.pid}) stopped before it finished${r.progress ? ` (it had reached ${r.progress})` : ""}${held ? "; pgBackRest's lock was still held by a process of its own" : ""}`,
     };
   });
 }
@@ -175,16 +178,19 @@ export class OperationQueue {
     return { record, end: (state, note) => this.finish(record.id, state, note) };
   }
 
+  private update(id: number, change: Partial<OperationRecord>): void {
+    const q = this.read();
+    this.write({ ...q, records: q.records.map((r) => (r.id === id ? { ...r, ...change } : r)) });
+  }
+
   /** The operation `id` continues in process `pid` (a detached child took it over). */
   movedTo(id: number, pid: number): void {
-    const q = this.read();
-    this.write({ ...q, records: q.records.map((r) => (r.id === id ? { ...r, pid, pidStart: processStartTime(pid) } : r)) });
+    this.update(id, { pid, pidStart: processStartTime(pid) });
   }
 
   /** Records how operation `id` ended (also from another process than the one that began it). */
   finish(id: number, state: "done" | "failed", note?: string): void {
-    const q = this.read();
-    this.write({ ...q, records: q.records.map((r) => (r.id === id ? { ...r, state, endedAt: new Date().toISOString(), ...(note ? { note } : {}) } : r)) });
+    this.update(id, { state, endedAt: new Date().toISOString(), progress: undefined, ...(note ? { note } : {}) });
   }
 
   /**
@@ -192,7 +198,7 @@ export class OperationQueue {
    * conflicts with when it must wait (up to `waitMs`), or not at all (IncompatibleState, with the
    * reason) when it is refused.
    */
-  async run<T>(kind: OperationKind, detail: string, work: () => Promise<T>, waitMs = 30 * 60_000): Promise<T> {
+  async run<T>(kind: OperationKind, detail: string, work: (report: (progress: string) => void) => Promise<T>, waitMs = 30 * 60_000): Promise<T> {
     const deadline = Date.now() + waitMs;
     for (;;) {
       const a = admit(kind, this.running());
@@ -214,8 +220,15 @@ export class OperationQueue {
         settle = r;
       }),
     );
+    // Progress goes to the file at most once a second: every process reading status sees it.
+    let lastReport = 0;
+    const report = (progress: string) => {
+      if (Date.now() - lastReport < 1000) return;
+      lastReport = Date.now();
+      this.update(record.id, { progress });
+    };
     try {
-      const result = await work();
+      const result = await work(report);
       end("done");
       return result;
     } catch (e) {

@@ -66,7 +66,7 @@ import { drillHistory, runDrill, type DrillResult } from "../backup/drill.js";
 import { checkTarget, createClone } from "../backup/clone.js";
 import type { RestoreTarget } from "../backup/restore-spec.js";
 import { Cluster } from "../cluster/cluster.js";
-import { applyRetention, backupNow, repositories } from "../backup/operations.js";
+import { applyRetention, backupNow, backupProgress, repositories } from "../backup/operations.js";
 import { s3Failure, s3Unreachable } from "../backup/s3.js";
 import { S3_REPO } from "../generate/pgbackrest-config.js";
 import { silentProgress } from "../progress.js";
@@ -609,7 +609,7 @@ export class Supervisor {
    * A long operation, through the queue's conflict table: it runs, waits (at most `waitMs`, within
    * what an API client waits for an answer) or is refused with the reason.
    */
-  private async exclusive<T>(kind: OperationKind, detail: string, work: () => Promise<T>, waitMs = API_WAIT_MS): Promise<T> {
+  private async exclusive<T>(kind: OperationKind, detail: string, work: (report: (progress: string) => void) => Promise<T>, waitMs = API_WAIT_MS): Promise<T> {
     if (this.phase !== "ready" && this.phase !== "degraded")
       throw new TuskError("NotRunning", `The cluster is ${this.phase}; a ${detail} needs it running.`, { hint: "Wait for `tusk status` to say ready." });
     return this.queue.run(kind, detail, work, waitMs);
@@ -747,9 +747,9 @@ export class Supervisor {
 
   /** A backup now (API): the scheduled path's backup and retention, one at a time. */
   async backup(type: BackupType): Promise<BackupCatalog> {
-    return this.exclusive("backup", `${type} backup (API)`, async () => {
+    return this.exclusive("backup", `${type} backup (API)`, async (report) => {
       await this.scheduler.running(`${type} backup (API)`, async () => {
-        await backupNow(this, type, () => undefined);
+        await backupNow(this, type, (f, repo) => report(backupProgress(f, repo)));
         await applyRetention(this, new Date());
       });
       return this.backupCatalog();
