@@ -20,7 +20,11 @@ function describeError(error) {
         : "";
     return `${cause.message ?? inspect(cause)}${stack ? `\n${stack}` : ""}`;
   }
-  return inspect(cause, { depth: 4 });
+  // An error that did not survive the trip from the test's process (a DOMException such as a fetch's
+  // TimeoutError arrives as {}): say what is known of it rather than print nothing.
+  const shown = inspect(cause, { depth: 4 });
+  if (shown === "{}" && error) return `${error.message ?? ""} (an error of a kind that could not be carried over from the test process: ${error.failureType ?? error.code ?? "unknown"})`.trim();
+  return shown;
 }
 
 const indent = (text, by = "    ") =>

@@ -36,7 +36,8 @@ const freePort = async () => (await freePortSet()).api;
 const REPO_FS_BYTES = 64 * 1024 * 1024;
 let repoMount = "";
 
-async function api<T>(path: string, init: { method?: string; body?: unknown; token?: string | null } = {}): Promise<{ status: number; json: T; text: string }> {
+/** `timeoutMs`: how long the client waits (a clone is a whole cluster's start: the CLI waits up to 300 s for one). */
+async function api<T>(path: string, init: { method?: string; body?: unknown; token?: string | null; timeoutMs?: number } = {}): Promise<{ status: number; json: T; text: string }> {
   const headers: Record<string, string> = {};
   const t = init.token === undefined ? token : init.token;
   if (t) headers.authorization = `Bearer ${t}`;
@@ -45,7 +46,7 @@ async function api<T>(path: string, init: { method?: string; body?: unknown; tok
     method: init.method ?? "GET",
     headers,
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    signal: AbortSignal.timeout(120_000),
+    signal: AbortSignal.timeout(init.timeoutMs ?? 120_000),
   });
   const text = await r.text();
   let json: unknown;
@@ -320,7 +321,7 @@ test("API: a clone restored to a moment through POST /v1/clones runs beside the 
   const noOffset = await api<{ error: string }>(ROUTES.clones, { method: "POST", body: { name: "x", time: moment.replace("Z", "") } });
   assert.equal(noOffset.status, 400, "the API takes RFC 3339 times with an offset only");
   assert.match(noOffset.json.error, /body\/time|no UTC offset/);
-  const r = await api<{ name: string; stateDir: string; ports: { postgres: number } }>(ROUTES.clones, { method: "POST", body: { name: "api_clone", time: moment } });
+  const r = await api<{ name: string; stateDir: string; ports: { postgres: number } }>(ROUTES.clones, { method: "POST", body: { name: "api_clone", time: moment }, timeoutMs: 300_000 });
   assert.equal(r.status, 200, r.text);
   const password = readFileSync(join(cluster.stateDir, "secrets/superuser.secret"), "utf8").trim();
   const url = `postgresql://postgres:${password}@127.0.0.1:${r.json.ports.postgres}/app`;
