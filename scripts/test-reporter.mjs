@@ -1,7 +1,9 @@
 // A reporter for Node's test runner (node --test --test-reporter=./scripts/test-reporter.mjs):
 // one line per top-level test as it ends, one line per test file as it ends (its result, counts and
 // time), each failure in full with the output its file printed, and the runner's own closing summary
-// (# tests, # pass, # fail, …) as its TAP reporter prints it.
+// (# tests, # pass, # fail, …) as its TAP reporter prints it. Just before that summary, every failed
+// test is named again with the first line of its error, so that the end of a long log (all a CI
+// page may keep) says what failed.
 import { relative } from "node:path";
 import { inspect } from "node:util";
 
@@ -53,6 +55,9 @@ export default async function* report(source) {
   };
   const name = (file) => (file ? relative(process.cwd(), file) : "(no file)");
   let lastFile;
+  /** "file › test: first line of the error", for the recap before the summary. */
+  const failed = [];
+  let recapped = false;
   const flush = (file) => {
     const f = files.get(file);
     if (!f?.done) return "";
@@ -85,7 +90,10 @@ export default async function* report(source) {
         if (ok) f.pass++;
         else {
           f.fail++;
-          if (d.details?.error?.failureType !== "subtestsFailed") f.failures.push(`✖ ${d.name}\n${indent(describeError(d.details?.error))}`);
+          if (d.details?.error?.failureType !== "subtestsFailed") {
+            f.failures.push(`✖ ${d.name}\n${indent(describeError(d.details?.error))}`);
+            failed.push(`${name(d.file)} › ${d.name}: ${describeError(d.details?.error).split("\n")[0]}`);
+          }
         }
         const line = d.nesting === 0 ? `  ${ok ? "✔" : "✖"} ${name(d.file)} › ${d.name} (${seconds(d.details?.duration_ms ?? 0)})\n` : "";
         if (head || line) yield head + line;
@@ -112,6 +120,8 @@ export default async function* report(source) {
         if (d.nesting === 0 && !d.file) {
           let rest = "";
           for (const file of [...files.keys()]) rest += flush(file);
+          if (!recapped && failed.length > 0) rest += `Failed (${failed.length}):\n${failed.map((f) => `  ✖ ${f}`).join("\n")}\n`;
+          recapped = true;
           yield `${rest}# ${d.message}\n`;
         }
         break;

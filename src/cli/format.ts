@@ -53,7 +53,7 @@ export function formatStatus(s: SupervisorStatus): string {
   ]);
   return [
     `tusk ${s.supervisor.version} (release ${s.supervisor.release}) — ${s.phase}: ${s.decision}`,
-    `state directory ${s.stateDir}; data ${bytes(s.dataSizeBytes)}; supervisor pid ${s.supervisor.pid}, up ${duration(s.supervisor.startedAt)}`,
+    `${s.host ? `host ${s.host.name} (${s.host.role}); ` : ""}state directory ${s.stateDir}; data ${bytes(s.dataSizeBytes)}; supervisor pid ${s.supervisor.pid}, up ${duration(s.supervisor.startedAt)}`,
     "",
     table(rows, ["PROCESS", "STATE", "PID", "PORT", "VERSION", "UPTIME", "NOTE"]),
     "",
@@ -75,7 +75,7 @@ function formatOperations(s: SupervisorStatus): string[] {
 
 function formatMonitoring(s: SupervisorStatus): string[] {
   const m = s.monitoring;
-  if (!m) return [];
+  if (!m || s.host?.role === "witness") return []; // a witness host collects nothing: it runs etcd alone
   const collector = !m.enabled
     ? "Metrics: collector off (monitoring.enabled: false)."
     : `Metrics: every ${m.intervalSeconds} s; ${m.collections} collections, last ${when(m.lastAt)}${m.lastDurationMs === null ? "" : ` (${m.lastDurationMs} ms)`}${m.lastError ? `; LAST FAILED: ${m.lastError}` : ""}`;

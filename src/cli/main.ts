@@ -22,6 +22,9 @@ import { registerSwitchover } from "./commands/switchover.js";
 import { registerHistory } from "./commands/history.js";
 import { registerAlerts } from "./commands/alerts.js";
 import { registerToken } from "./commands/token.js";
+import { registerCa } from "./commands/ca.js";
+import { registerHost } from "./commands/host.js";
+import { registerJoin } from "./commands/join.js";
 import { registerQueries } from "./commands/queries.js";
 import { registerDashboard } from "./commands/dashboard.js";
 
@@ -55,6 +58,9 @@ for (const register of [
   registerAlerts,
   registerQueries,
   registerToken,
+  registerCa,
+  registerHost,
+  registerJoin,
   registerDashboard,
 ])
   register(program);

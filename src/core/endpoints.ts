@@ -26,9 +26,17 @@ export const ROUTES = {
   health: `${API_PREFIX}/health`,
   status: `${API_PREFIX}/status`,
   shutdown: `${API_PREFIX}/shutdown`,
-  reconcile: `${API_PREFIX}/reconcile`,
+  config: `${API_PREFIX}/config`,
   scale: `${API_PREFIX}/scale`,
   switchover: `${API_PREFIX}/switchover`,
+  /** Join tokens for other hosts; the first converts the cluster for the network. */
+  hostTokens: `${API_PREFIX}/hosts/tokens`,
+  /** The cluster's hosts: role, etcd membership, reachability, certificate expiry. */
+  hosts: `${API_PREFIX}/hosts`,
+  host: `${API_PREFIX}/hosts/:name`,
+  /** The join endpoint (on the host's address, TLS): the CA's certificate (public; checked against the token's fingerprint), and a join. */
+  joinCa: `${API_PREFIX}/join/ca`,
+  join: `${API_PREFIX}/join`,
   series: `${API_PREFIX}/metrics/series`,
   queries: `${API_PREFIX}/queries`,
   querySeries: `${API_PREFIX}/queries/:queryid/series`,
@@ -70,6 +78,8 @@ export const ROLES = {
   owner: "app_owner",
   app: "app",
   monitor: "tusk_monitor",
+  /** What Patroni's pg_rewind connects as: not a superuser, so it can be admitted from other hosts. */
+  rewind: "tusk_rewind",
 } as const;
 export type RoleKey = keyof typeof ROLES;
 

@@ -21,6 +21,7 @@ export const ExitCode = {
   AlreadyExists: 14,
   OutsideWindow: 15,
   Unreachable: 16,
+  ControlPlaneDown: 17,
 } as const;
 export type ExitCodeName = keyof typeof ExitCode;
 

@@ -1,5 +1,5 @@
 import { spawn, type SpawnOptions } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { closeSync, createWriteStream, openSync, readSync } from "node:fs";
 
 export interface RunOptions {
   cwd?: string;
@@ -15,6 +15,12 @@ export interface RunOptions {
   onLine?: (line: string) => void;
   /** Called with each complete line of standard error as it arrives. */
   onErrorLine?: (line: string) => void;
+  /**
+   * The command writes standard output and error into this file (truncated first) instead of pipes
+   * to this process, so it outlives this process (a backup the next supervisor adopts). Its lines
+   * are read back from the file as they come (`stdout` and `onLine`).
+   */
+  outputFile?: string;
 }
 
 export interface RunResult {
@@ -36,6 +42,7 @@ function lineSplitter(onLine: ((line: string) => void) | undefined): (text: stri
 
 /** Runs a command to completion, capturing its output; never throws for a non-zero exit. */
 export function run(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  if (options.outputFile !== undefined) return runIntoFile(cmd, args, options, options.outputFile);
   return new Promise((resolve, reject) => {
     const spawnOptions: SpawnOptions = {
       cwd: options.cwd,
@@ -76,6 +83,49 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
     });
     if (options.input !== undefined) child.stdin!.end(options.input);
     else child.stdin!.end();
+  });
+}
+
+/** `run` with the output in a file rather than pipes: the command survives this process. */
+function runIntoFile(cmd: string, args: readonly string[], options: RunOptions, file: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const out = openSync(file, "w", 0o644);
+    const spawnOptions: SpawnOptions = { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", out, out] };
+    if (options.uid !== undefined) spawnOptions.uid = options.uid;
+    if (options.gid !== undefined) spawnOptions.gid = options.gid;
+    const child = spawn(cmd, [...args], spawnOptions);
+    closeSync(out);
+    const reader = openSync(file, "r");
+    let stdout = "";
+    let offset = 0;
+    const lines = lineSplitter(options.onLine);
+    const buffer = Buffer.alloc(64 * 1024);
+    const drain = () => {
+      for (;;) {
+        const n = readSync(reader, buffer, 0, buffer.length, offset);
+        if (n <= 0) return;
+        offset += n;
+        const text = buffer.subarray(0, n).toString();
+        stdout += text;
+        lines(text);
+      }
+    };
+    const poll = setInterval(drain, 250);
+    const timer = options.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), options.timeoutMs) : undefined;
+    const end = () => {
+      clearInterval(poll);
+      if (timer) clearTimeout(timer);
+      drain();
+      closeSync(reader);
+    };
+    child.on("error", (err) => {
+      end();
+      reject(err);
+    });
+    child.on("close", (code, signal) => {
+      end();
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: "" });
+    });
   });
 }
 

@@ -24,6 +24,20 @@ export const silentProgress: Progress = {
   info: ignore,
 };
 
+/**
+ * Progress as one line for an operation's record in the queue (what `tusk status`, the API and the
+ * dashboard show of it): the running step, with its detail.
+ */
+export function reportingProgress(report: (line: string) => void): Progress {
+  return {
+    step(label) {
+      report(label);
+      return { update: (detail) => report(`${label}: ${detail}`), done: ignore, fail: ignore };
+    },
+    info: report,
+  };
+}
+
 /** Runs `work` as one step: done on success, fail (and rethrow) on error. */
 export async function withStep<T>(progress: Progress, label: string, work: (step: ProgressStep) => Promise<T>): Promise<T> {
   const step = progress.step(label);

@@ -37,6 +37,14 @@ export class StatePaths {
   pidFile(name: string) {
     return join(this.runDir, `${name}.pid`);
   }
+  get keeperPid() {
+    return this.pidFile("keeper");
+  }
+
+  /** The backup schedule the supervisor keeps, so that the next one catches up what fell due meanwhile. */
+  get scheduleFile() {
+    return join(this.runDir, "schedule.json");
+  }
   get supervisorPid() {
     return this.pidFile("supervisor");
   }
@@ -94,6 +102,10 @@ export class StatePaths {
   }
   get pgbouncerIni() {
     return join(this.pgbouncerDir, "pgbouncer.ini");
+  }
+  /** PgBouncer's client authentication rules (auth_hba_file). */
+  get pgbouncerHba() {
+    return join(this.pgbouncerDir, "hba.conf");
   }
   get pgbouncerUsers() {
     return join(this.pgbouncerDir, "userlist.txt");

@@ -1,46 +1,5 @@
 import { test } from "node:test";
-import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { smokeCases } from "../helpers/bench-smoke.js";
 
-/**
- * Every benchmark run as shipped (bash bench/run.sh NAME), at tiny sizes and one trial, so that a
- * broken benchmark cannot land: each must exit 0 and print its machine line and its table. The
- * figures are not checked here (performance targets live in the benchmarks, never in tests).
- * Never `startup --reinstall`: it removes the machine's packages.
- */
-const RUN_SH = fileURLToPath(new URL("../../../bench/run.sh", import.meta.url));
-
-const SMOKE: Record<string, string[]> = {
-  startup: ["--trials", "1"],
-  vector: ["--rows", "2000", "--dims", "16", "--queries", "200", "--recall-queries", "50", "--clients", "2", "--clusters", "10", "--targets", "stock,tusk", "--pgbench-seconds", "2"],
-  backup: ["--scale", "1", "--vectors", "200"],
-  failover: ["--trials", "1", "--no-baseline"],
-  monitoring: ["--rounds", "1", "--seconds", "3", "--scale", "1", "--history-seconds", "5"],
-};
-
-function runBench(name: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", [RUN_SH, name, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    // Bounded: a smoke run that hangs fails instead of holding CI.
-    const timer = setTimeout(() => child.kill("SIGTERM"), 300_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-for (const [name, args] of Object.entries(SMOKE)) {
-  test(`bench ${name} runs as shipped at tiny sizes: exit 0, the machine line and a table`, async () => {
-    const r = await runBench(name, args);
-    assert.equal(r.code, 0, `bash bench/run.sh ${name} ${args.join(" ")} exited ${r.code}:\n${r.stderr.slice(-3000)}\n${r.stdout.slice(-2000)}`);
-    assert.match(r.stdout, /^Machine: .*\d+ cores/m);
-    assert.match(r.stdout, /^\| .+ \|$/m, "a table");
-  });
-}
+/** The benchmarks of the data path at smoke size (the operations' benchmarks are in bench-smoke-ops.test.ts). */
+for (const [title, body] of smokeCases(["startup", "vector"])) test(title, body);

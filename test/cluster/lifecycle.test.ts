@@ -1,6 +1,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { parse, stringify } from "yaml";
 import { join } from "node:path";
 import pg from "pg";
 import { TestCluster } from "../helpers/test-cluster.js";
@@ -8,6 +9,8 @@ import type { SupervisorStatus } from "../../src/core/supervisor/status.js";
 import { isAlive } from "../../src/core/processes/pid-file.js";
 import { Cluster } from "../../src/core/cluster/cluster.js";
 import { silentProgress } from "../../src/core/progress.js";
+import { Writer } from "../../src/core/failover/writer.js";
+import { ExitCode } from "../../src/core/errors.js";
 
 /** Start, status, crash recovery, restart with data, destroy — on one real cluster, in order. */
 let cluster: TestCluster;
@@ -109,8 +112,13 @@ test("the generated files are owner-only and pg_hba has no trust", async () => {
   assert.match(patroniYml, /host all all 127\.0\.0\.1\/32 scram-sha-256/);
 });
 
-test("TLS: PostgreSQL and PgBouncer accept verified TLS with the generated certificate", async () => {
-  const ca = readFileSync(join(cluster.stateDir, "tls/server.crt"), "utf8");
+test("TLS: the cluster's CA (tusk ca) issued the server certificate; PostgreSQL and PgBouncer pass verification against it", async () => {
+  const printed = await cluster.cli("ca");
+  assert.equal(printed.code, 0, printed.stderr);
+  const ca = printed.stdout;
+  assert.match(ca, /^-----BEGIN CERTIFICATE-----\n[^]+\n-----END CERTIFICATE-----\n$/);
+  assert.doesNotMatch(readFileSync(join(cluster.stateDir, "tls/server.crt"), "utf8"), new RegExp(ca.split("\n")[1]!), "the server's certificate is not the CA's");
+  assert.equal(statSync(join(cluster.stateDir, "secrets/ca.key")).mode & 0o077, 0, "the CA key is root's alone");
   for (const kind of ["direct", "pooled"] as const) {
     const client = new pg.Client({ connectionString: cluster.url(kind), ssl: { ca, rejectUnauthorized: true } });
     await client.connect();
@@ -186,6 +194,80 @@ test("up on a running cluster changes nothing and prints the connection strings"
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), cluster.urls);
   assert.equal((await status()).supervisor.pid, pid);
+});
+
+/** The keys of tusk.yaml these tests change. */
+interface EditedConfig {
+  postgresql?: Record<string, string>;
+  ports: Record<string, number>;
+}
+
+/** Changes tusk.yaml as a user would: read, edit, write. */
+function editConfig(change: (c: EditedConfig) => void): void {
+  const file = join(cluster.stateDir, "tusk.yaml");
+  const c = parse(readFileSync(file, "utf8")) as EditedConfig;
+  change(c);
+  writeFileSync(file, stringify(c));
+}
+
+async function show(setting: string): Promise<string> {
+  return (await cluster.query(cluster.url("direct", "owner"), `SHOW ${setting}`)).rows[0]![setting] as string;
+}
+
+test("tusk.yaml applied live on one node: a reload at once; a restart setting restarts it with the pool paused, a writer sees no error; a refused key applies nothing", async () => {
+  const pid = (await status()).supervisor.pid;
+  const owner = new pg.Client({ connectionString: cluster.url("direct", "owner") });
+  await owner.connect();
+  await owner.query("CREATE TABLE applied (id int PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())");
+  await owner.end();
+
+  editConfig((c) => (c.postgresql = { ...c.postgresql, work_mem: "24MB" }));
+  const reload = await cluster.cli("config", "apply");
+  assert.equal(reload.code, 0, reload.stderr);
+  assert.match(reload.stderr, /\[reload\] postgresql\.work_mem: .* → 24MB/);
+  assert.match(reload.stdout, /Applied 1 change\(s\), without a restart/);
+  await eventually("work_mem reloaded", async () => (await show("work_mem")) === "24MB", 15_000);
+
+  const maxConnections = Number(await show("max_connections"));
+  editConfig((c) => (c.postgresql = { ...c.postgresql, max_connections: String(maxConnections + 10) }));
+  const dry = await cluster.cli("config", "apply", "--dry-run");
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stderr, /\[rolling restart\] postgresql\.max_connections: \d+ → \d+/);
+  assert.equal(Number(await show("max_connections")), maxConnections, "a dry run applies nothing");
+
+  // The only node restarts: clients wait in the paused pool instead of failing.
+  const writer = new Writer(cluster.url("pooled"), "applied", 20_000);
+  await sleep(1000);
+  const restart = await cluster.cli("up");
+  const report = await writer.stop();
+  assert.equal(restart.code, 0, restart.stderr);
+  assert.match(restart.stderr, /✓ Applying tusk\.yaml .* — restarted pg1 \(/);
+  assert.deepEqual(report.errors, [], "clients waited in the paused pool");
+  assert.ok(report.acked.length > 50, `the writer made progress (${report.acked.length} commits)`);
+  assert.equal(Number(await show("max_connections")), maxConnections + 10);
+  const stored = await cluster.query(cluster.url("direct"), "SELECT count(*)::int AS n FROM applied");
+  assert.equal(stored.rows[0]!.n, report.acked.length, "every acknowledged row is there");
+
+  // A port cannot change under running processes: refused, and the reloadable change beside it is not applied either.
+  editConfig((c) => {
+    c.ports = { ...c.ports, pooler: c.ports.pooler! + 1000 };
+    c.postgresql = { ...c.postgresql, work_mem: "20MB" };
+  });
+  const refused = await cluster.cli("config", "apply");
+  assert.equal(refused.code, ExitCode.IncompatibleState, refused.stderr);
+  assert.match(refused.stderr, /\[refused\] ports\.pooler: .*`tusk down`, then `tusk up` applies it \(data is kept\)/);
+  assert.match(refused.stderr, /nothing was applied/);
+  await sleep(1500);
+  assert.equal(await show("work_mem"), "24MB");
+  editConfig((c) => {
+    c.ports = { ...c.ports, pooler: c.ports.pooler! - 1000 };
+    c.postgresql = { ...c.postgresql, work_mem: "24MB" };
+  });
+  const same = await cluster.cli("config", "apply");
+  assert.match(same.stdout, /nothing to apply/);
+  const s = await status();
+  assert.equal(s.supervisor.pid, pid, "the supervisor applied it without restarting");
+  assert.equal(s.operations.recent.find((o) => o.kind === "settings")?.state, "done");
 });
 
 test("down stops every process; status then says not running; up brings every row back", async () => {

@@ -9,6 +9,8 @@ import { freePortSet } from "../../src/core/cluster/free-ports.js";
 import { currentRelease, RELEASES_DIR, type ReleaseRecord } from "../../src/core/install/release.js";
 import type { SupervisorStatus } from "../../src/core/supervisor/status.js";
 import { runCli } from "../helpers/cli.js";
+import { sleep } from "../helpers/backup-tools.js";
+import { pidIn, writer } from "../helpers/crash-tools.js";
 import { writeTestConfig } from "../helpers/test-cluster.js";
 
 /**
@@ -25,6 +27,8 @@ const stateDir = join(work, "state");
 let checkout = first;
 const cli = (...args: string[]) => runCli(["--state-dir", stateDir, ...args], { cliMain: join(checkout, "dist/src/cli/main.js") });
 const stale = join(RELEASES_DIR, `0.0.0-stale-${process.pid}`);
+/** The release the control-plane update installs (removed after the file). */
+let newRelease: string | undefined;
 
 async function status(): Promise<SupervisorStatus> {
   const r = await cli("status", "--json");
@@ -53,6 +57,7 @@ after(async () => {
   if (existsSync(join(stateDir, "tusk-state.json"))) await cli("destroy", "--yes");
   rmSync(work, { recursive: true, force: true });
   rmSync(stale, { recursive: true, force: true });
+  if (newRelease && newRelease !== currentRelease().id) rmSync(join(RELEASES_DIR, newRelease), { recursive: true, force: true });
 });
 
 test("up installs the checkout's release, records it, runs the supervisor from it, and removes releases nobody records", async () => {
@@ -97,4 +102,38 @@ test("with the checkout moved away, a switchover (Patroni's callback) and a rest
   const again = await status();
   assert.equal(again.phase, "ready");
   assert.equal(again.supervisor.release, currentRelease().id);
+});
+
+test("a control-plane update under a writer (tusk up from a checkout with other code): the supervisor is replaced, PostgreSQL is not restarted, and no write fails", async () => {
+  const urls = JSON.parse((await cli("up", "--json")).stdout) as { pooled: string; migrations: string };
+  const owner = new pg.Client({ connectionString: urls.migrations });
+  await owner.connect();
+  await owner.query("CREATE TABLE writes (id bigserial PRIMARY KEY, at timestamptz NOT NULL)");
+  await owner.end();
+  const before = await status();
+  const postmasters = () => [join(stateDir, "postgresql/data/postmaster.pid"), join(stateDir, "nodes/pg2/data/postmaster.pid")].map(pidIn);
+  const pgBefore = postmasters();
+  const keeperBefore = pidIn(join(stateDir, "run/keeper.pid"));
+  // Other code: a new release.
+  writeFileSync(join(checkout, "dist/src/release-test-marker.js"), "export {};\n");
+  const w = writer(urls.pooled, "writes");
+  await sleep(1000);
+  const up = await cli("up");
+  await sleep(1000);
+  const written = await w.stop();
+  assert.equal(up.code, 0, up.stderr);
+  assert.match(up.stdout + up.stderr, /Updating tusk's control plane from release \S+ to \S+ \(PostgreSQL keeps running\)/);
+  assert.equal(written.errors, 0, `write errors: ${written.firstError}`);
+  assert.ok(written.ok > 20, `${written.ok} writes`);
+  const after = await status();
+  newRelease = after.supervisor.release;
+  assert.notEqual(newRelease, before.supervisor.release);
+  assert.notEqual(after.supervisor.pid, before.supervisor.pid);
+  assert.equal(after.phase, "ready");
+  assert.deepEqual(postmasters(), pgBefore, "no PostgreSQL was restarted");
+  const keeper = pidIn(join(stateDir, "run/keeper.pid"));
+  assert.notEqual(keeper, keeperBefore, "the new release's keeper took over");
+  assert.match(cmdline(keeper), new RegExp(`${join(RELEASES_DIR, newRelease)}/dist/src/core/supervisor/keeper-main\\.js`));
+  assert.match(cmdline(after.supervisor.pid), new RegExp(`${join(RELEASES_DIR, newRelease)}/dist/src/core/supervisor/main\\.js`));
+  console.log(`control-plane update: ${written.ok} writes through it, 0 errors`);
 });

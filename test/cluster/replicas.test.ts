@@ -1,8 +1,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { postgresUser } from "../../src/core/os-user.js";
 import { join } from "node:path";
 import { ExitCode } from "../../src/core/errors.js";
@@ -14,6 +14,7 @@ import { StatePaths } from "../../src/core/state-dir.js";
 import pg from "pg";
 import { TestCluster } from "../helpers/test-cluster.js";
 import { Writer, type WriterReport } from "../../src/core/failover/writer.js";
+import { MIGRATION_LOCK_KEY } from "../../src/core/migrations/lock.js";
 
 /**
  * Streaming replicas and failover on real Patroni, etcd, PostgreSQL and PgBouncer: scaling with data
@@ -431,6 +432,54 @@ test("switchover under write load: no client error, no acknowledged row lost, th
   assert.deepEqual(await directTarget(), { port: primaryOf(s.replication)!.postgresPort, primary: true });
   await assert.rejects(onOld.query("SELECT 1"));
   await onOld.end().catch(() => undefined);
+});
+
+test("tusk.yaml applied live with replicas: a rolling restart (replicas, a switchover, the old primary) under write load, no client error, nothing lost", async () => {
+  const name = await writerTable();
+  const before = await status();
+  const file = join(cluster.stateDir, "tusk.yaml");
+  const config = parse(readFileSync(file, "utf8")) as { postgresql?: Record<string, string> };
+  const primaryPort = primaryOf(before.replication)!.postgresPort;
+  const current = Number((await cluster.query(superuserUrl(primaryPort), "SHOW max_connections")).rows[0]!.max_connections);
+  config.postgresql = { ...config.postgresql, max_connections: String(current + 20) };
+  writeFileSync(file, stringify(config));
+  const writer = startWriter(cluster.url("pooled"), name, 15_000);
+  await sleep(1000);
+  const r = await cluster.cli("config", "apply");
+  await sleep(1000);
+  const report = await writer.stop();
+  assert.equal(r.code, 0, r.stderr);
+  const replicas = before.replication.nodes.filter((n) => n.role !== "primary").map((n) => n.name);
+  const old = primaryOf(before.replication)!.name;
+  assert.match(r.stdout, new RegExp(`restarted ${[...replicas, old].join(", ")}\\.`), "the replicas first, the old primary last");
+  assert.deepEqual(report.errors, [], "clients waited in the paused pool during the switchover");
+  await assertNoneLost(name, report);
+  const after = await waitFor("every node running, none pending a restart", (s) => s.decision.startsWith("no action") && s.replication.nodes.every((n) => ["running", "streaming"].includes(n.state)));
+  assert.notEqual(primaryOf(after.replication)!.name, old, "the primary moved to a replica before its own restart");
+  for (const node of after.replication.nodes) {
+    const v = await cluster.query(superuserUrl(node.postgresPort), "SHOW max_connections");
+    assert.equal(Number(v.rows[0]!.max_connections), current + 20, `${node.name} runs the new max_connections`);
+  }
+  const history = await cluster.cli("history", "--json");
+  assert.match(history.stdout, /"kind": ?"switchover"/);
+});
+
+test("a switchover waits for a schema migration holding tusk's migration lock, then runs", async () => {
+  const holder = new pg.Client({ connectionString: cluster.url("direct", "owner") });
+  await holder.connect();
+  leftOpen.push(() => holder.end().catch(() => undefined));
+  await holder.query("SELECT pg_advisory_lock($1::bigint)", [MIGRATION_LOCK_KEY]);
+  const started = Date.now();
+  const switching = cluster.cli("switchover", "--json");
+  await sleep(4000);
+  assert.ok(!(await status()).operations.running.some((o) => o.kind === "switchover"), "the switchover has not started under the migration");
+  await holder.query("SELECT pg_advisory_unlock($1::bigint)", [MIGRATION_LOCK_KEY]);
+  await holder.end();
+  const r = await switching;
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(Date.now() - started >= 4000);
+  const log = readFileSync(join(cluster.stateDir, "log", "supervisor.log"), "utf8");
+  assert.match(log, /operations: switchover waits for the schema migration \(session \d+ on \w+ as \w+\)/);
 });
 
 test("kill -9 of the primary's postmaster: writes resume through the same string, nothing acknowledged is lost", async () => {

@@ -10,10 +10,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** `cliMain`: another copy of the CLI (a moved checkout) instead of this one. */
-export function runCli(args: string[], options: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number; cliMain?: string } = {}): Promise<CliResult> {
+/** `cliMain`: another copy of the CLI (a moved checkout) instead of this one; `via`: a command prefix that runs it on a test host (netns.ts). */
+export function runCli(args: string[], options: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number; cliMain?: string; via?: string[] } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [options.cliMain ?? CLI_MAIN, ...args], {
+    const argv = [options.cliMain ?? CLI_MAIN, ...args];
+    const [command, ...commandArgs] = options.via ? [...options.via, process.execPath, ...argv] : [process.execPath, ...argv];
+    const child = spawn(command!, commandArgs, {
       stdio: ["ignore", "pipe", "pipe"],
       env: options.env ?? process.env,
       uid: options.uid,

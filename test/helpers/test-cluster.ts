@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, writeFileSync, rmSync, existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -17,21 +18,33 @@ export class TestCluster {
     readonly stateDir: string,
     readonly ports: Record<PortName, number>,
     readonly urls: ConnectionStrings,
+    /** The command prefix that runs every tusk command of this cluster on its test host (netns.ts), if any. */
+    readonly via?: string[],
   ) {}
 
-  /** `beforeUp` runs once the state directory exists, before `tusk up` (a test mounting a filesystem in it). */
-  static async start(name: string, extraConfig: Record<string, unknown> = {}, beforeUp?: (stateDir: string) => void): Promise<TestCluster> {
-    const stateDir = mkdtempSync(join(tmpdir(), `tusk-${name}-`));
+  /**
+   * `beforeUp` runs once the state directory exists, before `tusk up` (a test mounting a filesystem in
+   * it). With `via` (a test host, netns.ts) every command runs there, and tusk.yaml is written there
+   * too: the state directory may be private to the host's mount namespace.
+   */
+  static async start(
+    name: string,
+    extraConfig: Record<string, unknown> = {},
+    beforeUp?: (stateDir: string) => void,
+    via?: string[],
+    stateDir = mkdtempSync(join(tmpdir(), `tusk-${name}-`)),
+  ): Promise<TestCluster> {
     const ports = await freePorts();
-    writeTestConfig(stateDir, ports, extraConfig);
+    if (via) execFileSync(via[0]!, [...via.slice(1), "sh", "-c", `mkdir -p '${stateDir}' && cat > '${stateDir}/tusk.yaml'`], { input: testConfigText(ports, extraConfig) });
+    else writeTestConfig(stateDir, ports, extraConfig);
     beforeUp?.(stateDir);
-    const up = await runCli(["--state-dir", stateDir, "up", "--json"]);
+    const up = await runCli(["--state-dir", stateDir, "up", "--json"], { via });
     if (up.code !== 0) throw new Error(`tusk up failed (${up.code}):\n${up.stderr}\n${up.stdout}`);
-    return new TestCluster(stateDir, ports, JSON.parse(up.stdout) as ConnectionStrings);
+    return new TestCluster(stateDir, ports, JSON.parse(up.stdout) as ConnectionStrings, via);
   }
 
   cli(...args: string[]): Promise<CliResult> {
-    return runCli(["--state-dir", this.stateDir, ...args]);
+    return runCli(["--state-dir", this.stateDir, ...args], { via: this.via });
   }
 
   /** A connection string for `user` through the pooler's transaction or session entry, or direct. */
@@ -63,20 +76,20 @@ export class TestCluster {
     if (keep && existsSync(join(this.stateDir, "log"))) cpSync(join(this.stateDir, "log"), join(keep, basename(this.stateDir)), { recursive: true });
     const clones = `${this.stateDir}-clones`;
     if (existsSync(clones)) {
-      for (const name of readdirSync(clones)) await runCli(["--state-dir", join(clones, name), "destroy", "--yes"]);
+      for (const name of readdirSync(clones)) await runCli(["--state-dir", join(clones, name), "destroy", "--yes"], { via: this.via });
       rmSync(clones, { recursive: true, force: true });
     }
-    if (existsSync(this.stateDir)) await this.cli("destroy", "--yes");
+    // On a test host the state directory may be visible only there: ask there.
+    if (this.via || existsSync(this.stateDir)) await this.cli("destroy", "--yes");
     rmSync(this.stateDir, { recursive: true, force: true });
   }
 }
 
 export function writeTestConfig(stateDir: string, ports: Record<PortName, number>, extra: Record<string, unknown> = {}): void {
+  writeFileSync(join(stateDir, "tusk.yaml"), testConfigText(ports, extra));
+}
+
+function testConfigText(ports: Record<PortName, number>, extra: Record<string, unknown>): string {
   const { postgresql, ...rest } = extra as { postgresql?: Record<string, unknown> };
-  const config = {
-    ports,
-    postgresql: { shared_buffers: "256MB", maintenance_work_mem: "256MB", ...(postgresql ?? {}) },
-    ...rest,
-  };
-  writeFileSync(join(stateDir, "tusk.yaml"), stringify(config));
+  return stringify({ ports, postgresql: { shared_buffers: "256MB", maintenance_work_mem: "256MB", ...(postgresql ?? {}) }, ...rest });
 }

@@ -1,8 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { normalizeParameter } from "../../src/core/supervisor/supervisor.js";
-import { decideRestarts } from "../../src/core/supervisor/restart-decision.js";
+import { normalizeParameter } from "../../src/core/supervisor/settings.js";
+import { decide, explain, healthy, type DecisionKind, type DesiredState } from "../../src/core/supervisor/decide.js";
+import type { ClusterState } from "../../src/core/supervisor/cluster-state.js";
+import type { ChildObservation } from "../../src/core/supervisor/children.js";
+import type { PatroniMember } from "../../src/core/processes/patroni.js";
 import { checkResources } from "../../src/core/cluster/preflight.js";
 import { requireRootToInstall } from "../../src/core/install/installer.js";
 import { PGVECTOR } from "../../src/core/install/components.js";
@@ -12,24 +15,149 @@ import { TuskError, ExitCode } from "../../src/core/errors.js";
 import { GiB } from "../../src/core/config/units.js";
 
 const primary = { state: "running", role: "master" };
-
-test("supervision decisions are sentences: healthy, restart now, wait for back-off", () => {
-  assert.deepEqual(decideRestarts([], new Map(), 1000, primary), { restartNow: [], healthy: true, sentence: "no action: all processes are up and PostgreSQL is primary" });
-  const d = decideRestarts(["pgbouncer", "etcd"], new Map([["etcd", 5000]]), 1000, primary);
-  assert.deepEqual(d.restartNow, ["pgbouncer"]);
-  assert.equal(d.healthy, false);
-  assert.equal(d.sentence, "restarting pgbouncer; waiting to restart etcd (back-off)");
-  const pgDown = decideRestarts([], new Map(), 1000, { state: "starting", role: "master" });
-  assert.match(pgDown.sentence, /PostgreSQL is starting; Patroni restarts it/);
-  assert.match(decideRestarts([], new Map(), 0, undefined).sentence, /unreachable through Patroni/);
+const member = (name: string, role: string, timeline = 1, extra: Partial<PatroniMember> = {}): PatroniMember => ({
+  name,
+  role,
+  state: role === "leader" ? "running" : "streaming",
+  host: "127.0.0.1",
+  port: 5432,
+  timeline,
+  ...extra,
 });
+const child = (name: string, running = true, restartAfter: number | null = null, restarts = 0): ChildObservation => ({ name, running, restarts, restartAfter });
 
-test("etcd silent: status explains whether failsafe mode is holding the primary", () => {
-  const early = decideRestarts([], new Map(), 5000, { state: "running", role: "master" }, 1000);
-  assert.equal(early.healthy, false);
-  assert.match(early.sentence, /^etcd has not answered for 4 s, so Patroni cannot renew the leader lock; PostgreSQL is primary/);
-  const held = decideRestarts([], new Map(), 21_000, { state: "running", role: "master", failsafe_mode_is_active: true }, 1000);
-  assert.match(held.sentence, /for 20 s.*failsafe mode keeps PostgreSQL primary while every member's Patroni answers/);
+/** A healthy two-node cluster at t = 100 s: every test below changes one thing. */
+const base: ClusterState = {
+  at: 100_000,
+  routedTo: "pg1",
+  children: [child("etcd"), child("patroni"), child("patroni-pg2"), child("pgbouncer"), child("haproxy")],
+  members: [member("pg1", "leader", 4), member("pg2", "sync_standby", 4)],
+  primary,
+  etcdSilentSince: null,
+  diverged: [],
+  repairs: {},
+  operations: [],
+};
+const idle: DesiredState = { settingsChangeRunning: false };
+
+/** One row per decision kind: the observation, and what decide must say of it. */
+const table: { name: string; state: ClusterState; desired?: DesiredState; kinds: DecisionKind[]; sentence: RegExp; healthy: boolean }[] = [
+  { name: "all up", state: base, kinds: ["none"], sentence: /^no action: all processes are up and PostgreSQL is primary$/, healthy: true },
+  {
+    name: "a child exited, back-off over",
+    state: { ...base, children: [child("etcd"), child("patroni"), child("pgbouncer", false, 99_000, 2)] },
+    kinds: ["restart-child"],
+    sentence: /^restarting pgbouncer, which exited \(it has been restarted 2 time\(s\)\)$/,
+    healthy: false,
+  },
+  {
+    name: "a child exited, back-off running",
+    state: { ...base, children: [child("etcd", false, 104_000, 3), child("pgbouncer", false)] },
+    kinds: ["await-back-off", "restart-child"],
+    sentence: /^waiting to restart etcd \(back-off, 4 s left\); restarting pgbouncer, which exited$/,
+    healthy: false,
+  },
+  {
+    name: "Patroni moved the leader",
+    state: { ...base, members: [member("pg1", "replica", 4), member("pg2", "leader", 5)], primary: { state: "running", role: "replica" } },
+    kinds: ["route-writes"],
+    sentence: /^Patroni names pg2 leader while writes go to pg1: routing PgBouncer and the direct endpoint to pg2$/,
+    healthy: false,
+  },
+  {
+    name: "a diverged replica, first repair",
+    state: { ...base, members: [member("pg1", "leader", 5), member("pg2", "replica", 4)], diverged: ["pg2"] },
+    kinds: ["none", "rewind-replica"],
+    sentence: /pg2 \(timeline 4\) has not replayed any WAL for 20 s while behind the timeline of the primary pg1 \(5\).*rewinding it with pg_rewind/,
+    healthy: true,
+  },
+  {
+    name: "still diverged after a rewind under the same timeline",
+    state: { ...base, members: [member("pg1", "leader", 5), member("pg2", "replica", 4)], diverged: ["pg2"], repairs: { pg2: { timeline: 5, attempts: 1 } } },
+    kinds: ["none", "reinitialize-replica"],
+    sentence: /even after a rewind; reinitializing it from pg1$/,
+    healthy: true,
+  },
+  {
+    name: "a rewind made under an older timeline does not count",
+    state: { ...base, members: [member("pg1", "leader", 6), member("pg2", "replica", 4)], diverged: ["pg2"], repairs: { pg2: { timeline: 5, attempts: 1 } } },
+    kinds: ["none", "rewind-replica"],
+    sentence: /rewinding it with pg_rewind/,
+    healthy: true,
+  },
+  {
+    name: "a repair under way",
+    state: { ...base, diverged: ["pg2"], operations: [{ kind: "repair", detail: "repair of pg2" }] },
+    kinds: ["none", "await-repair"],
+    sentence: /repair of pg2 under way$/,
+    healthy: true,
+  },
+  {
+    name: "PostgreSQL not running",
+    state: { ...base, primary: { state: "starting", role: "master" } },
+    kinds: ["await-postgres"],
+    sentence: /^PostgreSQL is starting; Patroni restarts it$/,
+    healthy: false,
+  },
+  { name: "Patroni not answering", state: { ...base, primary: undefined }, kinds: ["await-postgres"], sentence: /unreachable through Patroni/, healthy: false },
+  {
+    name: "etcd silent, failsafe not yet active",
+    state: { ...base, etcdSilentSince: 96_000 },
+    kinds: ["await-etcd"],
+    sentence: /^etcd has not answered for 4 s, so Patroni cannot renew the leader lock; PostgreSQL is primary, and Patroni keeps it so/,
+    healthy: false,
+  },
+  {
+    name: "etcd silent, failsafe holding the primary",
+    state: { ...base, etcdSilentSince: 80_000, primary: { ...primary, failsafe_mode_is_active: true } },
+    kinds: ["await-etcd"],
+    sentence: /for 20 s.*failsafe mode keeps PostgreSQL primary while every member's Patroni answers/,
+    healthy: false,
+  },
+  {
+    name: "settings wait for a restart",
+    state: { ...base, members: [member("pg1", "leader", 4, { pending_restart: true }), member("pg2", "sync_standby", 4, { pending_restart: true })] },
+    kinds: ["none", "report-pending-restart"],
+    sentence: /pg1, pg2 have settings waiting for a restart: `tusk config apply` restarts them one node at a time$/,
+    healthy: true,
+  },
+  {
+    name: "a settings change restarts them itself",
+    state: { ...base, members: [member("pg1", "leader", 4, { pending_restart: true })] },
+    desired: { settingsChangeRunning: true },
+    kinds: ["none"],
+    sentence: /^no action: all processes are up and PostgreSQL is primary$/,
+    healthy: true,
+  },
+];
+
+for (const row of table) {
+  test(`decide: ${row.name}`, () => {
+    const decisions = decide(row.state, row.desired ?? idle);
+    assert.deepEqual(
+      decisions.map((d) => d.kind),
+      row.kinds,
+    );
+    assert.match(explain(decisions), row.sentence);
+    assert.equal(healthy(decisions), row.healthy);
+  });
+}
+
+test("decide: the table covers every decision kind", () => {
+  const covered = new Set(table.flatMap((r) => r.kinds));
+  const all: DecisionKind[] = [
+    "restart-child",
+    "await-back-off",
+    "route-writes",
+    "rewind-replica",
+    "reinitialize-replica",
+    "await-repair",
+    "await-postgres",
+    "await-etcd",
+    "report-pending-restart",
+    "none",
+  ];
+  assert.deepEqual([...covered].sort(), [...all].sort());
 });
 
 test("parameters compare as PostgreSQL reads them (Patroni stores booleans)", () => {
@@ -69,8 +197,9 @@ test("version comparison", () => {
 });
 
 test("stop escalates on a clock: a process that ignores SIGTERM is killed by the next step", async () => {
-  const child = spawn("bash", ["-c", "trap '' TERM; while true; do sleep 0.1; done"], { stdio: "ignore" });
-  await new Promise((r) => setTimeout(r, 200));
+  // It says when its traps are set: a fixed wait was too short under load (seen: SIGTERM killed it before its trap).
+  const child = spawn("bash", ["-c", "trap '' TERM INT; echo ready; while true; do sleep 0.1; done"], { stdio: ["ignore", "pipe", "ignore"] });
+  await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
   const started = Date.now();
   const by = await stopEscalating(child.pid!, [
     { signal: "SIGTERM", waitMs: 500 },

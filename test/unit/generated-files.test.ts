@@ -17,19 +17,28 @@ const callback = { command: "/usr/bin/node /x/patroni-callback.js /srv/tusk-test
 const paths = new StatePaths("/srv/tusk-test");
 const host = { memoryBytes: 24 * GiB, cores: 2, ssd: true, storageWhy: "test", diskFreeBytes: 100 * GiB };
 
-test("pg_hba: no trust anywhere; SCRAM on TCP; TLS only rules when listening beyond loopback", () => {
+test("pg_hba: no trust anywhere; SCRAM on TCP; TLS only rules when listening beyond loopback, where the superuser, replication and rewind roles are rejected", () => {
   const local = pgHbaRules("127.0.0.1");
   assert.ok(local.every((r) => !/\btrust\b/.test(r)));
   assert.ok(local.filter((r) => r.startsWith("host")).every((r) => r.endsWith("scram-sha-256")));
   assert.ok(!local.some((r) => r.startsWith("hostssl")));
   const wide = pgHbaRules("10.1.2.3");
   const remote = wide.filter((r) => r.includes("0.0.0.0/0") || r.includes("::/0"));
-  assert.ok(remote.length > 0 && remote.every((r) => r.startsWith("hostssl")));
+  const admitted = remote.filter((r) => !r.endsWith(" reject"));
+  assert.ok(admitted.length > 0 && admitted.every((r) => r.startsWith("hostssl")));
+  assert.ok(!wide.some((r) => r.includes("replication") && !r.includes("127.0.0.1") && !r.includes("::1/128")), "no replication from the network on one host");
+  // First match wins: each of these roles meets its reject rule before any rule that admits it.
+  for (const role of ["postgres", "replicator", "tusk_rewind"]) {
+    for (const net of ["0.0.0.0/0", "::/0"]) {
+      const first = wide.findIndex((r) => r.includes(net) && (r.includes(` ${role} `) || r.startsWith("hostssl all all")));
+      assert.equal(wide[first], `host all ${role} ${net} reject`, `${role} from ${net}`);
+    }
+  }
 });
 
 test("patroni.yml: etcd (v2 protocol), authenticated REST API, parameters bootstrapped into etcd, timing rule holds", () => {
   const params = asRecord(effectiveSettings(DEFAULT_CONFIG, host).postgres);
-  const doc = parse(patroniConfig(DEFAULT_CONFIG, paths, readNodes(DEFAULT_CONFIG, paths)[0]!, params, { superuser: "s", replication: "r", restApi: "p" }, callback));
+  const doc = parse(patroniConfig(DEFAULT_CONFIG, paths, readNodes(DEFAULT_CONFIG, paths)[0]!, params, { superuser: "s", replication: "r", rewind: "w", restApi: "p" }, callback));
   assert.deepEqual(doc.etcd.hosts, ["127.0.0.1:2379"]);
   assert.equal(doc.etcd3, undefined, "Patroni 3.0.2's etcd3 client can overwrite a new leader's key");
   assert.equal(doc.restapi.listen, "127.0.0.1:8008");
@@ -39,6 +48,7 @@ test("patroni.yml: etcd (v2 protocol), authenticated REST API, parameters bootst
   assert.equal(doc.postgresql.parameters.unix_socket_directories, "/srv/tusk-test/run/postgresql");
   assert.equal(doc.bootstrap.dcs.postgresql.parameters.shared_buffers, params.shared_buffers);
   assert.equal(doc.bootstrap.dcs.postgresql.use_pg_rewind, true);
+  assert.deepEqual(doc.postgresql.authentication.rewind, { username: "tusk_rewind", password: "w" }, "pg_rewind as its own role, not the superuser");
   assert.ok(doc.bootstrap.initdb.includes("data-checksums"));
   const t = Object.fromEntries(PATRONI_TIMING.map((s) => [s.name, Number(s.value)]));
   assert.ok(t.loop_wait! + 2 * t.retry_timeout! <= t.ttl!, "loop_wait + 2 × retry_timeout ≤ ttl");
@@ -56,7 +66,7 @@ test("patroni.yml: etcd (v2 protocol), authenticated REST API, parameters bootst
 test("patroni.yml for a replica node: its own ports, directories and archive_command; strict mode", () => {
   const config = parseConfig("replication_mode: strict\n", "t");
   const node = { name: "pg3", ports: { postgres: 7101, patroni: 7102 } };
-  const doc = parse(patroniConfig(config, paths, node, {}, { superuser: "s", replication: "r", restApi: "p" }, callback));
+  const doc = parse(patroniConfig(config, paths, node, {}, { superuser: "s", replication: "r", rewind: "w", restApi: "p" }, callback));
   assert.equal(doc.name, "pg3");
   assert.equal(doc.restapi.listen, "127.0.0.1:7102");
   assert.equal(doc.postgresql.listen, "127.0.0.1:7101");
@@ -80,7 +90,7 @@ test("pgbouncer.ini: transaction and session entries, SCRAM, prepared statements
   assert.match(ini, /^shop = host=127\.0\.0\.1 port=7001 dbname=shop$/m);
   assert.match(ini, /^shop_session = host=127\.0\.0\.1 port=7001 dbname=shop pool_mode=session$/m);
   assert.match(ini, /^listen_port = 7000$/m);
-  assert.match(ini, /^auth_type = scram-sha-256$/m);
+  assert.match(ini, /^auth_type = hba$/m); // SCRAM, by the rules of pgbouncerHba (host-network.test.ts)
   assert.match(ini, /^pool_mode = transaction$/m);
   assert.match(ini, /^max_prepared_statements = 200$/m);
   assert.match(ini, /^max_client_conn = 2000$/m);
@@ -98,7 +108,7 @@ test("TLS: PgBouncer offers it on loopback and requires it beyond; PostgreSQL ss
   const wide = parseConfig("listen_address: 10.1.2.3\n", "t");
   assert.match(pgbouncerIni(wide, paths, effectiveSettings(wide, host).pgbouncer), /^client_tls_sslmode = require$/m);
   assert.match(pgbouncerIni(wide, paths, effectiveSettings(wide, host).pgbouncer), /^listen_addr = 127\.0\.0\.1,10\.1\.2\.3$/m);
-  const doc = parse(patroniConfig(wide, paths, readNodes(wide, paths)[0]!, {}, { superuser: "s", replication: "r", restApi: "p" }, callback));
+  const doc = parse(patroniConfig(wide, paths, readNodes(wide, paths)[0]!, {}, { superuser: "s", replication: "r", rewind: "w", restApi: "p" }, callback));
   assert.equal(doc.postgresql.parameters.ssl, "on");
   assert.equal(doc.postgresql.parameters.ssl_key_file, "/srv/tusk-test/tls/server.key");
   assert.equal(doc.postgresql.listen, "127.0.0.1,10.1.2.3:5432");

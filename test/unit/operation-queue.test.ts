@@ -34,6 +34,17 @@ test("a restore in place refuses everything while it runs, and is refused while 
   assert.equal(wait.verdict === "wait" ? wait.behind.id : 0, 7);
 });
 
+test("a schema migration (tusk's advisory lock held): switchovers and rolling restarts wait, a restore in place is refused, backups and scaling go on", () => {
+  const migration = running("migration", "schema migration (session 4242 on app as app_owner)");
+  assert.equal(admit("switchover", [migration]).verdict, "wait");
+  assert.equal(admit("settings", [migration]).verdict, "wait");
+  const restore = admit("restore", [migration]);
+  assert.match(restore.verdict === "refuse" ? restore.reason : "", /A schema migration \(session 4242 on app as app_owner\) is in progress; a restore in place would replace the data under it/);
+  for (const k of ["backup", "restore drill", "clone", "scale", "repair"] as const) assert.equal(admit(k, [migration]).verdict, "run", `${k} beside a migration`);
+  const second = admit("migration", [running("switchover")]);
+  assert.equal(second.verdict, "wait", "a migration started by tusk waits for a switchover");
+});
+
 test("reconcile: what a dead process left running is interrupted, with pgBackRest's lock noted", () => {
   const records = [
     { ...running("backup", "full backup (scheduled)", 1), progress: "40.0%" },
@@ -63,7 +74,8 @@ test("the queue file: operations run, wait and are refused across queues (proces
     const b = new OperationQueue(paths); // another process's view of the same file
     let release!: () => void;
     const backup = a.run("backup", "full backup (tusk backup)", () => new Promise<string>((r) => (release = () => r("backed up"))));
-    await new Promise((r) => setTimeout(r, 50));
+    // Until the backup's record is in the file (a fixed wait can be too short under load).
+    for (let i = 0; i < 100 && b.view().running.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     await assert.rejects(
       b.run("backup", "incr backup (API)", async () => "no"),
       (e: unknown) => e instanceof TuskError && /A full backup \(tusk backup\) is already in progress/.test(e.message),

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { durationOf, parseDuration, parseMemory, QuantityError, sizeOf } from "../../src/core/config/units.js";
 import { parseConfig } from "../../src/core/config/config-file.js";
 import { checkPostgresSetting } from "../../src/core/config/postgres-settings.js";
-import { replicaMemoryBytes } from "../../src/core/supervisor/supervisor.js";
+import { replicaMemoryBytes } from "../../src/core/supervisor/topology.js";
 import { runCli } from "../helpers/cli.js";
 
 /** One size parser and one duration parser for the CLI, tusk.yaml and PostgreSQL settings. */

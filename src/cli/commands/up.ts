@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { connectionStrings } from "../../core/cluster/connection-strings.js";
+import { readHostNetwork } from "../../core/network/host-network.js";
 import { clusterFor } from "../context.js";
 import { formatConnectionStrings } from "../format.js";
 import { terminalProgress } from "../terminal-progress.js";
@@ -15,7 +16,12 @@ export function registerUp(program: Command): void {
       const cluster = clusterFor(command);
       const started = Date.now();
       const progress = terminalProgress();
-      await cluster.up(progress);
+      const status = await cluster.up(progress);
+      if (readHostNetwork(cluster.paths)?.role === "witness") {
+        // A witness host serves no database: nothing to scale, no connection strings.
+        console.log(opts.json ? JSON.stringify({ witness: true, decision: status.decision }) : `tusk is ready: ${status.decision}.`);
+        return;
+      }
       const replicas = opts.replicas ?? cluster.config.replicas;
       const current = (await cluster.status()).replication.nodes.length - 1;
       if (replicas > current) await scaleWithProgress(cluster, replicas, progress);

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { PGBACKREST_BIN } from "../install/components.js";
 import { run, tail, type RunResult } from "../exec.js";
 import { TuskError } from "../errors.js";
@@ -58,8 +59,15 @@ export class Pgbackrest {
     return [`--config=${this.paths.pgbackrestConfig}`, `--stanza=${this.config.cluster_name}`, ...node];
   }
 
+  /**
+   * A backup's output goes to a file rather than a pipe: when the supervisor running it dies, a pipe
+   * would break under pgBackRest and end it, while this way it finishes and the next supervisor
+   * adopts it.
+   */
   async run(command: string, args: string[] = [], onLine?: (line: string) => void): Promise<RunResult> {
-    return run(PGBACKREST_BIN, [...this.base(command), ...args, command], { uid: this.user.uid, gid: this.user.gid, cwd: this.paths.pgbackrestDir, onLine });
+    const repo = args.find((a) => a.startsWith("--repo="))?.slice("--repo=".length) ?? "1";
+    const outputFile = command === "backup" ? join(this.paths.runDir, `pgbackrest-backup-repo${repo}.out`) : undefined;
+    return run(PGBACKREST_BIN, [...this.base(command), ...args, command], { uid: this.user.uid, gid: this.user.gid, cwd: this.paths.pgbackrestDir, onLine, outputFile });
   }
 
   /**

@@ -17,6 +17,43 @@ export function nextOccurrence(time: string, now: Date, weekday?: Weekday): Date
   return next;
 }
 
+/** The schedule a supervisor leaves behind (STATE_DIR/run/schedule.json), read by the next one. */
+export interface SavedSchedule {
+  nextBackupAt: string | null;
+  nextDrillAt: string | null;
+}
+
+export interface ResumedSchedule {
+  nextBackupAt: Date;
+  nextDrillAt: Date;
+  /** Jobs that fell due while no supervisor ran, each as a sentence: they are due now. */
+  missed: string[];
+}
+
+/**
+ * Where the schedule picks up when a supervisor starts. A job the previous supervisor had scheduled
+ * for a moment that passed while none ran (a crash, a reboot, tusk down) is due now; a cluster whose
+ * newest backup is over 25 hours old (or that has none) takes one a minute after start; otherwise
+ * the policy's next times.
+ */
+export function resumeSchedule(policy: BackupPolicy, saved: SavedSchedule | undefined, newestBackupEndedAt: string | undefined, now: Date): ResumedSchedule {
+  const missed: string[] = [];
+  const fellDue = (at: string | null | undefined) => at != null && Date.parse(at) <= now.getTime();
+  let nextBackupAt = nextOccurrence(policy.time, now);
+  if (fellDue(saved?.nextBackupAt)) {
+    nextBackupAt = now;
+    missed.push(`the backup due at ${saved!.nextBackupAt} fell due while no supervisor ran`);
+  } else if (newestBackupEndedAt === undefined || now.getTime() - Date.parse(newestBackupEndedAt) > 25 * 3_600_000) {
+    nextBackupAt = new Date(now.getTime() + 60_000);
+  }
+  let nextDrillAt = nextOccurrence(policy.drill_time, now, policy.drill_day);
+  if (fellDue(saved?.nextDrillAt)) {
+    nextDrillAt = now;
+    missed.push(`the restore drill due at ${saved!.nextDrillAt} fell due while no supervisor ran`);
+  }
+  return { nextBackupAt, nextDrillAt, missed };
+}
+
 /** Full on the policy's full day, or when there is no full backup to build on; differential otherwise. */
 export function scheduledType(policy: BackupPolicy, at: Date, backups: BackupSummary[]): BackupType {
   const hasFull = backups.some((b) => b.type === "full");

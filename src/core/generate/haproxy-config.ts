@@ -69,6 +69,10 @@ export function haproxyConfig(config: TuskConfig, nodes: readonly NodeInfo[], pr
     "",
     "defaults",
     "  mode tcp",
+    // Listening beyond loopback, HAProxy connects from 127.0.0.2: PostgreSQL's pg_hba admits only
+    // 127.0.0.1 as local, so what HAProxy forwards from the network meets the network's rules (TLS
+    // only, never the superuser, replication or rewind roles) instead of passing as a local client.
+    ...(config.listen_address === "127.0.0.1" ? [] : ["  source 127.0.0.2"]),
     "  log global",
     "  timeout connect 2s",
     "  timeout check 1s",

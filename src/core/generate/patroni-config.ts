@@ -6,7 +6,9 @@ import type { TuskConfig } from "../config/config-file.js";
 import type { TunedSetting } from "../config/tuner.js";
 import type { StatePaths } from "../state-dir.js";
 import { pgHbaRules } from "./pg-hba.js";
-import { tlsFiles } from "./tls.js";
+import { tlsFiles } from "../tls/server-certificate.js";
+import { clusterCa } from "../tls/cluster-ca.js";
+import { urlHost, type HostNetwork } from "../network/host-network.js";
 import { nodePaths, type NodeInfo, type NodePaths } from "../cluster/nodes.js";
 
 /**
@@ -53,6 +55,7 @@ export function dcsSettings(config: TuskConfig): Record<string, number | boolean
 export interface PatroniSecrets {
   superuser: string;
   replication: string;
+  rewind: string;
   restApi: string;
 }
 
@@ -97,9 +100,19 @@ export function patroniConfig(
   secrets: PatroniSecrets,
   callback: CallbackCommand,
   restore?: RestoreBootstrap,
+  network: HostNetwork | null = null,
 ): string {
   const np = nodePaths(paths, node.name);
   const listenHosts = config.listen_address === "127.0.0.1" ? "127.0.0.1" : `127.0.0.1,${config.listen_address}`;
+  const tls = tlsFiles(paths);
+  // Converted for the network: Patroni reaches etcd on the hosts' addresses with mutual TLS (its
+  // client certificate is the server certificate, which carries clientAuth), and other hosts reach
+  // this node's PostgreSQL on the host's address (the leader's connect_address is where replicas
+  // stream from and pg_rewind reads).
+  const etcd = network
+    ? { hosts: network.hosts.map((h) => `${urlHost(h.address)}:${config.ports.etcd_client}`), protocol: "https", cacert: clusterCa(paths).cert, cert: tls.cert, key: tls.key }
+    : { hosts: [`127.0.0.1:${config.ports.etcd_client}`], protocol: "http" };
+  const pgHost = network ? urlHost(network.address) : "127.0.0.1";
   const doc = {
     scope: config.cluster_name,
     namespace: PATRONI_NAMESPACE,
@@ -111,7 +124,7 @@ export function patroniConfig(
       authentication: { username: PATRONI_REST_USER, password: secrets.restApi },
     },
     // v2, not etcd3: see processes/etcd.ts for the lock-safety reason.
-    etcd: { hosts: [`127.0.0.1:${config.ports.etcd_client}`], protocol: "http" },
+    etcd,
     bootstrap: {
       dcs: {
         ...dcsSettings(config),
@@ -122,7 +135,7 @@ export function patroniConfig(
     },
     postgresql: {
       listen: `${listenHosts}:${node.ports.postgres}`,
-      connect_address: `127.0.0.1:${node.ports.postgres}`,
+      connect_address: `${pgHost}:${node.ports.postgres}`,
       data_dir: np.dataDir,
       bin_dir: PG_BIN_DIR,
       pgpass: np.pgpass,
@@ -130,10 +143,10 @@ export function patroniConfig(
       authentication: {
         superuser: { username: ROLES.superuser, password: secrets.superuser },
         replication: { username: ROLES.replication, password: secrets.replication },
-        rewind: { username: ROLES.superuser, password: secrets.superuser },
+        rewind: { username: ROLES.rewind, password: secrets.rewind },
       },
       parameters: localParameters(config, paths, np),
-      pg_hba: pgHbaRules(config.listen_address),
+      pg_hba: pgHbaRules(config.listen_address, network?.hosts.filter((h) => h.role === "data").map((h) => h.address) ?? []),
       // A new replica copies the primary with pg_basebackup (fast checkpoint); a replica that falls
       // behind the primary's WAL fetches it from the backup repository.
       create_replica_methods: ["basebackup"],

@@ -29,6 +29,7 @@ export const RUNTIME_PACKAGES = [
   "patroni",
   "python3-psycopg2",
   "python3-etcd", // Patroni's client for etcd's v2 protocol (see processes/etcd.ts)
+  "python3-idna", // urllib3 needs it for https: Patroni reaching etcd over TLS once converted for the network
   "etcd-server",
   "etcd-client",
   "pgbackrest",
@@ -60,6 +61,19 @@ function versionFromControl(path: string): string | undefined {
   if (!existsSync(path)) return undefined;
   const m = /default_version\s*=\s*'([^']+)'/.exec(readFileSync(path, "utf8"));
   return m?.[1];
+}
+
+/** Extensions whose builds must match across a cluster's data hosts (a replica runs the primary's catalog). */
+export const MATCHED_EXTENSIONS = ["vector", "pg_partman", "postgis"] as const;
+
+/** The installed build of each matched extension (its control file's default_version); absent ones are left out. */
+export function extensionBuilds(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of MATCHED_EXTENSIONS) {
+    const version = versionFromControl(`${PG_EXTENSION_DIR}/${name}.control`);
+    if (version) out[name] = version;
+  }
+  return out;
 }
 
 function versionFromFile(path: string): string | undefined {

@@ -122,36 +122,59 @@ export function writeReleaseRecord(paths: StatePaths, release: Release): void {
 }
 
 /** The supervisor's entry point inside a release. */
-export const supervisorMain = (release: Release) => join(release.dir, "dist", "src", "core", "supervisor", "main.js");
+export const supervisorMain = (release: Pick<Release, "dir">) => join(release.dir, "dist", "src", "core", "supervisor", "main.js");
+
+/** The keeper's entry point inside a release (it restarts the supervisor where systemd does not). */
+export const keeperMain = (release: Pick<Release, "dir">) => join(release.dir, "dist", "src", "core", "supervisor", "keeper-main.js");
 
 /**
  * Removes every release but `keep` that no state directory on the machine records any more (its
- * users' state directories are gone, or record another release). Returns the ids removed.
+ * users' state directories are gone, or record another release). A user whose state directory
+ * exists but has no record yet keeps it: it is starting on it. Returns the ids removed.
  */
 export function pruneReleases(keep: Release): string[] {
   if (!existsSync(RELEASES_DIR)) return [];
   const removed: string[] = [];
   for (const id of readdirSync(RELEASES_DIR)) {
-    const dir = join(RELEASES_DIR, id);
-    if (id === keep.id || id.startsWith(".tmp-") || !statSync(dir).isDirectory()) continue;
-    const usersDir = join(dir, USERS);
-    const users = existsSync(usersDir) ? readdirSync(usersDir) : [];
-    let inUse = false;
-    for (const u of users) {
-      const root = readFileSync(join(usersDir, u), "utf8").trim();
-      let record: ReleaseRecord | undefined;
-      try {
-        record = JSON.parse(readFileSync(join(root, "release.json"), "utf8")) as ReleaseRecord;
-      } catch {
-        record = undefined;
-      }
-      if (record?.id === id) inUse = true;
-      else rmSync(join(usersDir, u), { force: true });
-    }
-    if (!inUse) {
-      rmSync(dir, { recursive: true, force: true });
-      removed.push(id);
+    if (id === keep.id || id.startsWith(".tmp-")) continue;
+    // Another `tusk up` may be pruning the same release at the same moment (tests start clusters two
+    // at a time): what it removed first is gone, not an error.
+    try {
+      if (pruneRelease(id)) removed.push(id);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     }
   }
   return removed;
+}
+
+/** Removes release `id` unless a state directory uses it; whether it removed it. */
+function pruneRelease(id: string): boolean {
+  const dir = join(RELEASES_DIR, id);
+  if (!statSync(dir).isDirectory()) return false;
+  const usersDir = join(dir, USERS);
+  const users = existsSync(usersDir) ? readdirSync(usersDir) : [];
+  let inUse = false;
+  for (const u of users) {
+    let root: string;
+    try {
+      root = readFileSync(join(usersDir, u), "utf8").trim();
+    } catch {
+      continue; // removed meanwhile by another prune
+    }
+    const recordFile = join(root, "release.json");
+    let record: ReleaseRecord | undefined;
+    try {
+      record = JSON.parse(readFileSync(recordFile, "utf8")) as ReleaseRecord;
+    } catch {
+      record = undefined;
+    }
+    // A state directory that exists without a record yet is starting on this release (or is
+    // out of this process's sight, in another mount namespace): it keeps the release.
+    if (record?.id === id || (record === undefined && existsSync(root) && !existsSync(recordFile))) inUse = true;
+    else rmSync(join(usersDir, u), { force: true });
+  }
+  if (inUse) return false;
+  rmSync(dir, { recursive: true, force: true });
+  return true;
 }

@@ -5,6 +5,7 @@ import { ruleSettings } from "../config/monitoring-settings.js";
 import { readPrimary } from "../cluster/nodes.js";
 import { ROLES } from "../endpoints.js";
 import { readSecret } from "../secrets.js";
+import { loopbackTls } from "../tls/cluster-ca.js";
 import type { StatePaths } from "../state-dir.js";
 import { evaluateRules, alertKey, silenced, type ActiveAlert, type Transition } from "../alerts/engine.js";
 import { RULES } from "../alerts/rules/index.js";
@@ -68,7 +69,7 @@ export class Monitoring {
   readonly status: CollectionStatus;
 
   constructor(
-    private readonly config: TuskConfig,
+    private config: TuskConfig,
     private readonly paths: StatePaths,
     private readonly context: () => Promise<CollectorContext>,
     private readonly log: (line: string) => void,
@@ -110,7 +111,15 @@ export class Monitoring {
   }
 
   private poolerConfig(): pg.ClientConfig {
-    return { host: "127.0.0.1", port: this.config.ports.pooler, user: ROLES.monitor, password: readSecret(this.paths, "monitor"), database: "pgbouncer", connectionTimeoutMillis: 3000 };
+    return {
+      host: "127.0.0.1",
+      port: this.config.ports.pooler,
+      user: ROLES.monitor,
+      password: readSecret(this.paths, "monitor"),
+      database: "pgbouncer",
+      connectionTimeoutMillis: 3000,
+      ssl: loopbackTls(this.paths),
+    };
   }
 
   /** Series ids of metrics.series, kept across collections (they do not change). */
@@ -131,6 +140,21 @@ export class Monitoring {
     for (const a of await this.alertLog.openAlerts()) this.open.set(alertKey(a.rule, a.labels), a);
     await this.collectOnce();
     this.timer = setInterval(() => void this.collectOnce(), this.config.monitoring.interval_seconds * 1000);
+  }
+
+  /** New monitoring and alert settings (tusk.yaml applied live): the collector's clock restarts with them. */
+  async reconfigure(config: TuskConfig): Promise<void> {
+    const wasEnabled = this.config.monitoring.enabled;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.config = config;
+    this.settings.clear();
+    for (const [id, rule] of ruleSettings(config.alerts)) this.settings.set(id, rule);
+    this.status.enabled = config.monitoring.enabled;
+    this.status.intervalSeconds = config.monitoring.interval_seconds;
+    if (!config.monitoring.enabled) return;
+    if (!wasEnabled) return this.start();
+    this.timer = setInterval(() => void this.collectOnce(), config.monitoring.interval_seconds * 1000);
   }
 
   async stop(): Promise<void> {

@@ -2,6 +2,8 @@ import { ETCD_BIN } from "../install/components.js";
 import type { TuskConfig } from "../config/config-file.js";
 import type { OsUser } from "../os-user.js";
 import type { StatePaths } from "../state-dir.js";
+import { etcdMemberName, FIRST_HOST, urlHost, type HostNetwork } from "../network/host-network.js";
+import { etcdTlsFiles } from "../tls/etcd-certificate.js";
 import { getJson } from "./http-probe.js";
 import type { ProcessSpec } from "./managed-process.js";
 
@@ -17,38 +19,11 @@ import type { ProcessSpec } from "./managed-process.js";
  * renews with prevValue=<its name>, which fails once another node holds the key, so the old primary
  * demotes instead.
  */
-export function etcdSpec(config: TuskConfig, paths: StatePaths, user: OsUser): ProcessSpec {
-  const client = `http://127.0.0.1:${config.ports.etcd_client}`;
-  const peer = `http://127.0.0.1:${config.ports.etcd_peer}`;
-  const name = `${config.cluster_name}-etcd1`;
+export function etcdSpec(config: TuskConfig, paths: StatePaths, user: OsUser, network: HostNetwork | null = null): ProcessSpec {
   return {
     name: "etcd",
     command: ETCD_BIN,
-    args: [
-      "--name",
-      name,
-      "--data-dir",
-      paths.etcdDataDir,
-      "--listen-client-urls",
-      client,
-      "--advertise-client-urls",
-      client,
-      "--listen-peer-urls",
-      peer,
-      "--initial-advertise-peer-urls",
-      peer,
-      "--initial-cluster",
-      `${name}=${peer}`,
-      "--initial-cluster-token",
-      config.cluster_name,
-      "--initial-cluster-state",
-      "new",
-      "--enable-v2=true",
-      "--log-level",
-      "warn",
-      "--logger",
-      "zap",
-    ],
+    args: etcdArgs(config, paths, network),
     uid: user.uid,
     gid: user.gid,
     env: { PATH: "/usr/bin:/bin", HOME: paths.etcdDataDir },
@@ -57,6 +32,44 @@ export function etcdSpec(config: TuskConfig, paths: StatePaths, user: OsUser): P
     pidFile: paths.pidFile("etcd"),
     stopSteps: [{ signal: "SIGTERM", waitMs: 10_000 }],
   };
+}
+
+/**
+ * etcd's command line. One machine: client and peer on loopback, plain HTTP. Converted for the
+ * network (network/host-network.ts): peers on the host's address with mutual TLS (the cluster CA's
+ * certificates, a peer without one is refused); clients on the host's address with mutual TLS too
+ * (other hosts' Patroni), and still on loopback without TLS for this host's supervisor and tools —
+ * etcd serves both from one port pair. With a data directory, etcd takes its member's peer URL from
+ * its own data (conversion updates it first with `member update`); `--initial-*` only matter for a
+ * new member.
+ */
+export function etcdArgs(config: TuskConfig, paths: StatePaths, network: HostNetwork | null): string[] {
+  const name = etcdMemberName(config.cluster_name, network?.name ?? FIRST_HOST);
+  const loopbackClient = `http://127.0.0.1:${config.ports.etcd_client}`;
+  const [scheme, host] = network ? ["https", urlHost(network.address)] : ["http", "127.0.0.1"];
+  const client = `${scheme}://${host}:${config.ports.etcd_client}`;
+  const peer = `${scheme}://${host}:${config.ports.etcd_peer}`;
+  const args = [
+    ...["--name", name, "--data-dir", paths.etcdDataDir, "--enable-v2=true", "--log-level", "warn", "--logger", "zap"],
+    ...["--listen-client-urls", network ? `${loopbackClient},${client}` : client, "--advertise-client-urls", client],
+    ...["--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer],
+    ...["--initial-cluster", initialCluster(config, name, peer, network), "--initial-cluster-token", config.cluster_name],
+    // A joined host's member was added to a running cluster (as a learner); the first host's began it.
+    ...["--initial-cluster-state", network && network.name !== FIRST_HOST ? "existing" : "new"],
+  ];
+  if (!network) return args;
+  const tls = etcdTlsFiles(paths);
+  return [
+    ...args,
+    ...["--cert-file", tls.cert, "--key-file", tls.key, "--trusted-ca-file", tls.ca, "--client-cert-auth"],
+    ...["--peer-cert-file", tls.cert, "--peer-key-file", tls.key, "--peer-trusted-ca-file", tls.ca, "--peer-client-cert-auth"],
+  ];
+}
+
+/** Every member as name=peer URL: what a member added to a running cluster must start with. */
+function initialCluster(config: TuskConfig, name: string, peer: string, network: HostNetwork | null): string {
+  if (!network || network.hosts.length === 0) return `${name}=${peer}`;
+  return network.hosts.map((h) => `${h.etcdName}=https://${urlHost(h.address)}:${config.ports.etcd_peer}`).join(",");
 }
 
 export async function etcdReady(config: TuskConfig): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { request as httpsRequestRaw } from "node:https";
 /** Small HTTP helpers for probing and driving local services (etcd, Patroni). */
 export interface HttpResult {
   status: number;
@@ -26,4 +27,42 @@ export async function getJson<T>(url: string, timeoutMs = 2000): Promise<{ statu
   } catch {
     return undefined;
   }
+}
+
+/**
+ * One HTTPS request with options fetch cannot take (a client certificate, a CA of the cluster's own,
+ * or, only to fetch a CA that is then checked by fingerprint, no verification). Rejects when the
+ * server cannot be reached or does not answer within `timeoutMs`.
+ */
+export function httpsRequest(options: {
+  host: string;
+  port: number;
+  path: string;
+  method?: string;
+  body?: unknown;
+  tls: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean };
+  timeoutMs: number;
+}): Promise<HttpResult> {
+  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequestRaw(
+      {
+        host: options.host,
+        port: options.port,
+        path: options.path,
+        method: options.method ?? (payload ? "POST" : "GET"),
+        headers: payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {},
+        ...options.tls,
+        timeout: options.timeoutMs,
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (d: Buffer) => (text += d.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${options.timeoutMs / 1000} s`)));
+    req.on("error", reject);
+    req.end(payload);
+  });
 }

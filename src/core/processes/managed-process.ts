@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
-import { removePidFile, stopEscalating, writePidFile, type StopStep } from "./pid-file.js";
+import { isAlive, processStartedAt, processStartTime, removePidFile, stopEscalating, writePidFile, type StopStep } from "./pid-file.js";
 
 /**
  * How one managed process (etcd, Patroni, PgBouncer) is started, checked and stopped.
@@ -28,6 +28,8 @@ export interface ProcessSpec {
 
 export class ManagedProcess {
   private child: ChildProcess | undefined;
+  /** A process a previous supervisor started, taken over by PID and start time (see `adopt`). */
+  private adopted: { pid: number; start: string | undefined } | undefined;
   private exitListeners: ((code: number | null, signal: NodeJS.Signals | null) => void)[] = [];
   restarts = 0;
   startedAt: Date | undefined;
@@ -36,7 +38,26 @@ export class ManagedProcess {
   constructor(readonly spec: ProcessSpec) {}
 
   get pid(): number | undefined {
+    if (this.adopted) {
+      const { pid, start } = this.adopted;
+      return isAlive(pid) && (start === undefined || processStartTime(pid) === start) ? pid : undefined;
+    }
     return this.child?.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined;
+  }
+
+  /**
+   * Takes over a process that is already running (started by a supervisor that died or was
+   * replaced): it is watched through /proc by PID and start time, and stopped by signals like one
+   * started here. When it exits, `start()` starts a new one as usual.
+   */
+  adopt(pid: number): void {
+    this.adopted = { pid, start: processStartTime(pid) };
+    this.startedAt = processStartedAt(pid);
+  }
+
+  /** Whether the process running now was adopted rather than started here. */
+  get wasAdopted(): boolean {
+    return this.adopted !== undefined && this.running;
   }
 
   get running(): boolean {
@@ -49,6 +70,7 @@ export class ManagedProcess {
 
   start(): void {
     const { spec } = this;
+    this.adopted = undefined;
     const log = openSync(spec.logFile, "a");
     // prlimit sets the limit and then execs the command, so the PID stays the service's own.
     const [command, args] = spec.maxOpenFiles ? ["prlimit", [`--nofile=${spec.maxOpenFiles}:${spec.maxOpenFiles}`, "--", spec.command, ...spec.args]] : [spec.command, spec.args];

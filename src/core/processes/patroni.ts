@@ -35,6 +35,8 @@ export interface PatroniNodeStatus {
   timeline?: number;
   postmaster_start_time?: string;
   patroni?: { version?: string };
+  /** Set while the cluster is in maintenance mode (paused). */
+  pause?: boolean;
   /** Set while the DCS is unreachable and failsafe mode keeps this primary running. */
   failsafe_mode_is_active?: boolean;
   /** When Patroni last reached the DCS (seconds since the epoch). */
@@ -55,6 +57,8 @@ export interface PatroniMember {
   host: string;
   port: number;
   timeline?: number;
+  /** Set when a changed parameter takes effect only after PostgreSQL restarts. */
+  pending_restart?: boolean;
   /** Bytes behind the leader ("unknown" when Patroni cannot tell). */
   lag?: number | string;
 }
@@ -125,4 +129,25 @@ export async function clusterConfig(port: number, timeoutMs = 30_000): Promise<R
 export async function restartPostgres(port: number, auth: PatroniAuth): Promise<void> {
   const r = await httpRequest(`http://127.0.0.1:${port}${PATRONI_ROUTES.restart}`, { method: "POST", auth, body: {}, timeoutMs: 120_000 });
   if (r.status >= 300) throw new Error(`Patroni could not restart PostgreSQL (${r.status}): ${r.body}`);
+}
+
+/** Patroni rereads its YAML file (the node-local part: listen addresses, pg_hba, etcd is not reread in 3.0.2). */
+export async function reloadPatroni(port: number, auth: PatroniAuth): Promise<void> {
+  const r = await httpRequest(`http://127.0.0.1:${port}${PATRONI_ROUTES.reload}`, { method: "POST", auth, body: {}, timeoutMs: 10_000 });
+  if (r.status >= 300) throw new Error(`Patroni could not reload its configuration (${r.status}): ${r.body}`);
+}
+
+/**
+ * Maintenance mode (Patroni docs, "Pause/Resume mode"): while paused Patroni neither fails over nor
+ * demotes, and a Patroni that stops leaves PostgreSQL running; the flag lives in etcd for the whole
+ * cluster. Waits until the node named by `port` reports it.
+ */
+export async function setPaused(port: number, auth: PatroniAuth, pause: boolean, timeoutMs = 15_000): Promise<void> {
+  await patchConfig(port, auth, { pause });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (((await patroniNode(port))?.pause ?? false) === pause) return;
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  throw new Error(`Patroni did not report pause=${pause} within ${timeoutMs / 1000} s`);
 }

@@ -15,6 +15,23 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
+/** When a process started, from its start time in clock ticks after boot (/proc/stat's btime; 100 ticks a second on Linux). */
+export function processStartedAt(pid: number): Date | undefined {
+  const ticks = Number(processStartTime(pid));
+  const btime = /^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1];
+  if (!Number.isFinite(ticks) || btime === undefined) return undefined;
+  return new Date((Number(btime) + ticks / 100) * 1000);
+}
+
+/** The process's command line as its arguments (empty once it is gone). */
+export function processArgs(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+  } catch {
+    return []; // gone
+  }
+}
+
 export function isAlive(pid: number): boolean {
   const state = (() => {
     try {
@@ -89,6 +106,11 @@ export async function stopEscalating(pid: number, steps: readonly StopStep[], on
 
 /** Whether a pgBackRest process runs `command` (backup, restore …) with this cluster's configuration. */
 export function pgbackrestRunning(configFile: string, command: string): boolean {
+  return pgbackrestPid(configFile, command) !== undefined;
+}
+
+/** The PID of a pgBackRest process running `command` with this configuration file (the first found). */
+export function pgbackrestPid(configFile: string, command: string): number | undefined {
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
     let args: string[];
@@ -97,7 +119,7 @@ export function pgbackrestRunning(configFile: string, command: string): boolean 
     } catch {
       continue; // exited meanwhile
     }
-    if (args.some((a) => a.endsWith("pgbackrest")) && args.includes(`--config=${configFile}`) && args.includes(command)) return true;
+    if (args.some((a) => a.endsWith("pgbackrest")) && args.includes(`--config=${configFile}`) && args.includes(command)) return Number(pid);
   }
-  return false;
+  return undefined;
 }

@@ -54,13 +54,18 @@ export async function provision(config: TuskConfig, paths: StatePaths): Promise<
     owner_password: ensureSecret(paths, "owner"),
     app_password: ensureSecret(paths, "app"),
     monitor_password: ensureSecret(paths, "monitor"),
+    rewind: ROLES.rewind,
+    rewind_password: ensureSecret(paths, "rewind"),
   };
   await inDatabase(config, paths, "postgres", async (c) => {
-    const existing = new Set((await c.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname = ANY($1)", [[ROLES.owner, ROLES.app, ROLES.monitor]])).rows.map((r) => r.rolname));
-    for (const role of [ROLES.owner, ROLES.app, ROLES.monitor]) {
+    const existing = new Set(
+      (await c.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname = ANY($1)", [[ROLES.owner, ROLES.app, ROLES.monitor, ROLES.rewind]])).rows.map((r) => r.rolname),
+    );
+    for (const role of [ROLES.owner, ROLES.app, ROLES.monitor, ROLES.rewind]) {
       if (!existing.has(role)) await c.query(`CREATE ROLE ${c.escapeIdentifier(role)}`);
     }
     await c.query(sqlFile("roles.sql", vars));
+    await c.query(sqlFile("rewind-role.sql", vars));
   });
   await inDatabase(config, paths, "template1", (c) => c.query(sqlFile("extensions.sql")));
   await inDatabase(config, paths, "postgres", async (c) => {

@@ -1,18 +1,20 @@
-import { ROUTES } from "../endpoints.js";
+import { ROUTES, routeTo } from "../endpoints.js";
 import type { TuskConfig } from "../config/config-file.js";
 import { httpRequest } from "../processes/http-probe.js";
 import { readSecret } from "../secrets.js";
 import type { StatePaths } from "../state-dir.js";
 import type { SupervisorStatus } from "./status.js";
 import type { ReplicationStatus } from "./replication.js";
+import type { SwitchoverResult } from "./switchover.js";
+import type { SettingsChangeResult } from "./settings-change.js";
+import type { ChangePlan } from "../config/config-change.js";
 import { ExitCode, exitCodeName, TuskError } from "../errors.js";
+import type { HostRole } from "../network/join-tokens.js";
+import type { HostTokenResult } from "./host-tokens.js";
+import type { HostView } from "./hosts-view.js";
+import type { HostRemoval } from "./host-remove.js";
 
-export interface SwitchoverResult {
-  from: string;
-  to: string;
-  pausedMs: number;
-  totalMs: number;
-}
+export type { SwitchoverResult };
 
 /** The CLI's client for the supervisor API (loopback, bearer token from the state directory). */
 export class ApiClient {
@@ -43,8 +45,12 @@ export class ApiClient {
   }
 
   /** POSTs to a route; an error answer becomes the TuskError the supervisor raised. */
-  async post<T>(route: string, body: unknown, timeoutMs: number): Promise<T> {
-    const r = await httpRequest(this.url(route), { method: "POST", body, token: readSecret(this.paths, "api_token"), timeoutMs });
+  post<T>(route: string, body: unknown, timeoutMs: number): Promise<T> {
+    return this.request(route, "POST", timeoutMs, body);
+  }
+
+  private async request<T>(route: string, method: string, timeoutMs: number, body?: unknown): Promise<T> {
+    const r = await httpRequest(this.url(route), { method, body, token: readSecret(this.paths, "api_token"), timeoutMs });
     return this.answer<T>(r);
   }
 
@@ -65,8 +71,31 @@ export class ApiClient {
     return this.post(ROUTES.scale, { replicas }, 900_000);
   }
 
+  removeHost(name: string): Promise<HostRemoval> {
+    return this.request(routeTo(ROUTES.host, { name }), "DELETE", 60_000);
+  }
+
+  async hosts(): Promise<HostView[]> {
+    return (await this.get<{ hosts: HostView[] }>(ROUTES.hosts)).hosts;
+  }
+
+  /** A join token; the first one converts the cluster for the network (minutes, with restarts). */
+  hostToken(req: { role: HostRole; ttlSeconds: number; address?: string }): Promise<HostTokenResult> {
+    return this.post(ROUTES.hostTokens, req, 1_800_000);
+  }
+
   switchover(to: string | undefined): Promise<SwitchoverResult> {
     return this.post(ROUTES.switchover, to === undefined ? {} : { to }, 120_000);
+  }
+
+  /** What applying tusk.yaml now would change on the running cluster. */
+  configPlan(): Promise<ChangePlan> {
+    return this.get(ROUTES.config);
+  }
+
+  /** Applies tusk.yaml to the running cluster; a rolling restart can take minutes. */
+  applyConfig(): Promise<SettingsChangeResult> {
+    return this.post(ROUTES.config, {}, 1_800_000);
   }
 
   async shutdown(): Promise<void> {

@@ -38,6 +38,11 @@ export const alertView = obj({
   resolvedAt: nullable(str),
   silenced: bool,
 });
+const plan = obj({
+  changes: { type: "array", items: obj({ key: str, from: str, to: str, how: { type: "string", enum: ["reload", "restart", "refused"] }, sentence: str }) },
+  refused: bool,
+  restart: bool,
+});
 const silence = obj({ id: int, rule: str, labels, until: str, comment: str, createdAt: str });
 
 export const SCHEMAS = {
@@ -47,6 +52,62 @@ export const SCHEMAS = {
     summary: "Add or remove replicas",
     body: { type: "object", required: ["replicas"], additionalProperties: false, properties: { replicas: { type: "integer", minimum: 0 } } },
     response: { 200: obj({ mode: str, primary: str }), ...errors },
+  },
+  configPlan: {
+    tags: ["cluster"],
+    summary: "What applying tusk.yaml as it is now would change on the running cluster, and how (reload, rolling restart, refused)",
+    response: { 200: plan, ...errors },
+  },
+  configApply: {
+    tags: ["cluster"],
+    summary: "Apply tusk.yaml to the running cluster: reloads, a rolling restart where a setting needs one; refused as a whole if a change cannot be made live",
+    body: { type: "object", additionalProperties: false, properties: {} },
+    response: { 200: obj({ plan, restarted: { type: "array", items: str }, switchedOver: { type: ["object", "null"], properties: { from: str, to: str } } }), ...errors },
+  },
+  hosts: {
+    tags: ["cluster"],
+    summary: "The cluster's hosts: role, etcd membership (voter or learner), whether each host's etcd answers over mutual TLS, certificate expiry",
+    response: {
+      200: obj({
+        hosts: { type: "array", items: obj({ name: str, address: str, role: str, etcd: str, reachable: bool, certificateExpires: { type: ["string", "null"] } }) },
+      }),
+      ...errors,
+    },
+  },
+  removeHost: {
+    tags: ["cluster"],
+    summary: "Remove a host (also a dead one): its etcd member leaves the membership, and the host leaves the cluster's records, pg_hba and Patroni's etcd list",
+    params: { type: "object", required: ["name"], properties: { name: str } },
+    response: { 200: obj({ name: str, address: str, etcdMemberRemoved: bool }), ...errors },
+  },
+  hostToken: {
+    tags: ["cluster"],
+    summary:
+      "A single-use join token for another host; the first converts the cluster for the network (etcd with mutual TLS, listening on the host's address), reporting each step's time and effect on clients",
+    body: {
+      type: "object",
+      additionalProperties: false,
+      properties: { role: { type: "string", enum: ["data", "witness", "repo"] }, ttlSeconds: { type: "integer", minimum: 60, maximum: 604800 }, address: str },
+    },
+    response: {
+      200: obj({
+        token: str,
+        role: str,
+        expiresAt: str,
+        endpoint: str,
+        conversion: {
+          type: ["object", "null"],
+          properties: {
+            address: str,
+            steps: { type: "array", items: obj({ step: str, ms: num, clients: str }) },
+            restarted: { type: "array", items: str },
+            switchedOver: { type: ["object", "null"], properties: { from: str, to: str } },
+            totalMs: num,
+          },
+        },
+      }),
+      ...errors,
+    },
   },
   switchover: {
     tags: ["cluster"],

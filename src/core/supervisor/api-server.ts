@@ -9,25 +9,16 @@ import type { BackupType } from "../backup/pgbackrest.js";
 import { chooseTarget, type RestoreTarget } from "../backup/restore-spec.js";
 import { S3_REPO } from "../generate/pgbackrest-config.js";
 import { ROUTES } from "../endpoints.js";
-import { ExitCode, exitCodeName, TuskError, type ExitCodeName } from "../errors.js";
+import { ExitCode, TuskError } from "../errors.js";
 import { prometheusText } from "../metrics/prometheus.js";
 import type { StatementFilter, TopQueryOrder } from "../metrics/store.js";
 import { indexRows, tableRows } from "../metrics/views.js";
 import { TUSK_VERSION } from "../state-dir.js";
 import { SCHEMAS } from "./api-schemas.js";
+import { sendError } from "./http-errors.js";
+import { TOKEN_TTL_MS } from "./host-tokens.js";
+import type { HostRole } from "../network/join-tokens.js";
 import type { Supervisor } from "./supervisor.js";
-
-/** How an expected failure reads in HTTP; anything else is a 500. */
-const HTTP_STATUS: Partial<Record<ExitCodeName, number>> = {
-  Usage: 400,
-  OutsideWindow: 400,
-  IncompatibleState: 409,
-  NotRunning: 409,
-  AlreadyExists: 409,
-  InsufficientResources: 422,
-  Unreachable: 502,
-  Timeout: 504,
-};
 
 /** The dashboard's files (no data in them: the page asks the API, with a token, for everything). */
 const DASHBOARD: Record<string, { file: URL; type: string }> = {
@@ -96,18 +87,7 @@ export async function buildApi(supervisor: Supervisor, tokens: TokenVerifier, on
     }
   });
 
-  // An expected failure (TuskError) keeps its message, hint and exit code for the CLI; a schema
-  // violation is a 400 whose message names the field.
-  app.setErrorHandler(async (error, _req, reply) => {
-    if (error instanceof TuskError) {
-      const status = HTTP_STATUS[exitCodeName(error.exitCode)] ?? 500;
-      return reply.code(status).send({ error: error.message, hint: error.hint ?? "", exitCode: error.exitCode });
-    }
-    const validation = (error as { validation?: unknown }).validation !== undefined;
-    return reply
-      .code(validation ? 400 : 500)
-      .send({ error: (error as Error).message, hint: validation ? `See ${ROUTES.openapi} for the request's schema.` : "", exitCode: validation ? ExitCode.Usage : ExitCode.Internal });
-  });
+  app.setErrorHandler(sendError);
 
   const monitoring = supervisor.monitoring;
   const rawDays = () => supervisor.config.monitoring.retention_days;
@@ -115,6 +95,13 @@ export async function buildApi(supervisor: Supervisor, tokens: TokenVerifier, on
   app.get(ROUTES.health, { schema: { hide: true } }, async () => ({ ok: true }));
   app.get(ROUTES.status, { schema: SCHEMAS.status }, async () => supervisor.status());
   app.post<{ Body: { replicas: number } }>(ROUTES.scale, { schema: SCHEMAS.scale }, async (req) => supervisor.scale(req.body.replicas));
+  app.get(ROUTES.config, { schema: SCHEMAS.configPlan }, async () => supervisor.configPlan().plan);
+  app.post(ROUTES.config, { schema: SCHEMAS.configApply }, async () => supervisor.applyConfig());
+  app.get(ROUTES.hosts, { schema: SCHEMAS.hosts }, async () => ({ hosts: await supervisor.hosts() }));
+  app.delete<{ Params: { name: string } }>(ROUTES.host, { schema: SCHEMAS.removeHost }, async (req) => supervisor.removeHost(req.params.name));
+  app.post<{ Body: { role?: HostRole; ttlSeconds?: number; address?: string } }>(ROUTES.hostTokens, { schema: SCHEMAS.hostToken }, async (req) =>
+    supervisor.hostToken({ role: req.body.role ?? "data", ttlMs: (req.body.ttlSeconds ?? TOKEN_TTL_MS.default / 1000) * 1000, address: req.body.address }),
+  );
   app.post<{ Body: { to?: string } }>(ROUTES.switchover, { schema: SCHEMAS.switchover }, async (req) => supervisor.switchover(req.body.to));
 
   app.get<{ Querystring: Range & { name: string; rate?: boolean; match?: string } }>(ROUTES.series, { schema: SCHEMAS.series }, async (req) => {
@@ -154,14 +141,14 @@ export async function buildApi(supervisor: Supervisor, tokens: TokenVerifier, on
     return monitoring.silence(req.body.rule, req.body.labels ?? {}, req.body.seconds, req.body.comment ?? "");
   });
 
-  app.get(ROUTES.backups, { schema: SCHEMAS.backups }, async () => supervisor.backupCatalog());
-  app.post<{ Body: { type: BackupType } }>(ROUTES.backups, { schema: SCHEMAS.startBackup }, async (req) => supervisor.backup(req.body?.type ?? "full"));
-  app.post<{ Body: { name: string } & TargetBody }>(ROUTES.clones, { schema: SCHEMAS.clone }, async (req) => supervisor.clone(req.body.name, targetOf(req.body), repoOf(req.body)));
+  app.get(ROUTES.backups, { schema: SCHEMAS.backups }, async () => supervisor.requests.backupCatalog());
+  app.post<{ Body: { type: BackupType } }>(ROUTES.backups, { schema: SCHEMAS.startBackup }, async (req) => supervisor.requests.backup(req.body?.type ?? "full"));
+  app.post<{ Body: { name: string } & TargetBody }>(ROUTES.clones, { schema: SCHEMAS.clone }, async (req) => supervisor.requests.clone(req.body.name, targetOf(req.body), repoOf(req.body)));
   app.post<{ Body: { confirm: string } & TargetBody }>(ROUTES.restore, { schema: SCHEMAS.restore }, async (req, reply) =>
-    reply.code(202).send(await supervisor.restoreInPlace(targetOf(req.body), repoOf(req.body))),
+    reply.code(202).send(await supervisor.requests.restoreInPlace(targetOf(req.body), repoOf(req.body))),
   );
   app.get(ROUTES.drillHistory, { schema: SCHEMAS.drills }, async () => ({ drills: drillHistory(supervisor.paths) }));
-  app.post(ROUTES.drills, { schema: SCHEMAS.startDrill }, async () => supervisor.restoreDrill());
+  app.post(ROUTES.drills, { schema: SCHEMAS.startDrill }, async () => supervisor.requests.restoreDrill());
 
   app.get(ROUTES.prometheus, { schema: { tags: ["metrics"], summary: "The latest collection in Prometheus text format" } }, async (_req, reply) => {
     const latest = monitoring.latestSamples();

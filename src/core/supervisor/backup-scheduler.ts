@@ -1,19 +1,21 @@
+import { readFileSync } from "node:fs";
 import type { TuskConfig } from "../config/config-file.js";
 import { summarize } from "../backup/catalog.js";
 import { runDrill } from "../backup/drill.js";
 import { applyRetention, backupNow, backupProgress } from "../backup/operations.js";
 import type { Pgbackrest } from "../backup/pgbackrest.js";
-import { nextOccurrence, scheduledType } from "../backup/policy.js";
-import { silentProgress } from "../progress.js";
-import type { StatePaths } from "../state-dir.js";
+import { nextOccurrence, resumeSchedule, scheduledType, type SavedSchedule } from "../backup/policy.js";
+import { reportingProgress } from "../progress.js";
+import { writeAtomic, type StatePaths } from "../state-dir.js";
 import { admit, type OperationKind, type OperationQueue } from "./operation-queue.js";
 import type { ScheduleStatus } from "./status.js";
 
 /**
  * Backups and restore drills on the policy's clock (local time), as operations of the cluster's
- * queue: a job that conflicts with one running now is tried again at the next tick (15 s). A backup
- * missed while tusk was down is caught up a minute after start when the newest backup is more than
- * 25 hours old. `status` is what `tusk status` shows of it.
+ * queue: a job that conflicts with one running now is tried again at the next tick (15 s). The
+ * schedule is kept in STATE_DIR/run/schedule.json: a job that fell due while no supervisor ran is
+ * caught up at the first tick after start (policy.ts, resumeSchedule). `status` is what `tusk status`
+ * shows of it.
  */
 export class BackupScheduler {
   readonly status: ScheduleStatus = { nextBackupAt: null, nextBackupType: null, nextDrillAt: null, running: null, lastError: null };
@@ -34,11 +36,36 @@ export class BackupScheduler {
     const now = new Date();
     const policy = this.target.config.backups;
     const newest = summarize(await this.backups.info()).pop();
-    const stale = !newest || now.getTime() - Date.parse(newest.endedAt) > 25 * 3_600_000;
-    this.status.nextBackupAt = (stale ? new Date(now.getTime() + 60_000) : nextOccurrence(policy.time, now)).toISOString();
-    this.status.nextBackupType = scheduledType(policy, new Date(this.status.nextBackupAt), newest ? [newest] : []);
-    this.status.nextDrillAt = nextOccurrence(policy.drill_time, now, policy.drill_day).toISOString();
+    const resumed = resumeSchedule(policy, this.saved(), newest?.endedAt, now);
+    for (const line of resumed.missed) this.log(`schedule: ${line}: catching it up now`);
+    this.status.nextBackupAt = resumed.nextBackupAt.toISOString();
+    this.status.nextBackupType = scheduledType(policy, resumed.nextBackupAt, newest ? [newest] : []);
+    this.status.nextDrillAt = resumed.nextDrillAt.toISOString();
+    this.save();
     this.timer = setInterval(() => void this.tick(), 15_000);
+  }
+
+  private saved(): SavedSchedule | undefined {
+    try {
+      return JSON.parse(readFileSync(this.target.paths.scheduleFile, "utf8")) as SavedSchedule;
+    } catch {
+      return undefined; // never started, or a state directory from before the schedule was kept
+    }
+  }
+
+  /** Kept on disk whenever it changes: the next supervisor catches up what falls due while none runs. */
+  private save(): void {
+    const saved: SavedSchedule = { nextBackupAt: this.status.nextBackupAt, nextDrillAt: this.status.nextDrillAt };
+    writeAtomic(this.target.paths.scheduleFile, `${JSON.stringify(saved)}\n`, 0o644);
+  }
+
+  /** The policy changed (tusk.yaml applied live): the next backup and drill follow it. */
+  async reschedule(now = new Date()): Promise<void> {
+    const policy = this.target.config.backups;
+    this.status.nextBackupAt = nextOccurrence(policy.time, now).toISOString();
+    this.status.nextBackupType = scheduledType(policy, new Date(this.status.nextBackupAt), summarize(await this.backups.info()));
+    this.status.nextDrillAt = nextOccurrence(policy.drill_time, now, policy.drill_day).toISOString();
+    this.save();
   }
 
   stop(): void {
@@ -76,6 +103,7 @@ export class BackupScheduler {
       if (!admitted("backup")) return;
       const type = scheduledType(policy, now, summarize(await this.backups.info()));
       this.status.nextBackupAt = nextOccurrence(policy.time, now).toISOString();
+      this.save();
       await job("backup", `${type} backup`, async (report) => {
         await backupNow(this.target, type, (f, repo) => report(backupProgress(f, repo)));
         await applyRetention(this.target, now);
@@ -84,8 +112,9 @@ export class BackupScheduler {
     } else if (this.status.nextDrillAt && now >= new Date(this.status.nextDrillAt)) {
       if (!admitted("restore drill")) return;
       this.status.nextDrillAt = nextOccurrence(policy.drill_time, now, policy.drill_day).toISOString();
-      await job("restore drill", "restore drill", async () => {
-        const result = await runDrill(this.target, silentProgress);
+      this.save();
+      await job("restore drill", "restore drill", async (report) => {
+        const result = await runDrill(this.target, reportingProgress(report));
         if (!result.ok)
           throw new Error(
             `failed checks: ${result.checks

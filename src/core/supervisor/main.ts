@@ -1,12 +1,13 @@
 import { appendFileSync } from "node:fs";
-import { loadConfig } from "../config/config-file.js";
 import { readHostFacts } from "../config/host-facts.js";
 import { writePidFile, removePidFile } from "../processes/pid-file.js";
+import { loadEffectiveConfig } from "../network/host-network.js";
 import { ensureSecret, hashToken } from "../secrets.js";
 import { StatePaths } from "../state-dir.js";
 import { buildApi } from "./api-server.js";
 import { TokenVerifier } from "../api-tokens.js";
 import { Supervisor } from "./supervisor.js";
+import { EXIT_REPLACE } from "./keeper.js";
 
 /**
  * The supervisor process: started detached by `tusk up`, one per state directory. It records its
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   const paths = new StatePaths(stateDir);
   const logFile = paths.log("supervisor");
   const log = (line: string) => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
-  const config = loadConfig(paths.configFile);
+  const config = loadEffectiveConfig(paths);
   const supervisor = new Supervisor(paths, config, readHostFacts(paths.root), log);
   writePidFile(paths.supervisorPid, process.pid);
   log(`supervisor ${process.pid} starting for ${paths.root}`);
@@ -36,6 +37,23 @@ async function main(): Promise<void> {
     log("supervisor stopped");
     process.exit(0);
   }
+  // SIGUSR2: this supervisor exits and leaves every child serving; the keeper (or systemd) starts the
+  // recorded release's supervisor, which adopts them. A control-plane restart or update never takes
+  // PostgreSQL down.
+  process.on(
+    "SIGUSR2",
+    () =>
+      void (async () => {
+        if (stopping) return;
+        stopping = true;
+        log("SIGUSR2: handing the running cluster over to a new supervisor (the children keep running)");
+        await supervisor.detach();
+        await api.close();
+        removePidFile(paths.supervisorPid);
+        log(`supervisor exits with ${EXIT_REPLACE} to be replaced`);
+        process.exit(EXIT_REPLACE);
+      })(),
+  );
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGHUP", () => log("SIGHUP ignored"));

@@ -5,15 +5,16 @@ import { isAlive, processStartTime } from "../processes/pid-file.js";
 import { writeAtomic, type StatePaths } from "../state-dir.js";
 
 /**
- * Long operations on a cluster — backups, restores, clones, drills, switchovers, scaling, repairs —
+ * Long operations on a cluster — backups, restores, clones, drills, switchovers, scaling, repairs,
+ * settings changes —
  * go through one queue with a declared conflict table: what may run together, what waits for what is
  * running, and what is refused with the reason. The queue is kept in STATE_DIR/run/operations.json,
  * so that the process that runs an operation (the supervisor, or the detached restore in place) and
  * the next supervisor after a crash see the same thing: an operation whose process is gone is marked
  * "interrupted" and reported (adopting one still running belongs to crash survival).
  */
-export type OperationKind = "backup" | "restore drill" | "clone" | "restore" | "switchover" | "scale" | "repair";
-export const OPERATION_KINDS: readonly OperationKind[] = ["backup", "restore drill", "clone", "restore", "switchover", "scale", "repair"];
+export type OperationKind = "backup" | "restore drill" | "clone" | "restore" | "switchover" | "scale" | "repair" | "settings" | "migration" | "network";
+export const OPERATION_KINDS: readonly OperationKind[] = ["backup", "restore drill", "clone", "restore", "switchover", "scale", "repair", "settings", "migration", "network"];
 
 export type OperationState = "running" | "done" | "failed" | "interrupted";
 
@@ -37,23 +38,54 @@ export interface OperationRecord {
 
 type Verdict = "together" | "wait" | "refuse";
 
-const ALL_WAIT: Record<OperationKind, Verdict> = { backup: "wait", "restore drill": "wait", clone: "wait", restore: "refuse", switchover: "wait", scale: "wait", repair: "wait" };
+const ALL_WAIT: Record<OperationKind, Verdict> = {
+  backup: "wait",
+  "restore drill": "wait",
+  clone: "wait",
+  restore: "refuse",
+  switchover: "wait",
+  scale: "wait",
+  repair: "wait",
+  settings: "wait",
+  migration: "wait",
+  network: "wait",
+};
+/** Beside a schema migration: what reads or copies data goes on; what would cut its transaction waits. */
+const BESIDE_MIGRATION = { migration: "together" } as const;
 
 /**
  * CONFLICTS[asked][running]: what happens to an operation asked for while another runs. A restore in
  * place replaces the data under everything else, so it is refused while anything runs and refuses
  * everything while it runs; the same operation twice is refused (one backup, one switchover … at a
  * time); the rest wait for the running one, since on one machine they compete for the same cores and
- * disk, and a switchover under a backup would fail the backup.
+ * disk, and a switchover under a backup would fail the backup. A schema migration runs from a client
+ * and shows as the holder of tusk's migration advisory lock (migrations/lock.ts): a switchover or a
+ * rolling restart waits for it (either would cut its transaction), a restore in place is refused,
+ * and what only reads or copies data goes on beside it. Converting the cluster for the network
+ * restarts every process in turn: it waits for everything and everything waits for it.
  */
 export const CONFLICTS: Record<OperationKind, Record<OperationKind, Verdict>> = {
-  backup: { ...ALL_WAIT, backup: "refuse" },
-  "restore drill": { ...ALL_WAIT, "restore drill": "refuse" },
-  clone: { ...ALL_WAIT },
-  restore: { backup: "refuse", "restore drill": "refuse", clone: "refuse", restore: "refuse", switchover: "refuse", scale: "refuse", repair: "refuse" },
+  backup: { ...ALL_WAIT, ...BESIDE_MIGRATION, backup: "refuse" },
+  "restore drill": { ...ALL_WAIT, ...BESIDE_MIGRATION, "restore drill": "refuse" },
+  clone: { ...ALL_WAIT, ...BESIDE_MIGRATION },
+  restore: {
+    backup: "refuse",
+    "restore drill": "refuse",
+    clone: "refuse",
+    restore: "refuse",
+    switchover: "refuse",
+    scale: "refuse",
+    repair: "refuse",
+    settings: "refuse",
+    migration: "refuse",
+    network: "refuse",
+  },
   switchover: { ...ALL_WAIT, switchover: "refuse" },
-  scale: { ...ALL_WAIT, scale: "refuse" },
-  repair: { ...ALL_WAIT, repair: "refuse" },
+  scale: { ...ALL_WAIT, ...BESIDE_MIGRATION, scale: "refuse" },
+  repair: { ...ALL_WAIT, ...BESIDE_MIGRATION, repair: "refuse" },
+  settings: { ...ALL_WAIT, settings: "refuse" },
+  migration: { ...ALL_WAIT, backup: "together", "restore drill": "together", clone: "together", scale: "together", repair: "together", migration: "refuse" },
+  network: { ...ALL_WAIT, network: "refuse" },
 };
 
 export type Admission = { verdict: "run" } | { verdict: "wait"; behind: OperationRecord } | { verdict: "refuse"; reason: string; hint: string };
@@ -118,6 +150,8 @@ export class OperationQueue {
   constructor(
     paths: StatePaths,
     private readonly log: (line: string) => void = () => undefined,
+    /** Operations running outside the queue's file: a schema migration, seen through its advisory lock. */
+    private readonly outside: () => Promise<OperationRecord[]> = async () => [],
   ) {
     this.file = join(paths.runDir, "operations.json");
   }
@@ -136,6 +170,11 @@ export class OperationQueue {
     const running = q.records.filter((r) => r.state === "running");
     const ended = q.records.filter((r) => r.state !== "running").slice(-KEEP_ENDED);
     writeAtomic(this.file, `${JSON.stringify({ next: q.next, records: [...ended, ...running].sort((a, b) => a.id - b.id) }, null, 2)}\n`, 0o644);
+  }
+
+  /** Records still "running" whose process is gone (a supervisor killed, or replaced, while they ran). */
+  orphaned(): OperationRecord[] {
+    return this.read().records.filter((r) => r.state === "running" && !processAlive(r));
   }
 
   /** Marks what a dead process left running as interrupted; returns those records (for the log and status). */
@@ -201,7 +240,7 @@ export class OperationQueue {
   async run<T>(kind: OperationKind, detail: string, work: (report: (progress: string) => void) => Promise<T>, waitMs = 30 * 60_000): Promise<T> {
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const a = admit(kind, this.running());
+      const a = admit(kind, [...this.running(), ...(await this.outside())]);
       if (a.verdict === "refuse") throw new TuskError("IncompatibleState", a.reason, { hint: a.hint });
       if (a.verdict === "run") break;
       if (Date.now() > deadline)
@@ -220,12 +259,21 @@ export class OperationQueue {
         settle = r;
       }),
     );
-    // Progress goes to the file at most once a second: every process reading status sees it.
+    // Progress goes to the file at most once a second (every process reading status sees it); the
+    // latest line of a burst is written when the second is up, so a new step is never lost.
     let lastReport = 0;
-    const report = (progress: string) => {
-      if (Date.now() - lastReport < 1000) return;
+    let pending: string | undefined;
+    let flush: NodeJS.Timeout | undefined;
+    const write = () => {
+      flush = undefined;
       lastReport = Date.now();
-      this.update(record.id, { progress });
+      if (pending !== undefined) this.update(record.id, { progress: pending });
+      pending = undefined;
+    };
+    const report = (progress: string) => {
+      pending = progress;
+      if (Date.now() - lastReport >= 1000) write();
+      else flush ??= setTimeout(write, 1000 - (Date.now() - lastReport));
     };
     try {
       const result = await work(report);
@@ -235,6 +283,7 @@ export class OperationQueue {
       end("failed", (e as Error).message);
       throw e;
     } finally {
+      clearTimeout(flush);
       this.finished.delete(record.id);
       settle();
     }

@@ -6,6 +6,7 @@ import { ROLES } from "../endpoints.js";
 import type { ExitCodeName } from "../errors.js";
 import type { PatroniMember } from "../processes/patroni.js";
 import { readSecret } from "../secrets.js";
+import { loopbackTls } from "../tls/cluster-ca.js";
 import type { StatePaths } from "../state-dir.js";
 
 /** One replica as pg_stat_replication on the primary shows it. */
@@ -147,9 +148,17 @@ export function chooseCandidate(nodes: NodeStatus[], to: string | undefined, syn
   return { ok: true, name: candidates[0]!.name };
 }
 
-/** PgBouncer's admin console, as the superuser (admin_users), over loopback. */
+/** PgBouncer's admin console, as the superuser (admin_users), over loopback with TLS (required once PgBouncer listens beyond loopback). */
 export async function poolerAdmin<T>(config: TuskConfig, paths: StatePaths, work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ host: "127.0.0.1", port: config.ports.pooler, user: ROLES.superuser, password: readSecret(paths, "superuser"), database: "pgbouncer", connectionTimeoutMillis: 5000 });
+  const client = new pg.Client({
+    host: "127.0.0.1",
+    port: config.ports.pooler,
+    user: ROLES.superuser,
+    password: readSecret(paths, "superuser"),
+    database: "pgbouncer",
+    connectionTimeoutMillis: 5000,
+    ssl: loopbackTls(paths),
+  });
   await client.connect();
   try {
     return await work(client);

@@ -10,7 +10,7 @@ import type { PatroniNodeStatus } from "../processes/patroni.js";
 import { sleep } from "../processes/pid-file.js";
 import { withSuperuser } from "../provision/provision.js";
 import type { StatePaths } from "../state-dir.js";
-import type { ChildName } from "./restart-decision.js";
+import type { ChildName } from "./children.js";
 import type { BackupHealth, Phase, ScheduleStatus } from "./status.js";
 
 /**

@@ -71,6 +71,8 @@ export interface SupervisorStatus {
   replication: ReplicationStatus;
   /** Long operations (backups, restores, clones, drills, switchovers, scaling, repairs): running now, and the latest ended. */
   operations: { running: OperationRecord[]; recent: OperationRecord[] };
+  /** This host among the cluster's hosts, once converted for the network (network/host-network.ts). */
+  host?: { name: string; role: string };
   /** The metrics collector's last round, and the alerts open now (pending and firing). */
   monitoring: CollectionStatus & { alerts: AlertView[] };
 }

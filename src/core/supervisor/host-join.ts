@@ -1,0 +1,93 @@
+import { X509Certificate } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { TuskError } from "../errors.js";
+import { extensionBuilds, PG_MAJOR } from "../install/components.js";
+import { EtcdMembers } from "../network/etcd-members.js";
+import { etcdMemberName, urlHost, writeHostNetwork, type HostRecord } from "../network/host-network.js";
+import { joinProblems, type JoinAnswer, type JoinRequest } from "../network/join-protocol.js";
+import { readTokenStore, spendToken, writeTokenStore } from "../network/join-tokens.js";
+import { reloadPatroni } from "../processes/patroni.js";
+import { caCertificate, clusterCa, signRequest } from "../tls/cluster-ca.js";
+import type { SupervisorContext } from "./context.js";
+import { patroniAuth, writePatroniConfig } from "./node-setup.js";
+
+/** Days a joined host's certificate is valid (renewed like the server certificate). */
+const HOST_CERT_DAYS = 825;
+
+const REFUSED = {
+  unknown: "This join token is not one of this cluster's (mistyped, or made by another cluster).",
+  used: "This join token was already used; a token admits one host.",
+  expired: "This join token has expired.",
+} as const;
+
+/**
+ * Admits a host that presents a join token (through the join endpoint, join-server.ts): the token
+ * is checked, then the join (joinProblems: name and address free, PostgreSQL's major version and
+ * extension builds, clock skew, one learner at a time); only a join that passes spends the token,
+ * so a refused one changes nothing. Then the CA signs the host's request, its etcd member is added
+ * as a learner (it receives the log but does not vote, so a host that never starts costs no
+ * quorum; it is removed again if anything after fails), and the host is recorded in network.json,
+ * which pg_hba (replication and pg_rewind from its address) and Patroni's etcd list follow.
+ */
+export async function admitHost(ctx: SupervisorContext, req: JoinRequest, log: (line: string) => void): Promise<JoinAnswer> {
+  const network = ctx.network;
+  if (!network) throw new TuskError("NotRunning", "This cluster is not converted for the network.", { hint: "Run tusk host token on its first host." });
+  const spent = spendToken(readTokenStore(ctx.paths), req.secret, req.name, new Date());
+  if (!spent.ok) {
+    log(`join of ${req.name} (${req.address}) refused: token ${spent.reason}`);
+    const hint = spent.reason === "expired" ? `It ended at ${spent.token?.expiresAt}. Make a new one on the first host: tusk host token.` : "Make a new one on the first host: tusk host token.";
+    throw new TuskError("Usage", REFUSED[spent.reason], { hint });
+  }
+  const etcd = EtcdMembers.local(ctx.config.ports.etcd_client);
+  const members = await etcd.list();
+  const problems = joinProblems(
+    { ...req, role: spent.token.role },
+    { postgresMajor: PG_MAJOR, extensions: extensionBuilds(), hosts: network.hosts, learners: members.filter((m) => m.isLearner).length, now: Date.now() },
+  );
+  if (problems.length > 0) {
+    log(`join of ${req.name} (${req.address}) refused: ${problems.map((p) => p.problem).join(" ")}`);
+    throw new TuskError("IncompatibleState", problems.map((p) => p.problem).join(" "), { hint: `${problems.map((p) => p.hint).join(" ")} The token is still valid.` });
+  }
+  writeTokenStore(ctx.paths, spent.store);
+  const cert = await sign(ctx, req);
+  const record: HostRecord = {
+    name: req.name,
+    address: req.address,
+    role: spent.token.role,
+    etcdName: etcdMemberName(ctx.config.cluster_name, req.name),
+    certificateExpires: new Date(new X509Certificate(cert).validTo).toISOString(),
+  };
+  const added = await etcd.addLearner(`https://${urlHost(req.address)}:${ctx.config.ports.etcd_peer}`);
+  try {
+    const next = { ...network, hosts: [...network.hosts, record] };
+    writeHostNetwork(ctx.paths, next);
+    ctx.network = next;
+    for (const node of ctx.nodes.all) {
+      writePatroniConfig(ctx, node);
+      await reloadPatroni(node.ports.patroni, patroniAuth(ctx));
+    }
+    log(`host ${req.name} (${req.address}, ${record.role}) admitted: its etcd member ${added.member.ID} added as a learner`);
+    return { clusterName: ctx.config.cluster_name, ports: ctx.config.ports, ca: caCertificate(ctx.paths), cert, hosts: next.hosts };
+  } catch (e) {
+    await etcd.remove(added.member.ID).catch((err) => log(`could not remove the learner ${added.member.ID} of a failed join: ${(err as Error).message}`));
+    ctx.network = network;
+    writeHostNetwork(ctx.paths, network);
+    throw e;
+  }
+}
+
+/** The CA signs the joining host's request for its address and loopback; its key never left it. */
+async function sign(ctx: SupervisorContext, req: JoinRequest): Promise<string> {
+  if (!/^-----BEGIN CERTIFICATE REQUEST-----[\s\S]+-----END CERTIFICATE REQUEST-----\s*$/.test(req.csr)) {
+    throw new TuskError("Usage", "The join request carries no certificate signing request (PEM).", { hint: "Join with tusk join, which makes one." });
+  }
+  const dir = mkdtempSync(join(ctx.paths.secretsDir, "join-"));
+  try {
+    writeFileSync(join(dir, "host.csr"), req.csr);
+    await signRequest(clusterCa(ctx.paths), join(dir, "host.csr"), ["DNS:localhost", "IP:127.0.0.1", `IP:${req.address}`], HOST_CERT_DAYS, join(dir, "host.crt"));
+    return readFileSync(join(dir, "host.crt"), "utf8");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

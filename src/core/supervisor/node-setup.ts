@@ -1,0 +1,65 @@
+import { dirname, join } from "node:path";
+import { asRecord } from "../config/effective-settings.js";
+import { FIRST_NODE, nodePaths, type NodeInfo } from "../cluster/nodes.js";
+import { localParameters, PATRONI_REST_USER, patroniConfig } from "../generate/patroni-config.js";
+import { pgbackrestConf } from "../generate/pgbackrest-config.js";
+import { ensureServerCertificate } from "../tls/server-certificate.js";
+import { ensureEtcdCertificate } from "../tls/etcd-certificate.js";
+import type { PatroniAuth } from "../processes/patroni.js";
+import { ensureSecret } from "../secrets.js";
+import { ensureDir, writeAtomic } from "../state-dir.js";
+import { callbackSocket, CALLBACK_SCRIPT } from "./callback-server.js";
+import { pgOwner, type SupervisorContext } from "./context.js";
+
+/** The state directory's folders and every node's, owned by who runs in them; pgBackRest's file; the server certificate. */
+export async function prepareStateDir(ctx: SupervisorContext): Promise<void> {
+  const { paths, config } = ctx;
+  const pg = pgOwner(ctx);
+  ensureDir(paths.root, 0o755); // postgres and etcd must traverse it to reach their directories
+  ensureDir(paths.runDir, 0o755);
+  ensureDir(paths.logDir, 0o755);
+  for (const node of ctx.nodes.all) prepareNodeDirs(ctx, node);
+  ensureDir(paths.pgbouncerDir, 0o700, pg);
+  ensureDir(paths.haproxyDir, 0o700, pg);
+  ensureDir(paths.etcdDataDir, 0o700, { uid: ctx.etcdOsUser.uid, gid: ctx.etcdOsUser.gid });
+  for (const dir of [paths.pgbackrestDir, join(paths.pgbackrestDir, "spool"), join(paths.runDir, "pgbackrest"), join(paths.logDir, "pgbackrest")]) ensureDir(dir, 0o700, pg);
+  ensureDir(paths.backupRepo, 0o750, pg);
+  writeAtomic(paths.pgbackrestConfig, pgbackrestConf(config, paths, ctx.settings.pgbackrest), 0o600, pg);
+  await ensureServerCertificate(paths, config.listen_address, config.cluster_name, ctx.pgUser);
+  if (ctx.network) await ensureEtcdCertificate(paths, config.cluster_name, ctx.network.address, ctx.etcdOsUser);
+}
+
+export function prepareNodeDirs(ctx: SupervisorContext, node: NodeInfo): void {
+  const pg = pgOwner(ctx);
+  const np = nodePaths(ctx.paths, node.name);
+  if (node.name !== FIRST_NODE) ensureDir(dirname(dirname(np.dataDir)), 0o755); // nodes/: postgres traverses it
+  ensureDir(np.postgresLogDir, 0o700, pg);
+  ensureDir(np.socketDir, 0o755, pg);
+  ensureDir(dirname(np.dataDir), 0o700, pg);
+  ensureDir(np.patroniDir, 0o700, pg);
+  ensureDir(ctx.paths.runDir, 0o755);
+  for (const dir of [ctx.paths.pgbackrestDir, dirname(np.spoolDir), np.spoolDir, join(ctx.paths.runDir, "pgbackrest"), np.lockDir]) ensureDir(dir, 0o700, pg);
+}
+
+/** A node's patroni.yml; `restore` makes its first start restore from a backup instead of running initdb. */
+export function writePatroniConfig(ctx: SupervisorContext, node: NodeInfo, restore?: { command: string }): void {
+  const { config, paths } = ctx;
+  const secrets = {
+    superuser: ensureSecret(paths, "superuser"),
+    replication: ensureSecret(paths, "replication"),
+    rewind: ensureSecret(paths, "rewind"),
+    restApi: ensureSecret(paths, "patroni_rest"),
+  };
+  const callback = { command: `${process.execPath} ${CALLBACK_SCRIPT} ${callbackSocket(paths)}` };
+  writeAtomic(nodePaths(paths, node.name).patroniConfig, patroniConfig(config, paths, node, clusterParameters(ctx), secrets, callback, restore, ctx.network), 0o600, pgOwner(ctx));
+}
+
+/** The parameters kept in etcd for the whole cluster: all but the node-local ones (paths, TLS files). */
+export function clusterParameters(ctx: SupervisorContext): Record<string, string> {
+  const local = localParameters(ctx.config, ctx.paths, nodePaths(ctx.paths, FIRST_NODE));
+  return Object.fromEntries(Object.entries(asRecord(ctx.settings.postgres)).filter(([k]) => !(k in local)));
+}
+
+export function patroniAuth(ctx: SupervisorContext): PatroniAuth {
+  return { user: PATRONI_REST_USER, password: ensureSecret(ctx.paths, "patroni_rest") };
+}

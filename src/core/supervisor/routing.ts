@@ -1,0 +1,219 @@
+import { TuskError } from "../errors.js";
+import type { NodeInfo } from "../cluster/nodes.js";
+import { recordRoleChange } from "../cluster/history.js";
+import { haproxyConfig } from "../generate/haproxy-config.js";
+import { pgbouncerHba, pgbouncerIni, pgbouncerUserlist } from "../generate/pgbouncer-config.js";
+import { addServer, removeServer, routeDirect } from "../processes/haproxy-runtime.js";
+import { patroniCluster, type PatroniClusterView, type PatroniMember } from "../processes/patroni.js";
+import { portAccepts } from "../processes/pgbouncer.js";
+import { sleep } from "../processes/pid-file.js";
+import { scramVerifiers, withSuperuser } from "../provision/provision.js";
+import { writeAtomic } from "../state-dir.js";
+import type { Children } from "./children.js";
+import { pgOwner, type SupervisorContext } from "./context.js";
+import { cutClientsOf, poolerAdmin } from "./replication.js";
+
+/**
+ * Where clients' connections go: PgBouncer (the pooled endpoint) and HAProxy's direct endpoint send
+ * writes to the primary, HAProxy's read-only endpoint to the replicas. Follows Patroni's leader.
+ */
+export class Routing {
+  /** Patroni's members as last seen. */
+  members: PatroniMember[] = [];
+  /** When the watch last saw the primary running as primary: the start of a failover's outage. */
+  primaryHealthyAt: number | undefined;
+  /** A planned switchover is moving the primary: the role change it causes is not a failover. */
+  plannedMove = false;
+  private following = false;
+  private followAgain = false;
+
+  constructor(
+    private readonly ctx: SupervisorContext,
+    private readonly children: Children,
+  ) {}
+
+  /**
+   * Finds the leader in Patroni's view of the cluster and, when it has moved, points PgBouncer at it
+   * (RELOAD: no pooled server connection to the old primary is reused) and the direct endpoint. Called by
+   * Patroni's role-change callback at once and by the one-second watch as a fallback. A call while
+   * a round runs makes it run once more right after, so a callback is never lost.
+   */
+  async followLeader(): Promise<void> {
+    if (this.following) {
+      this.followAgain = true;
+      return;
+    }
+    this.following = true;
+    try {
+      do {
+        this.followAgain = false;
+        await this.followOnce();
+      } while (this.followAgain);
+    } finally {
+      this.following = false;
+    }
+  }
+
+  /**
+   * Every node's Patroni at once, and the first answer naming a running leader wins: the node that
+   * was primary may be the one not answering, and waiting for its timeout would delay routing. A
+   * node that answers without a running leader (the promotion is still under way) is asked again
+   * every 100 ms for up to a second, instead of waiting for the silent node's timeout.
+   */
+  async clusterView(): Promise<PatroniMember[] | undefined> {
+    const runningLeader = (v: PatroniClusterView | undefined) => v?.members.some((m) => m.role === "leader" && m.state === "running") ?? false;
+    const deadline = Date.now() + 1000;
+    let found: PatroniClusterView | undefined;
+    let latest: PatroniClusterView | undefined;
+    const ask = async (port: number): Promise<void> => {
+      while (!found) {
+        const v = await patroniCluster(port, Math.max(100, deadline - Date.now()));
+        if (v) latest = v;
+        if (runningLeader(v)) found ??= v;
+        if (found || Date.now() >= deadline) return;
+        await sleep(100);
+      }
+    };
+    const nodes = this.ctx.nodes.all;
+    await new Promise<void>((resolve) => {
+      let pending = nodes.length;
+      if (pending === 0) resolve();
+      for (const n of nodes) {
+        void ask(n.ports.patroni).finally(() => {
+          if (found || --pending === 0) resolve();
+        });
+      }
+    });
+    const members = (found ?? latest)?.members;
+    if (members) this.members = members;
+    return members;
+  }
+
+  private async followOnce(): Promise<void> {
+    const members = await this.clusterView();
+    if (!members) return;
+    const { nodes, log } = this.ctx;
+    const leader = members.find((m) => m.role === "leader" && m.state === "running");
+    if (!leader || leader.name === nodes.primary || !nodes.has(leader.name)) return;
+    const from = nodes.primary;
+    nodes.routeTo(leader.name);
+    log(`primary moved from ${from} to ${leader.name}: PgBouncer and the direct endpoint now send writes to port ${nodes.primaryNode.ports.postgres}`);
+    // Patroni names the leader as it asks PostgreSQL to promote; a write routed before recovery has
+    // ended fails as read-only (seen in node-loss benchmark trials). Route once it is writable.
+    await this.waitForWritable(leader.name, Date.now() + 2000).catch((e) => log(`${(e as Error).message} Routing to it anyway.`));
+    await Promise.all([this.retargetPooler(), this.retargetDirect()]);
+    if (this.plannedMove) return;
+    const oldPort = nodes.node(from)?.ports.postgres;
+    const cut =
+      oldPort === undefined
+        ? 0
+        : await poolerAdmin(this.ctx.config, this.ctx.paths, (c) => cutClientsOf(c, oldPort)).catch((e) => {
+            log(`could not cut the clients stuck on ${from}: ${(e as Error).message}`);
+            return 0;
+          });
+    if (cut > 0) log(`cut ${cut} client(s) whose transaction was on ${from}; they reconnect to ${leader.name}`);
+    const seen = this.primaryHealthyAt;
+    recordRoleChange(this.ctx.paths, { at: new Date().toISOString(), kind: "failover", from, to: leader.name, timeline: leader.timeline ?? null, outageMs: seen ? Date.now() - seen : null });
+  }
+
+  /** Waits until the routed primary has left recovery, so a resumed client's write does not fail as read-only. */
+  async waitForWritable(node: string, deadline: number): Promise<void> {
+    for (;;) {
+      // Not answering yet counts as still in recovery: the loop asks again until the deadline.
+      const inRecovery = await withSuperuser(this.ctx.config, this.ctx.paths, async (c) => (await c.query<{ r: boolean }>("SELECT pg_is_in_recovery() AS r")).rows[0]?.r ?? true, {
+        timeoutMs: 2000,
+      }).catch(() => true);
+      if (!inRecovery) return;
+      if (Date.now() > deadline) throw new TuskError("Timeout", `${node} was named primary but PostgreSQL did not leave recovery in time.`, { hint: `See ${this.ctx.paths.logDir}.` });
+      await sleep(50);
+    }
+  }
+
+  /** PgBouncer's files: the primary's port and the settings in force, and the users' SCRAM verifiers. */
+  async writePgbouncerFiles(): Promise<void> {
+    const { config, paths, settings, nodes } = this.ctx;
+    writeAtomic(paths.pgbouncerIni, pgbouncerIni(config, paths, settings.pgbouncer, nodes.primaryNode.ports.postgres), 0o600, pgOwner(this.ctx));
+    writeAtomic(paths.pgbouncerUsers, pgbouncerUserlist(await scramVerifiers(config, paths)), 0o600, pgOwner(this.ctx));
+    writeAtomic(paths.pgbouncerHba, pgbouncerHba(config.listen_address), 0o600, pgOwner(this.ctx));
+  }
+
+  async startPgbouncer(): Promise<void> {
+    await this.writePgbouncerFiles();
+    await this.children.start("pgbouncer", () => portAccepts(this.ctx.config.ports.pooler), 20_000);
+  }
+
+  /** PgBouncer rereads its file: a new primary, or new settings; `users` also rewrites its auth file (an adopted PgBouncer). */
+  async retargetPooler(users = false): Promise<void> {
+    if (!this.children.running("pgbouncer")) return; // not started yet: it starts with the right target
+    const { config, paths, settings, nodes } = this.ctx;
+    if (users) await this.writePgbouncerFiles();
+    else writeAtomic(paths.pgbouncerIni, pgbouncerIni(config, paths, settings.pgbouncer, nodes.primaryNode.ports.postgres), 0o600, pgOwner(this.ctx));
+    // RELOAD alone: PgBouncer tags every server connection of a database whose port changed to be
+    // closed (as RECONNECT does). A RECONNECT after it also closed the first logins to the new
+    // primary, and server_login_retry added a second to the outage.
+    await poolerAdmin(config, paths, (c) => c.query("RELOAD"));
+  }
+
+  /** HAProxy's file, for its next start: the current nodes, the direct endpoint on the current primary. */
+  private writeHaproxyConfig(): void {
+    const { config, paths, nodes } = this.ctx;
+    writeAtomic(paths.haproxyConfig, haproxyConfig(config, [...nodes.all], nodes.primary, paths.haproxyStatsSocket), 0o644, pgOwner(this.ctx));
+  }
+
+  /** HAProxy serves the read-only and the direct endpoints. */
+  async startHaproxy(): Promise<void> {
+    this.writeHaproxyConfig();
+    const { ports } = this.ctx.config;
+    await this.children.start("haproxy", async () => (await portAccepts(ports.readonly)) && portAccepts(ports.direct), 20_000);
+    await this.routeDirectEndpoint(false); // the primary may have moved while it started
+  }
+
+  /** Points the direct endpoint at the current primary at once (on Patroni's callback, beside PgBouncer's RELOAD). */
+  async retargetDirect(): Promise<void> {
+    this.writeHaproxyConfig();
+    await this.routeDirectEndpoint();
+  }
+
+  /**
+   * Through HAProxy's admin socket. If HAProxy refuses, it is restarted from the file, which names
+   * the primary, unless it has just started from it (no restart loop).
+   */
+  private async routeDirectEndpoint(restartOnFailure = true): Promise<void> {
+    if (!this.children.running("haproxy")) return; // not started yet, or restarting: it starts from the file
+    try {
+      await routeDirect(this.ctx.paths.haproxyStatsSocket, [...this.ctx.nodes.all], this.ctx.nodes.primary);
+    } catch (e) {
+      this.ctx.log(`could not route the direct endpoint through HAProxy's socket (${(e as Error).message})${restartOnFailure ? "; restarting HAProxy" : ""}`);
+      if (restartOnFailure) await this.restartHaproxy();
+    }
+  }
+
+  /** PgBouncer stopped and started from its files (a listen address changed: RELOAD cannot bind it). */
+  async restartPgbouncer(): Promise<void> {
+    await this.children.retire("pgbouncer");
+    await this.startPgbouncer();
+  }
+
+  async restartHaproxy(): Promise<void> {
+    if (!this.children.supervised("haproxy")) return; // not started yet: it starts with the current nodes
+    await this.children.retire("haproxy");
+    await this.startHaproxy();
+  }
+
+  /**
+   * A node joins or leaves HAProxy's backends through its admin socket, so the sessions of every
+   * other node (direct writers on the primary, readers on the other replicas) go on. The file is
+   * rewritten for the next start; if HAProxy refuses the change, it is restarted from the file.
+   */
+  async updateHaproxyNodes(change: { added: NodeInfo } | { removed: string }): Promise<void> {
+    this.writeHaproxyConfig();
+    if (!this.children.running("haproxy")) return;
+    try {
+      if ("added" in change) await addServer(this.ctx.paths.haproxyStatsSocket, change.added);
+      else await removeServer(this.ctx.paths.haproxyStatsSocket, change.removed);
+    } catch (e) {
+      this.ctx.log(`could not change HAProxy's nodes through its socket (${(e as Error).message}); restarting HAProxy`);
+      await this.restartHaproxy();
+    }
+  }
+}

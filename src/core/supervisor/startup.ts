@@ -1,0 +1,232 @@
+import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { TuskError } from "../errors.js";
+import type { Pgbackrest } from "../backup/pgbackrest.js";
+import { summarize } from "../backup/catalog.js";
+import { backupNow, repositories } from "../backup/operations.js";
+import { readRestoreSpec, restoreCommand } from "../backup/restore-spec.js";
+import { s3Failure, s3Unreachable } from "../backup/s3.js";
+import { FIRST_NODE, nodePaths } from "../cluster/nodes.js";
+import { PATRONI_NAMESPACE } from "../generate/patroni-config.js";
+import { S3_REPO } from "../generate/pgbackrest-config.js";
+import { deleteClusterKeys, etcdReady } from "../processes/etcd.js";
+import { clusterConfig, isPrimary, patroniNode, restartPostgres, setPaused, type PatroniNodeStatus } from "../processes/patroni.js";
+import { sleep } from "../processes/pid-file.js";
+import { provision, withSuperuser } from "../provision/provision.js";
+import { sqlFile } from "../provision/sql-template.js";
+import { nodeOfChild, patroniChild, type ChildName, type Children } from "./children.js";
+import { removeStaleLocks, stopOrphanPostmaster } from "../processes/leftovers.js";
+import { portAccepts } from "../processes/pgbouncer.js";
+import type { SupervisorContext } from "./context.js";
+import { patroniAuth, prepareStateDir, writePatroniConfig } from "./node-setup.js";
+import { lastLogLines } from "./postgres-log.js";
+import type { Routing } from "./routing.js";
+import { convergeSettings, pendingRestart } from "./settings.js";
+
+const PRIMARY_TIMEOUT_MS = 180_000;
+
+/** Runs one labelled start-up step, recorded for `tusk status` and the CLI's progress. */
+export type StepRunner = <T>(label: string, work: () => Promise<T>) => Promise<T>;
+
+/**
+ * The start-up sequence: configuration, etcd, Patroni and PostgreSQL (or a restore), settings,
+ * roles and database, WAL archiving and a first backup, PgBouncer, HAProxy, then the replicas.
+ */
+export class Startup {
+  /** The primary's Patroni as the start-up last saw it. */
+  lastPatroni: PatroniNodeStatus | undefined;
+  private readonly startedAt = new Date();
+
+  constructor(
+    private readonly ctx: SupervisorContext,
+    private readonly children: Children,
+    private readonly routing: Routing,
+    private readonly backups: Pgbackrest,
+    /** What backupNow needs: the cluster's configuration and state directory. */
+    private readonly cluster: { config: SupervisorContext["config"]; paths: SupervisorContext["paths"] },
+  ) {}
+
+  async run(step: StepRunner): Promise<void> {
+    const { ctx, children } = this;
+    await step("Preparing configuration", () => this.prepare());
+    const left = children.leftRunning();
+    if (left.length > 0) await step(`Adopting the processes a previous supervisor left running (${left.join(", ")})`, () => this.adopt());
+    // PostgreSQL's lock files that no running postmaster holds (a reboot or kill -9 left them; their
+    // PID may now name someone else's process) would stop PostgreSQL from starting.
+    for (const node of ctx.nodes.all) {
+      if (children.running(patroniChild(node.name))) continue;
+      const { dataDir, socketDir } = nodePaths(ctx.paths, node.name);
+      const removed = removeStaleLocks(dataDir, socketDir);
+      if (removed.length) ctx.log(`removed lock files no running postmaster holds: ${removed.join(", ")}`);
+    }
+    if (!children.running("etcd")) await step("Starting etcd", () => children.start("etcd", () => etcdReady(ctx.config), 30_000));
+    const restoring = readRestoreSpec(ctx.paths) !== undefined && !existsSync(join(ctx.paths.dataDir, "PG_VERSION"));
+    if (restoring || existsSync(ctx.paths.resetDcs)) {
+      // Old keys (leader, history, last known position) describe data that is no longer there.
+      await deleteClusterKeys(ctx.config, PATRONI_NAMESPACE);
+      ctx.log("cleared the cluster's keys in etcd");
+      rmSync(ctx.paths.resetDcs, { force: true });
+    }
+    if (!children.running(patroniChild(ctx.nodes.primary))) {
+      await step(restoring ? "Restoring from the backup and recovering (Patroni, PostgreSQL)" : `Starting Patroni and PostgreSQL (node ${ctx.nodes.primary})`, () => this.startPostgres());
+    } else {
+      await this.waitForPrimary();
+    }
+    if (restoring) {
+      // Patroni finishes a custom bootstrap by rewriting the configuration and, when a setting
+      // needs it, restarting PostgreSQL; only then does it publish the cluster's configuration.
+      await clusterConfig(ctx.nodes.primaryNode.ports.patroni, PRIMARY_TIMEOUT_MS);
+      await this.waitForPrimary();
+      await this.clearRecoverySettings();
+    }
+    if (existsSync(ctx.paths.restoreSpec)) renameSync(ctx.paths.restoreSpec, join(ctx.paths.root, "restored-from.json"));
+    await step("Applying PostgreSQL settings", () => this.applySettings());
+    await step("Creating roles, database and extensions", () => provision(ctx.config, ctx.paths));
+    await step(`Checking WAL archiving to the backup ${ctx.config.s3 ? "repositories (local and S3)" : "repository"}`, async () => {
+      try {
+        await this.backups.ensureStanza();
+      } catch (e) {
+        throw ctx.config.s3 && s3Unreachable(e) ? s3Failure(ctx.config, e as TuskError) : e;
+      }
+    });
+    const info = await this.backups.info();
+    const empty = repositories(ctx.config).filter((repo) => summarize(info, repo).length === 0);
+    if (empty.length > 0) {
+      const where = empty.map((r) => (r === S3_REPO ? "the S3 repository" : "the local repository")).join(" and ");
+      await step(`Taking the first full backup into ${where}`, () => backupNow(this.cluster, "full", () => undefined, empty));
+    }
+    if (children.running("pgbouncer")) await this.routing.retargetPooler(true);
+    else await step("Starting PgBouncer", () => this.routing.startPgbouncer());
+    if (children.running("haproxy")) await this.routing.retargetDirect();
+    else await step("Starting the read-only and direct endpoints (HAProxy)", () => this.routing.startHaproxy());
+    const replicas = ctx.nodes.replicas.filter((n) => !children.running(patroniChild(n.name)));
+    if (replicas.length > 0) {
+      await step(`Starting replicas ${replicas.map((n) => n.name).join(", ")}`, async () => {
+        for (const r of replicas) await this.children.startReplica(r);
+      });
+    }
+  }
+
+  private async prepare(): Promise<void> {
+    await prepareStateDir(this.ctx);
+    // A clone's first start restores its data from the source's backup instead of running initdb.
+    const spec = readRestoreSpec(this.ctx.paths);
+    const restore = spec && !existsSync(join(this.ctx.paths.dataDir, "PG_VERSION")) ? { command: restoreCommand(spec, this.ctx.paths) } : undefined;
+    for (const node of this.ctx.nodes.all) writePatroniConfig(this.ctx, node, node.name === FIRST_NODE ? restore : undefined);
+  }
+
+  /**
+   * Adopts what a previous supervisor left serving (children.ts checks each by PID file, start time,
+   * command line and an answer on its port), stops the rest of its processes and any postmaster
+   * left without its Patroni, and routes writes to the leader Patroni names now: it may have moved
+   * while no supervisor watched.
+   */
+  private async adopt(): Promise<void> {
+    const { ctx, children } = this;
+    const { adopted } = await children.adoptRunning((name) => this.serves(name));
+    for (const node of ctx.nodes.all) {
+      if (!children.running(patroniChild(node.name))) await stopOrphanPostmaster(nodePaths(ctx.paths, node.name).dataDir, ctx.pgUser, ctx.log);
+    }
+    // An adopted Patroni rereads patroni.yml (SIGHUP): a new release's callbacks, written by prepare().
+    for (const name of adopted.filter((n) => n.startsWith("patroni"))) {
+      const pid = children.get(name)?.pid;
+      if (pid !== undefined) process.kill(pid, "SIGHUP");
+    }
+    if (adopted.some((n) => n.startsWith("patroni"))) await this.routing.followLeader();
+  }
+
+  /** Whether a child left running answers as it should, so that it can be adopted. */
+  private async serves(name: ChildName): Promise<boolean> {
+    const { ports } = this.ctx.config;
+    if (name === "etcd") return etcdReady(this.ctx.config);
+    if (name === "pgbouncer") return portAccepts(ports.pooler);
+    if (name === "haproxy") return (await portAccepts(ports.readonly)) && portAccepts(ports.direct);
+    const node = this.ctx.nodes.node(nodeOfChild(name));
+    return node !== undefined && (await patroniNode(node.ports.patroni)) !== undefined;
+  }
+
+  private postgresFailure(message: string, node = this.ctx.nodes.primary): TuskError {
+    const np = nodePaths(this.ctx.paths, node);
+    return new TuskError("PostgresFailed", message, {
+      detail: lastLogLines(np.postgresLogDir, np.patroniLog),
+      hint: "Fix what the log shows (often a setting in tusk.yaml), then run tusk up again. No data was changed.",
+    });
+  }
+
+  private async startPostgres(): Promise<void> {
+    const child = this.children.launch(patroniChild(this.ctx.nodes.primary));
+    const deadline = Date.now() + PRIMARY_TIMEOUT_MS;
+    let failedSince: number | undefined;
+    while (Date.now() < deadline) {
+      if (!child.running) throw this.postgresFailure(`PostgreSQL failed to start: Patroni gave up and exited (code ${child.lastExit?.code}).`);
+      const node = await patroniNode(this.ctx.nodes.primaryNode.ports.patroni);
+      this.lastPatroni = node;
+      if (isPrimary(node)) return;
+      await this.resumeIfPaused(node);
+      // Patroni reports a postmaster that would not start as "start failed"; a bootstrap that failed
+      // shows in its log. Give it two loops to retry before reporting.
+      const failed = node?.state === "start failed" || this.patroniLogSays("failed to bootstrap", "FATAL:");
+      if (failed) {
+        failedSince ??= Date.now();
+        if (Date.now() - failedSince > 5000) throw this.postgresFailure("PostgreSQL failed to start.");
+      }
+      await sleep(500);
+    }
+    throw this.postgresFailure(`PostgreSQL did not become a running primary within ${PRIMARY_TIMEOUT_MS / 1000} s.`);
+  }
+
+  private async waitForPrimary(failure = `PostgreSQL did not become a running primary within ${PRIMARY_TIMEOUT_MS / 1000} s.`): Promise<void> {
+    const deadline = Date.now() + PRIMARY_TIMEOUT_MS;
+    for (;;) {
+      const node = await patroniNode(this.ctx.nodes.primaryNode.ports.patroni);
+      if (isPrimary(node)) return;
+      await this.resumeIfPaused(node);
+      if (Date.now() > deadline) throw this.postgresFailure(failure);
+      await sleep(500);
+    }
+  }
+
+  /**
+   * tusk pauses Patroni only inside one operation (a conversion for the network); a cluster found
+   * paused at start-up was left so by an interrupted one, and a paused Patroni would never start
+   * PostgreSQL or elect a primary: it resumes.
+   */
+  private async resumeIfPaused(node: PatroniNodeStatus | undefined): Promise<void> {
+    if (!node?.pause) return;
+    this.ctx.log("Patroni was left paused (an interrupted conversion): resuming it");
+    await setPaused(this.ctx.nodes.primaryNode.ports.patroni, patroniAuth(this.ctx), false).catch((e) => this.ctx.log(`could not resume Patroni yet: ${(e as Error).message}`));
+  }
+
+  /** The settings in force into Patroni's configuration; a restart now when one needs it (nothing is serving yet). */
+  private async applySettings(): Promise<void> {
+    const change = await convergeSettings(this.ctx);
+    if (!change.restartNeeded || !(await pendingRestart(this.ctx.nodes.primaryNode.ports.patroni))) return;
+    this.ctx.log("restarting PostgreSQL for settings that need it");
+    await restartPostgres(this.ctx.nodes.primaryNode.ports.patroni, patroniAuth(this.ctx));
+    await this.waitForPrimary("PostgreSQL did not come back after a restart for new settings.");
+  }
+
+  /**
+   * pgBackRest wrote restore_command and the recovery target into postgresql.auto.conf, which outranks
+   * the configuration Patroni writes: left there, a later restart as a replica would stop replaying
+   * at the old target. Recovery has ended, so they go.
+   */
+  private async clearRecoverySettings(): Promise<void> {
+    const statements = sqlFile("reset-recovery-settings.sql")
+      .split("\n")
+      .filter((l) => l.trim() && !l.startsWith("--"));
+    await withSuperuser(this.ctx.config, this.ctx.paths, async (client) => {
+      for (const statement of statements) await client.query(statement);
+    });
+  }
+
+  private patroniLogSays(...needles: string[]): boolean {
+    const file = nodePaths(this.ctx.paths, this.ctx.nodes.primary).patroniLog;
+    if (!existsSync(file)) return false;
+    const text = readFileSync(file, "utf8");
+    const since = this.startedAt.toISOString().slice(0, 19).replace("T", " ");
+    // Only this run's lines: Patroni's log lines start with their timestamp.
+    const recent = text.split("\n").filter((l) => l.slice(0, 19) >= since || !/^\d{4}-/.test(l));
+    return needles.some((n) => recent.some((l) => l.includes(n)));
+  }
+}

@@ -1,0 +1,82 @@
+import { TuskError } from "../errors.js";
+import { recordRoleChange } from "../cluster/history.js";
+import { patroniSwitchover } from "../processes/patroni.js";
+import { sleep } from "../processes/pid-file.js";
+import type { SupervisorContext } from "./context.js";
+import { patroniAuth } from "./node-setup.js";
+import { chooseCandidate, poolerAdmin, type ReplicationStatus } from "./replication.js";
+import type { Routing } from "./routing.js";
+
+export interface SwitchoverResult {
+  from: string;
+  to: string;
+  pausedMs: number;
+  totalMs: number;
+}
+
+/**
+ * Planned switchover: PgBouncer pauses the application's pool (in-flight transactions finish, new
+ * ones wait), Patroni hands the lock to the candidate, PgBouncer follows it and resumes. Clients see
+ * a pause, not an error.
+ */
+export async function switchover(ctx: SupervisorContext, routing: Routing, replication: () => Promise<ReplicationStatus>, to: string | undefined): Promise<SwitchoverResult> {
+  routing.plannedMove = true;
+  try {
+    return await switchoverNow(ctx, routing, replication, to);
+  } finally {
+    routing.plannedMove = false;
+  }
+}
+
+async function switchoverNow(ctx: SupervisorContext, routing: Routing, replication: () => Promise<ReplicationStatus>, to: string | undefined): Promise<SwitchoverResult> {
+  const { config, nodes, paths, log } = ctx;
+  const started = Date.now();
+  if (nodes.all.length < 2) throw new TuskError("IncompatibleState", "There is no replica to switch over to.", { hint: "Add one with `tusk scale --replicas 1`." });
+  // Right after a role change Patroni takes up to loop_wait to name the new synchronous standby.
+  let choice = chooseCandidate((await replication()).nodes, to, config.replication_mode !== "async");
+  while (!choice.ok && choice.transient && Date.now() - started < 15_000) {
+    await sleep(500);
+    await routing.followLeader();
+    choice = chooseCandidate((await replication()).nodes, to, config.replication_mode !== "async");
+  }
+  if (!choice.ok) throw new TuskError(choice.code, choice.message, { hint: choice.hint });
+  const from = nodes.primary;
+  log(`switchover from ${from} to ${choice.name}: pausing the pool`);
+  let pausedAt = Date.now();
+  await withPoolPaused(ctx, async () => {
+    pausedAt = Date.now();
+    const r = await patroniSwitchover(nodes.primaryNode.ports.patroni, patroniAuth(ctx), from, choice.name);
+    if (r.status >= 300) throw new TuskError("ProcessFailed", `Patroni refused the switchover (${r.status}): ${r.body.slice(0, 200)}`);
+    const deadline = Date.now() + 60_000;
+    while (nodes.primary !== choice.name) {
+      if (Date.now() > deadline) throw new TuskError("Timeout", `${choice.name} did not become the primary within 60 s.`, { hint: `See ${paths.logDir}.` });
+      await routing.followLeader();
+      if (nodes.primary !== choice.name) await sleep(100);
+    }
+    // Patroni names the new leader as soon as it asks PostgreSQL to promote; until recovery has
+    // ended, a resumed client's write would fail as read-only.
+    await routing.waitForWritable(choice.name, deadline);
+  });
+  const totalMs = Date.now() - started;
+  const pausedMs = Date.now() - pausedAt;
+  log(`switchover to ${choice.name} done in ${totalMs} ms (pool paused ${pausedMs} ms)`);
+  const timeline = routing.members.find((m) => m.name === choice.name)?.timeline ?? null;
+  recordRoleChange(paths, { at: new Date().toISOString(), kind: "switchover", from, to: choice.name, timeline, outageMs: pausedMs });
+  return { from, to: choice.name, pausedMs, totalMs };
+}
+
+/** Runs `work` with the pool paused (new transactions wait, none fail), resuming whatever happens. */
+export async function withPoolPaused<T>(ctx: SupervisorContext, work: () => Promise<T>): Promise<T> {
+  const { config, paths, log } = ctx;
+  await poolerAdmin(config, paths, (c) => withTimeout(c.query(`PAUSE ${config.database}`), 15_000, "PgBouncer could not pause within 15 s: a transaction stayed open"));
+  try {
+    return await work();
+  } finally {
+    await poolerAdmin(config, paths, (c) => c.query(`RESUME ${config.database}`)).catch((e) => log(`RESUME failed: ${(e as Error).message}`));
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new TuskError("Timeout", message)), ms)))]).finally(() => clearTimeout(timer));
+}

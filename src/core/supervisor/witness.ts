@@ -1,0 +1,57 @@
+import { TuskError } from "../errors.js";
+import { EtcdMembers } from "../network/etcd-members.js";
+import { etcdReady } from "../processes/etcd.js";
+import { sleep } from "../processes/pid-file.js";
+import type { Children } from "./children.js";
+import type { SupervisorContext } from "./context.js";
+import type { WitnessState } from "./decide.js";
+import { ensureDir } from "../state-dir.js";
+
+/** How long a new member may take to receive the cluster's log. */
+const CATCH_UP_MS = 60_000;
+
+/**
+ * A witness host: it runs etcd alone, a member of the cluster's etcd (a learner first), so that
+ * with three hosts etcd keeps a majority when any one is lost. Its start-up starts etcd and waits
+ * until it has the cluster's log; its watch restarts etcd when it exits.
+ */
+export class Witness {
+  private readonly etcd: EtcdMembers;
+
+  constructor(
+    private readonly ctx: SupervisorContext,
+    private readonly children: Children,
+  ) {
+    this.etcd = EtcdMembers.local(ctx.config.ports.etcd_client);
+  }
+
+  async start(step: <T>(label: string, work: () => Promise<T>) => Promise<T>): Promise<void> {
+    const { ctx, children } = this;
+    ensureDir(ctx.paths.runDir, 0o755);
+    ensureDir(ctx.paths.logDir, 0o755);
+    ensureDir(ctx.paths.etcdDataDir, 0o700, { uid: ctx.etcdOsUser.uid, gid: ctx.etcdOsUser.gid });
+    const first = ctx.network!.hosts[0]!;
+    if (!children.running("etcd")) await step(`Starting etcd, a member of the cluster of ${first.name} (${first.address})`, () => children.start("etcd", () => etcdReady(ctx.config), 30_000));
+    await step("Receiving the cluster's etcd log", () => this.caughtUp());
+  }
+
+  /** Until this member knows the leader and has applied every entry it knows of. */
+  private async caughtUp(): Promise<void> {
+    const deadline = Date.now() + CATCH_UP_MS;
+    for (;;) {
+      const s = await this.etcd.status().catch(() => undefined);
+      if (s && s.leader !== "0" && s.raftIndex > 0 && s.raftAppliedIndex >= s.raftIndex) return;
+      if (Date.now() > deadline) {
+        throw new TuskError("Unreachable", `etcd here has not received the cluster's log within ${CATCH_UP_MS / 1000} s.`, {
+          hint: `Check that the other hosts reach this one on port ${this.ctx.config.ports.etcd_peer} and it reaches them; see ${this.ctx.paths.log("etcd")}.`,
+        });
+      }
+      await sleep(500);
+    }
+  }
+
+  async observe(): Promise<WitnessState> {
+    const s = await this.etcd.status().catch(() => undefined);
+    return { at: Date.now(), children: this.children.observe(), etcd: s && { learner: s.isLearner, leaderKnown: s.leader !== "0" } };
+  }
+}

@@ -1,0 +1,161 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parse } from "yaml";
+import { readNodes } from "../../src/core/cluster/nodes.js";
+import { DEFAULT_CONFIG } from "../../src/core/config/config-file.js";
+import { haproxyConfig } from "../../src/core/generate/haproxy-config.js";
+import { patroniConfig } from "../../src/core/generate/patroni-config.js";
+import { pgbouncerHba } from "../../src/core/generate/pgbouncer-config.js";
+import { pgHbaRules } from "../../src/core/generate/pg-hba.js";
+import { conversionAddress, networkedConfig, type HostNetwork } from "../../src/core/network/host-network.js";
+import { decodeToken, encodeToken, newToken, pruneTokens, spendToken, type JoinToken } from "../../src/core/network/join-tokens.js";
+import { etcdArgs } from "../../src/core/processes/etcd.js";
+import { joinProblems, MAX_CLOCK_SKEW_MS, type JoinRequest } from "../../src/core/network/join-protocol.js";
+import { decideWitness } from "../../src/core/supervisor/decide.js";
+import { StatePaths } from "../../src/core/state-dir.js";
+
+const paths = new StatePaths("/srv/tusk-test");
+const network: HostNetwork = {
+  address: "198.18.0.1",
+  name: "host1",
+  role: "data",
+  hosts: [
+    { name: "host1", address: "198.18.0.1", role: "data", etcdName: "tusk-etcd1" },
+    { name: "h2", address: "198.18.0.2", role: "data", etcdName: "tusk-h2" },
+    { name: "w3", address: "198.18.0.3", role: "witness", etcdName: "tusk-w3" },
+  ],
+  since: "2026-12-02T00:00:00Z",
+};
+const callback = { command: "/usr/bin/node /x/patroni-callback.js /srv/tusk-test/run/patroni-callback.sock" };
+const secrets = { superuser: "s", replication: "r", rewind: "w", restApi: "p" };
+
+test("conversion address: the one given or tusk.yaml's, one of this machine's, never loopback or a wildcard; a different configured address is refused", () => {
+  const local = ["127.0.0.1", "::1", "198.18.0.1", "fe80::1"];
+  assert.deepEqual(conversionAddress("198.18.0.1", DEFAULT_CONFIG, local), { address: "198.18.0.1" });
+  assert.deepEqual(conversionAddress(undefined, { ...DEFAULT_CONFIG, listen_address: "198.18.0.1" }, local), { address: "198.18.0.1" });
+  const none = conversionAddress(undefined, DEFAULT_CONFIG, local);
+  assert.ok("problem" in none && /loopback only/.test(none.problem) && /--address ADDRESS \(one of: 198\.18\.0\.1\)/.test(none.hint), JSON.stringify(none));
+  for (const bad of ["127.0.0.1", "0.0.0.0", "*", "::"]) assert.ok("problem" in conversionAddress(bad, DEFAULT_CONFIG, local), bad);
+  const foreign = conversionAddress("198.18.0.9", DEFAULT_CONFIG, local);
+  assert.ok("problem" in foreign && /not an address of this machine/.test(foreign.problem));
+  const other = conversionAddress("198.18.0.1", { ...DEFAULT_CONFIG, listen_address: "10.0.0.5" }, [...local, "10.0.0.5"]);
+  assert.ok("problem" in other && /listen_address is 10\.0\.0\.5/.test(other.problem));
+  assert.equal(networkedConfig(DEFAULT_CONFIG, network).listen_address, "198.18.0.1");
+  assert.equal(networkedConfig(DEFAULT_CONFIG, null), DEFAULT_CONFIG);
+});
+
+test("etcd: loopback HTTP alone on one machine; converted, mutual TLS for peers and clients on the address, loopback kept for local tools", () => {
+  const one = etcdArgs(DEFAULT_CONFIG, paths, null).join(" ");
+  assert.doesNotMatch(one, /https|--cert-file|198\.18/);
+  const args = etcdArgs(DEFAULT_CONFIG, paths, network);
+  const value = (flag: string) => args[args.indexOf(flag) + 1];
+  assert.equal(value("--listen-client-urls"), "http://127.0.0.1:2379,https://198.18.0.1:2379");
+  assert.equal(value("--advertise-client-urls"), "https://198.18.0.1:2379");
+  assert.equal(value("--listen-peer-urls"), "https://198.18.0.1:2380");
+  for (const flag of ["--client-cert-auth", "--peer-client-cert-auth"]) assert.ok(args.includes(flag), flag);
+  assert.equal(value("--trusted-ca-file"), "/srv/tusk-test/etcd-tls/ca.crt");
+  assert.equal(value("--peer-trusted-ca-file"), "/srv/tusk-test/etcd-tls/ca.crt");
+  assert.ok(etcdArgs(DEFAULT_CONFIG, paths, { ...network, address: "2001:db8::1" }).includes("https://[2001:db8::1]:2380"));
+});
+
+test("patroni.yml converted: etcd over https on every host with the CA and a client certificate; the node advertised on the host's address", () => {
+  const node = readNodes(DEFAULT_CONFIG, paths)[0]!;
+  const one = parse(patroniConfig(DEFAULT_CONFIG, paths, node, {}, secrets, callback));
+  assert.deepEqual(one.etcd, { hosts: ["127.0.0.1:2379"], protocol: "http" });
+  const doc = parse(patroniConfig(networkedConfig(DEFAULT_CONFIG, network), paths, node, {}, secrets, callback, undefined, network));
+  assert.deepEqual(doc.etcd, {
+    hosts: ["198.18.0.1:2379", "198.18.0.2:2379", "198.18.0.3:2379"],
+    protocol: "https",
+    cacert: "/srv/tusk-test/tls/ca.crt",
+    cert: "/srv/tusk-test/tls/server.crt",
+    key: "/srv/tusk-test/tls/server.key",
+  });
+  assert.equal(doc.postgresql.connect_address, "198.18.0.1:5432");
+  assert.equal(doc.postgresql.listen, "127.0.0.1,198.18.0.1:5432");
+  assert.ok(doc.postgresql.pg_hba.includes("hostssl replication replicator 198.18.0.2/32 scram-sha-256"));
+  assert.ok(!doc.postgresql.pg_hba.some((r: string) => r.includes("198.18.0.3")), "a witness runs no PostgreSQL: nothing admitted from it");
+});
+
+test("pg_hba converted: replication and pg_rewind from the cluster's hosts only, over TLS, before the rejections", () => {
+  const rules = pgHbaRules("198.18.0.1", ["198.18.0.1", "198.18.0.2", "2001:db8::3"]);
+  const reject = rules.indexOf("host all replicator 0.0.0.0/0 reject");
+  for (const host of ["198.18.0.1/32", "198.18.0.2/32", "2001:db8::3/128"]) {
+    const replication = rules.indexOf(`hostssl replication replicator ${host} scram-sha-256`);
+    const rewind = rules.indexOf(`hostssl all tusk_rewind ${host} scram-sha-256`);
+    assert.ok(replication >= 0 && rewind >= 0 && replication < reject && rewind < reject, host);
+  }
+  assert.ok(!rules.some((r) => /replication replicator (0\.0\.0\.0\/0|::\/0) scram/.test(r)), "never from anywhere");
+  assert.ok(!rules.some((r) => r.includes(" postgres ") && !r.includes("reject") && !r.startsWith("local")), "the superuser: socket only");
+});
+
+test("PgBouncer's hba: the superuser from loopback only; beyond it TLS; HAProxy forwards from 127.0.0.2 when listening beyond loopback", () => {
+  const wide = pgbouncerHba("198.18.0.1").trim().split("\n").slice(1);
+  const first = (user: string, net: string) => wide.find((r) => r.includes(net) && (r.includes(` ${user} `) || r.includes(" all all ")));
+  assert.equal(first("postgres", "0.0.0.0/0"), "host all postgres 0.0.0.0/0 reject");
+  assert.equal(first("postgres", "127.0.0.1/32"), "host all postgres 127.0.0.1/32 scram-sha-256");
+  assert.equal(first("app", "0.0.0.0/0"), "hostssl all all 0.0.0.0/0 scram-sha-256");
+  assert.ok(!pgbouncerHba("127.0.0.1").includes("hostssl"));
+  const nodes = readNodes(DEFAULT_CONFIG, paths);
+  assert.doesNotMatch(haproxyConfig(DEFAULT_CONFIG, nodes, "pg1", "/s"), /source/);
+  assert.match(haproxyConfig(networkedConfig(DEFAULT_CONFIG, network), nodes, "pg1", "/s"), /^ {2}source 127\.0\.0\.2$/m);
+});
+
+test("join tokens: round trip; a changed or foreign text is refused with the reason; spent once; expired; kept as a hash; pruned a day after", () => {
+  const now = new Date("2026-12-02T10:00:00Z");
+  const { secret, stored } = newToken("witness", 3_600_000, now);
+  assert.equal(stored.expiresAt, "2026-12-02T11:00:00.000Z");
+  assert.ok(!JSON.stringify(stored).includes(secret));
+  const token: JoinToken = { endpoint: "198.18.0.1:8432", role: "witness", secret, caFingerprint: Array.from({ length: 32 }, () => "AB").join(":") };
+  const text = encodeToken(token);
+  assert.deepEqual(decodeToken(`  ${text}\n`), token);
+  assert.match((decodeToken("hello") as { problem: string }).problem, /not a tusk join token/);
+  assert.match((decodeToken(`${text.slice(0, -10)}`) as { problem: string }).problem, /cut short|missing|malformed/);
+  const wrong = Buffer.from(JSON.stringify({ e: "x:1", r: "boss", s: secret, f: token.caFingerprint })).toString("base64url");
+  assert.match((decodeToken(`tusk-join-1.${wrong}`) as { problem: string }).problem, /role/);
+
+  const spent = spendToken([stored], secret, "198.18.0.2", new Date("2026-12-02T10:30:00Z"));
+  assert.ok(spent.ok);
+  assert.equal(spent.store[0]!.usedBy, "198.18.0.2");
+  const again = spendToken(spent.store, secret, "198.18.0.3", new Date("2026-12-02T10:31:00Z"));
+  assert.deepEqual([again.ok, !again.ok && again.reason], [false, "used"]);
+  const late = spendToken([stored], secret, "198.18.0.2", new Date("2026-12-02T11:00:00Z"));
+  assert.deepEqual([late.ok, !late.ok && late.reason], [false, "expired"]);
+  const unknown = spendToken([stored], "x".repeat(43), "198.18.0.2", now);
+  assert.deepEqual([unknown.ok, !unknown.ok && unknown.reason], [false, "unknown"]);
+  assert.equal(pruneTokens(spent.store, new Date("2026-12-03T10:29:00Z")).length, 1);
+  assert.equal(pruneTokens(spent.store, new Date("2026-12-03T10:31:00Z")).length, 0);
+});
+
+test("a join is refused, with what to do, for a taken name or address, another PostgreSQL or extension build, a skewed clock, or a learner already in etcd", () => {
+  const facts = { postgresMajor: 15, extensions: { vector: "0.8.0" }, hosts: network.hosts, learners: 0, now: 1_000_000 };
+  const req: JoinRequest = { secret: "s".repeat(43), name: "w4", address: "198.18.0.4", role: "witness", postgresMajor: 15, extensions: {}, clock: 1_000_000, csr: "" };
+  assert.deepEqual(joinProblems(req, facts), [], "a witness needs no PostgreSQL or extension");
+  const problems = (r: Partial<JoinRequest>, f: Partial<typeof facts> = {}) => joinProblems({ ...req, ...r }, { ...facts, ...f }).map((p) => p.problem);
+  assert.match(problems({ name: "h2" })[0]!, /A host named h2 is already in the cluster \(198\.18\.0\.2\)/);
+  assert.match(problems({ name: "Bad_Name" })[0]!, /not a name tusk can use/);
+  assert.match(problems({ address: "198.18.0.2" })[0]!, /already the address of host h2/);
+  assert.match(problems({ role: "data", postgresMajor: 16, extensions: { vector: "0.8.0" } })[0]!, /PostgreSQL 16; the cluster runs PostgreSQL 15/);
+  assert.match(problems({ role: "data", extensions: { vector: "0.7.4" } })[0]!, /Extension vector: the cluster has 0\.8\.0, this host 0\.7\.4/);
+  assert.deepEqual(problems({ clock: 1_000_000 + MAX_CLOCK_SKEW_MS }), []);
+  assert.match(problems({ clock: 1_000_000 - 2500 })[0]!, /2\.5 s behind the cluster's/);
+  assert.match(problems({}, { learners: 1 })[0]!, /learner/);
+  const all = joinProblems({ ...req, name: "h2", address: "198.18.0.2", clock: 0 }, facts);
+  assert.equal(all.length, 3, "every problem at once");
+  assert.ok(all.every((p) => p.hint.length > 0));
+});
+
+test("etcd on a joined host starts into the existing cluster with every member; a witness decides on etcd alone", () => {
+  const joined = { ...network, address: "198.18.0.3", name: "w3", role: "witness" as const };
+  const args = etcdArgs(DEFAULT_CONFIG, paths, joined);
+  const value = (flag: string) => args[args.indexOf(flag) + 1];
+  assert.equal(value("--name"), "tusk-w3");
+  assert.equal(value("--initial-cluster-state"), "existing");
+  assert.equal(value("--initial-cluster"), "tusk-etcd1=https://198.18.0.1:2380,tusk-h2=https://198.18.0.2:2380,tusk-w3=https://198.18.0.3:2380");
+  assert.equal(etcdArgs(DEFAULT_CONFIG, paths, network)[etcdArgs(DEFAULT_CONFIG, paths, network).indexOf("--initial-cluster-state") + 1], "new");
+
+  const up = [{ name: "etcd", running: true, restarts: 0, restartAfter: null }];
+  assert.match(decideWitness({ at: 0, children: up, etcd: { learner: true, leaderKnown: true } })[0]!.sentence, /learner/);
+  assert.match(decideWitness({ at: 0, children: up, etcd: { learner: false, leaderKnown: true } })[0]!.sentence, /votes/);
+  assert.equal(decideWitness({ at: 0, children: up, etcd: { learner: true, leaderKnown: false } })[0]!.kind, "await-etcd");
+  assert.equal(decideWitness({ at: 0, children: [{ name: "etcd", running: false, restarts: 0, restartAfter: null }], etcd: undefined })[0]!.kind, "restart-child");
+});
