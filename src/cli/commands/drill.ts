@@ -47,11 +47,15 @@ export function registerDrill(program: Command): void {
       console.log(
         opts.json
           ? JSON.stringify(r, null, 2)
-          : `Failover drill (${r.kind}) ${r.ok ? "PASSED" : "FAILED"}: ${r.from} → ${r.to}; writes stalled at most ${(r.outageMs / 1000).toFixed(1)} s; ${r.acknowledged} acknowledged commits, ${r.lost} lost; ${r.clientErrors} client errors.`,
+          : `Failover drill (${r.kind}) ${r.ok ? "PASSED" : "FAILED"}: ${r.from} → ${r.to}; writes stalled at most ${(r.outageMs / 1000).toFixed(1)} s; ${r.acknowledged} acknowledged commits (${r.acknowledgedAfter} after the change), ${r.lost} lost; ${r.clientErrors} client errors.`,
       );
       if (!opts.json) for (const e of r.errorKinds) console.log(`  ${e.count} × ${e.message}`);
-      if (!r.ok)
+      if (r.lost > 0)
         throw new TuskError("ProcessFailed", `The failover drill lost ${r.lost} acknowledged commits.`, { hint: "This must never happen: keep the logs in the state directory and report it." });
+      if (!r.ok)
+        throw new TuskError("ProcessFailed", `No write succeeded through the pooled connection string within 30 s of ${r.to} taking over.`, {
+          hint: "`tusk status` shows the endpoints; the supervisor log says where the pooler was routed.",
+        });
     });
   drill
     .command("history")

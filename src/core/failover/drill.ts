@@ -18,6 +18,8 @@ export interface FailoverDrillResult {
   /** The longest time between two acknowledged commits of the synthetic writer. */
   outageMs: number;
   acknowledged: number;
+  /** Of those, the commits acknowledged after the new primary took over: writes resumed. */
+  acknowledgedAfter: number;
   /** Acknowledged commits not found on the new primary afterwards: must be 0. */
   lost: number;
   clientErrors: number;
@@ -34,6 +36,12 @@ async function waitFor(cluster: Cluster, what: string, check: (s: SupervisorStat
     if (Date.now() > deadline) throw new TuskError("Timeout", `${what} did not happen within ${timeoutMs / 1000} s.`, { hint: "`tusk status` shows each node; the supervisor log says what it saw." });
     await sleep(500);
   }
+}
+
+/** Until the writer has acknowledged `n` commits in all, or `timeoutMs` passed (a slow machine commits fewer per second). */
+async function untilCommits(writer: Writer, n: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (writer.commits < n && Date.now() < deadline) await sleep(100);
 }
 
 function countDistinct(messages: string[]): { message: string; count: number }[] {
@@ -57,7 +65,9 @@ async function exec(url: string, sql: string, values: unknown[] = []): Promise<p
  * `tusk drill failover`: a synthetic writer commits a row every 10 ms through the pooled connection
  * string while the primary is switched over (planned) or lost (its Patroni and PostgreSQL frozen,
  * as if the node stopped answering, then thawed to rejoin). Reports the outage the writer saw and
- * whether any acknowledged commit is missing on the new primary. The drill's table is dropped.
+ * whether any acknowledged commit is missing on the new primary. The writer runs until it has 100
+ * commits before the change and 100 after it (or 30 s), so a slow machine measures the same thing;
+ * a drill after which no write succeeds fails. The drill's table is dropped.
  */
 export async function runFailoverDrill(cluster: Cluster, kind: FailoverDrillKind, progress: Progress): Promise<FailoverDrillResult> {
   const before = await cluster.status();
@@ -86,6 +96,7 @@ export async function runFailoverDrill(cluster: Cluster, kind: FailoverDrillKind
     // application reasonably would (15 s); for a lost primary it gives up after 5 s and reconnects.
     const writer = new Writer(urls.pooled, table, kind === "switchover" ? 15_000 : 5_000);
     await sleep(2000);
+    await untilCommits(writer, 100, 30_000);
     step.done();
     let to: string;
     if (kind === "switchover") {
@@ -123,11 +134,25 @@ export async function runFailoverDrill(cluster: Cluster, kind: FailoverDrillKind
       );
       step.done();
     }
+    const atChange = writer.commits;
     await sleep(2000);
+    await untilCommits(writer, atChange + 100, 30_000);
+    const acknowledgedAfter = writer.commits - atChange;
     const report = await writer.stop();
     const found = await exec(urls.pooled, `SELECT count(*)::int AS n FROM ${table} WHERE id = ANY($1)`, [report.acked]);
     const lost = report.acked.length - Number(found.rows[0]?.n ?? 0);
-    return { kind, from, to, outageMs: report.maxGapMs, acknowledged: report.acked.length, lost, clientErrors: report.errors.length, errorKinds: countDistinct(report.errors), ok: lost === 0 };
+    return {
+      kind,
+      from,
+      to,
+      outageMs: report.maxGapMs,
+      acknowledged: report.acked.length,
+      acknowledgedAfter,
+      lost,
+      clientErrors: report.errors.length,
+      errorKinds: countDistinct(report.errors),
+      ok: lost === 0 && acknowledgedAfter > 0,
+    };
   } finally {
     await exec(owner, `DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
   }

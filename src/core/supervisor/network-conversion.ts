@@ -68,7 +68,7 @@ export async function convertForNetwork(parts: ConversionParts, address: string,
     return out;
   };
 
-  const etcdTls = await timed("Issuing certificates from the cluster's CA for " + address, "no effect", async () => {
+  const etcdTls = await timed(`Issuing certificates from the cluster's CA for ${address}`, "no effect", async () => {
     await ensureServerCertificate(ctx.paths, address, ctx.config.cluster_name, ctx.pgUser);
     return ensureEtcdCertificate(ctx.paths, ctx.config.cluster_name, address, ctx.etcdOsUser);
   });
