@@ -28,10 +28,13 @@ let net: TestNetwork;
  */
 const base1 = join(tmpdir(), `tusk-join-${process.pid}-h1`);
 const base2 = join(tmpdir(), `tusk-join-${process.pid}-h2`);
+const base3 = join(tmpdir(), `tusk-join-${process.pid}-h3`);
 const dir1 = base1;
 const dir2 = base2;
+const dir3 = base3;
 let h1: TestHost;
 let h2: TestHost;
+let h3: TestHost;
 let cluster: TestCluster;
 let token: string;
 
@@ -51,6 +54,7 @@ before(async () => {
   net = TestNetwork.create("join", "198.18.1");
   h1 = net.host(1, [base1]);
   h2 = net.host(2, [base2]);
+  h3 = net.host(3, [base3]);
   cluster = await TestCluster.start("join", {}, undefined, h1.via, dir1);
   const made = await cluster.cli("host", "token", "--address", h1.address, "--role", "witness", "--json");
   assert.equal(made.code, 0, made.stderr);
@@ -59,17 +63,19 @@ before(async () => {
 
 after(async () => {
   await runCli(["--state-dir", dir2, "destroy", "--yes"], { via: h2.via }).catch(() => undefined);
+  await runCli(["--state-dir", dir3, "destroy", "--yes"], { via: h3.via }).catch(() => undefined);
   await cluster?.destroy();
   net?.destroy();
   rmSync(base1, { recursive: true, force: true });
   rmSync(base2, { recursive: true, force: true });
+  rmSync(base3, { recursive: true, force: true });
 });
 
-test("refused joins change nothing and say why: not a token, a data token, a wrong secret, a forged CA, an unreachable endpoint, a taken name, a skewed clock, another PostgreSQL", async () => {
+test("refused joins change nothing and say why: not a token, a repo token, a wrong secret, a forged CA, an unreachable endpoint, a taken name, a skewed clock, another PostgreSQL", async () => {
   const t = decodeToken(token) as JoinToken;
   const cases: [string, string, NodeJS.ProcessEnv, number, RegExp][] = [
     ["w2", "hello", process.env, 2, /not a usable join token: not a tusk join token/],
-    ["w2", encodeToken({ ...t, role: "data" }), process.env, 7, /admits a data host; this version of tusk joins witness hosts only/],
+    ["w2", encodeToken({ ...t, role: "repo" }), process.env, 7, /admits a repo host; this version of tusk joins data and witness hosts/],
     ["w2", encodeToken({ ...t, secret: "x".repeat(43) }), process.env, 2, /not one of this cluster's/],
     ["w2", encodeToken({ ...t, caFingerprint: t.caFingerprint.replace(/^../, t.caFingerprint.startsWith("00") ? "11" : "00") }), process.env, 7, /fingerprint is not the token's/],
     ["w2", encodeToken({ ...t, endpoint: `${net.subnet}.9:${t.endpoint.split(":")[1]}` }), process.env, 16, new RegExp(`Could not reach the cluster's join endpoint at ${net.subnet}\\.9:`)],
@@ -207,6 +213,58 @@ test("the removed machine, cleared, joins again under the same name with a new t
       ["w2", "learner", true],
     ],
   );
+});
+
+/** Whether the etcd member on `host` has a leader and commits a write (a majority of voters reach each other). */
+function etcdCommits(host: TestHost): boolean {
+  const etcdctl = ["env", "ETCDCTL_API=3", "etcdctl", "--command-timeout=3s", "--endpoints", `http://127.0.0.1:${cluster.ports.etcd_client}`];
+  try {
+    on(host, ...etcdctl, "put", "/tusk-join-test/quorum", String(Date.now()));
+    on(host, ...etcdctl, "del", "/tusk-join-test/quorum");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test("a third host makes three etcd voters (the learner promoted before it joins, the new one once it has the log); the two witnesses keep etcd's majority without the first host", async () => {
+  const made = await cluster.cli("host", "token", "--role", "witness", "--json");
+  assert.equal(made.code, 0, made.stderr);
+  const joined = await runCli(["--state-dir", dir3, "join", (JSON.parse(made.stdout) as HostTokenResult).token, "--name", "w3", "--address", h3.address], { via: h3.via, timeoutMs: 600_000 });
+  assert.equal(joined.code, 0, joined.stderr + joined.stdout);
+  await waitFor("three voters", 90_000, async () => {
+    const list = members();
+    return list.length === 3 && list.every((m) => !m.isLearner) ? true : undefined;
+  });
+  const view = JSON.parse((await runCli(["--state-dir", dir3, "hosts", "--json"], { via: h3.via })).stdout) as HostView[];
+  assert.deepEqual(
+    view.map((h) => [h.name, h.role, h.etcd, h.reachable]),
+    [
+      ["host1", "data", "voter", true],
+      ["w2", "witness", "voter", true],
+      ["w3", "witness", "voter", true],
+    ],
+  );
+  const log = on(h1, "cat", join(dir1, "log", "supervisor.log"));
+  assert.match(log, /etcd: w2 promoted from learner to voter to make room for w3/);
+  assert.match(log, /etcd: w3 promoted from learner to voter/);
+  await waitFor("the witness reports its vote", 30_000, async () =>
+    /witness host; etcd votes in the cluster's quorum/.test((await runCli(["--state-dir", dir3, "status"], { via: h3.via })).stdout) ? true : undefined,
+  );
+
+  // The first host cut off: the two witnesses are a majority of three and go on committing.
+  execFileSync("ip", ["link", "set", `${net.tag}v1`, "down"]);
+  try {
+    await waitFor("w2 and w3 commit without the first host", 30_000, async () => (etcdCommits(h2) && etcdCommits(h3) ? true : undefined));
+  } finally {
+    execFileSync("ip", ["link", "set", `${net.tag}v1`, "up"]);
+  }
+  await waitFor("the first host back in etcd's majority, the cluster ready and writable", 90_000, async () => {
+    if (!etcdCommits(h1)) return undefined;
+    const status = JSON.parse((await cluster.cli("status", "--json")).stdout) as SupervisorStatus;
+    if (status.phase !== "ready") return undefined;
+    return (await cluster.cli("psql", "--superuser", "-c", "CREATE TABLE IF NOT EXISTS after_host1_cut (id int)")).code === 0 ? true : undefined;
+  });
 });
 
 /** GET of the join endpoint's CA route from this process (another address than the hosts'); its HTTP status. */

@@ -105,14 +105,17 @@ test("the first host token converts the cluster under a writer: each step timed 
 });
 
 /** GET /health on etcd's client port on the host's address, with or without a client certificate. */
-function etcdHealth(withCertificate: boolean): Promise<string> {
+const etcdHealth = (withCertificate: boolean) => tlsGet(cluster.ports.etcd_client, "/health", withCertificate);
+
+/** GET over TLS on the host's address, verifying the server against the cluster's CA, with or without the host's certificate as the client's. */
+function tlsGet(port: number, path: string, withCertificate: boolean): Promise<string> {
   const tls = etcdTlsFiles(paths);
   return new Promise((resolve, reject) => {
     const req = request(
       {
         host: host.address,
-        port: cluster.ports.etcd_client,
-        path: "/health",
+        port,
+        path,
         ca: readFileSync(tls.ca),
         ...(withCertificate ? { cert: readFileSync(join(cluster.stateDir, "tls", "server.crt")), key: readFileSync(join(cluster.stateDir, "tls", "server.key")) } : {}),
         timeout: 5000,
@@ -160,6 +163,23 @@ test("converted: etcd on the address demands a client certificate from the clust
     const client = remote(port, "app", secret("app"), "app");
     await client.connect();
     await client.end();
+  }
+
+  // Patroni's API on the address, for the other hosts' Patroni: TLS, a client certificate of the
+  // cluster's CA required; every member advertised there over https.
+  const patroniPort = cluster.ports.patroni;
+  const node = JSON.parse(await tlsGet(patroniPort, "/patroni", true)) as { state: string };
+  assert.equal(node.state, "running");
+  await assert.rejects(tlsGet(patroniPort, "/patroni", false), "no client certificate, no answer");
+  const view = JSON.parse(await tlsGet(patroniPort, "/cluster", true)) as { members: { name: string; api_url: string }[] };
+  for (const m of view.members) assert.match(m.api_url, new RegExp(`^https://${host.address.replace(/\./g, "\\.")}:\\d+/patroni$`), JSON.stringify(view.members));
+  // HAProxy checks Patroni there over TLS: the read-only endpoint reaches the replica.
+  const reader = remote(cluster.ports.readonly, "app", secret("app"), "app");
+  await reader.connect();
+  try {
+    assert.equal((await reader.query<{ r: boolean }>("SELECT pg_is_in_recovery() AS r")).rows[0]?.r, true, "the read-only endpoint serves from the replica");
+  } finally {
+    await reader.end();
   }
 
   const replication = await cluster.cli(

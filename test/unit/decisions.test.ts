@@ -36,8 +36,10 @@ const base: ClusterState = {
   etcdSilentSince: null,
   diverged: [],
   repairs: {},
+  etcdMembers: [],
   operations: [],
 };
+const etcdMember = (name: string, learner = false) => ({ id: `id-${name}`, name, learner });
 const idle: DesiredState = { settingsChangeRunning: false };
 
 /** One row per decision kind: the observation, and what decide must say of it. */
@@ -63,6 +65,34 @@ const table: { name: string; state: ClusterState; desired?: DesiredState; kinds:
     kinds: ["route-writes"],
     sentence: /^Patroni names pg2 leader while writes go to pg1: routing PgBouncer and the direct endpoint to pg2$/,
     healthy: false,
+  },
+  {
+    name: "one voter and a learner: the learner waits for the next host (two voters would survive nothing more)",
+    state: { ...base, etcdMembers: [etcdMember("tusk-etcd1"), etcdMember("tusk-w2", true)] },
+    kinds: ["none"],
+    sentence: /^no action: all processes are up and PostgreSQL is primary$/,
+    healthy: true,
+  },
+  {
+    name: "two voters and a learner: promoting it makes three",
+    state: { ...base, etcdMembers: [etcdMember("tusk-etcd1"), etcdMember("tusk-w2"), etcdMember("tusk-w3", true)] },
+    kinds: ["none", "promote-etcd-learner"],
+    sentence: /etcd has 2 voters and tusk-w3 as a learner: promoting it once it has the leader's log makes 3 voters, which keep a majority when any one host is lost$/,
+    healthy: true,
+  },
+  {
+    name: "four voters and a learner: promoting it makes five",
+    state: { ...base, etcdMembers: [etcdMember("a"), etcdMember("b"), etcdMember("c"), etcdMember("d"), etcdMember("e", true)] },
+    kinds: ["none", "promote-etcd-learner"],
+    sentence: /makes 5 voters, which keep a majority when any 2 hosts are lost$/,
+    healthy: true,
+  },
+  {
+    name: "three voters: nothing to promote",
+    state: { ...base, etcdMembers: [etcdMember("a"), etcdMember("b"), etcdMember("c")] },
+    kinds: ["none"],
+    sentence: /^no action/,
+    healthy: true,
   },
   {
     name: "a diverged replica, first repair",
@@ -155,6 +185,7 @@ test("decide: the table covers every decision kind", () => {
     "await-postgres",
     "await-etcd",
     "report-pending-restart",
+    "promote-etcd-learner",
     "none",
   ];
   assert.deepEqual([...covered].sort(), [...all].sort());

@@ -74,6 +74,14 @@ test("patroni.yml converted: etcd over https on every host with the CA and a cli
   assert.equal(doc.postgresql.listen, "127.0.0.1,198.18.0.1:5432");
   assert.ok(doc.postgresql.pg_hba.includes("hostssl replication replicator 198.18.0.2/32 scram-sha-256"));
   assert.ok(!doc.postgresql.pg_hba.some((r: string) => r.includes("198.18.0.3")), "a witness runs no PostgreSQL: nothing admitted from it");
+  // Patroni's API: loopback HTTP on one machine; on the address over mutual TLS once converted.
+  assert.deepEqual(one.restapi.listen, "127.0.0.1:8008");
+  assert.equal(one.restapi.certfile, undefined);
+  assert.equal(doc.restapi.listen, "198.18.0.1:8008");
+  assert.equal(doc.restapi.connect_address, "198.18.0.1:8008");
+  assert.equal(doc.restapi.certfile, "/srv/tusk-test/tls/server.crt");
+  assert.equal(doc.restapi.cafile, "/srv/tusk-test/tls/ca.crt");
+  assert.equal(doc.restapi.verify_client, "required");
 });
 
 test("pg_hba converted: replication and pg_rewind from the cluster's hosts only, over TLS, before the rejections", () => {
@@ -98,6 +106,11 @@ test("PgBouncer's hba: the superuser from loopback only; beyond it TLS; HAProxy 
   const nodes = readNodes(DEFAULT_CONFIG, paths);
   assert.doesNotMatch(haproxyConfig(DEFAULT_CONFIG, nodes, "pg1", "/s"), /source/);
   assert.match(haproxyConfig(networkedConfig(DEFAULT_CONFIG, network), nodes, "pg1", "/s"), /^ {2}source 127\.0\.0\.2$/m);
+  // Converted, the checks reach Patroni on the address over TLS with the host's certificate.
+  const rest = { address: "198.18.0.1", caFile: "/t/ca.crt", clientPem: "/t/client.pem" };
+  const checked = haproxyConfig(networkedConfig(DEFAULT_CONFIG, network), nodes, "pg1", "/s", rest);
+  assert.match(checked, /server pg1 127\.0\.0\.1:5432 check addr 198\.18\.0\.1 port 8008 check-ssl verify required ca-file \/t\/ca\.crt crt \/t\/client\.pem inter/);
+  assert.doesNotMatch(haproxyConfig(DEFAULT_CONFIG, nodes, "pg1", "/s"), /check-ssl/);
 });
 
 test("join tokens: round trip; a changed or foreign text is refused with the reason; spent once; expired; kept as a hash; pruned a day after", () => {
@@ -126,8 +139,8 @@ test("join tokens: round trip; a changed or foreign text is refused with the rea
   assert.equal(pruneTokens(spent.store, new Date("2026-12-03T10:31:00Z")).length, 0);
 });
 
-test("a join is refused, with what to do, for a taken name or address, another PostgreSQL or extension build, a skewed clock, or a learner already in etcd", () => {
-  const facts = { postgresMajor: 15, extensions: { vector: "0.8.0" }, hosts: network.hosts, learners: 0, now: 1_000_000 };
+test("a join is refused, with what to do, for a taken name or address, another PostgreSQL or extension build, or a skewed clock", () => {
+  const facts = { postgresMajor: 15, extensions: { vector: "0.8.0" }, hosts: network.hosts, nodeNames: ["pg1", "pg2"], now: 1_000_000 };
   const req: JoinRequest = { secret: "s".repeat(43), name: "w4", address: "198.18.0.4", role: "witness", postgresMajor: 15, extensions: {}, clock: 1_000_000, csr: "" };
   assert.deepEqual(joinProblems(req, facts), [], "a witness needs no PostgreSQL or extension");
   const problems = (r: Partial<JoinRequest>, f: Partial<typeof facts> = {}) => joinProblems({ ...req, ...r }, { ...facts, ...f }).map((p) => p.problem);
@@ -137,8 +150,11 @@ test("a join is refused, with what to do, for a taken name or address, another P
   assert.match(problems({ role: "data", postgresMajor: 16, extensions: { vector: "0.8.0" } })[0]!, /PostgreSQL 16; the cluster runs PostgreSQL 15/);
   assert.match(problems({ role: "data", extensions: { vector: "0.7.4" } })[0]!, /Extension vector: the cluster has 0\.8\.0, this host 0\.7\.4/);
   assert.deepEqual(problems({ clock: 1_000_000 + MAX_CLOCK_SKEW_MS }), []);
+  assert.match(problems({ role: "data", name: "pg2", extensions: { vector: "0.8.0" } })[0]!, /pg2 is the name of a PostgreSQL node of the cluster/);
+  assert.deepEqual(problems({ role: "witness", name: "pg2" }), [], "a witness runs no node");
+  assert.match(problems({ role: "data", name: "pg2", extensions: { vector: "0.8.0" } })[0]!, /pg2 is the name of a PostgreSQL node of the cluster/);
+  assert.deepEqual(problems({ role: "witness", name: "pg2" }), [], "a witness runs no node");
   assert.match(problems({ clock: 1_000_000 - 2500 })[0]!, /2\.5 s behind the cluster's/);
-  assert.match(problems({}, { learners: 1 })[0]!, /learner/);
   const all = joinProblems({ ...req, name: "h2", address: "198.18.0.2", clock: 0 }, facts);
   assert.equal(all.length, 3, "every problem at once");
   assert.ok(all.every((p) => p.hint.length > 0));

@@ -28,6 +28,8 @@ export interface ResumedSchedule {
   nextDrillAt: Date;
   /** Jobs that fell due while no supervisor ran, each as a sentence: they are due now. */
   missed: string[];
+  /** Why the next backup is when it is, for the supervisor's log. */
+  backupWhy: string;
 }
 
 /**
@@ -40,18 +42,21 @@ export function resumeSchedule(policy: BackupPolicy, saved: SavedSchedule | unde
   const missed: string[] = [];
   const fellDue = (at: string | null | undefined) => at != null && Date.parse(at) <= now.getTime();
   let nextBackupAt = nextOccurrence(policy.time, now);
+  let backupWhy = `the policy's time (${policy.time})`;
   if (fellDue(saved?.nextBackupAt)) {
     nextBackupAt = now;
     missed.push(`the backup due at ${saved!.nextBackupAt} fell due while no supervisor ran`);
+    backupWhy = missed[0]!;
   } else if (newestBackupEndedAt === undefined || now.getTime() - Date.parse(newestBackupEndedAt) > 25 * 3_600_000) {
     nextBackupAt = new Date(now.getTime() + 60_000);
+    backupWhy = newestBackupEndedAt === undefined ? "the repository holds no backup" : `the newest backup ended at ${newestBackupEndedAt}, over 25 hours ago`;
   }
   let nextDrillAt = nextOccurrence(policy.drill_time, now, policy.drill_day);
   if (fellDue(saved?.nextDrillAt)) {
     nextDrillAt = now;
     missed.push(`the restore drill due at ${saved!.nextDrillAt} fell due while no supervisor ran`);
   }
-  return { nextBackupAt, nextDrillAt, missed };
+  return { nextBackupAt, nextDrillAt, missed, backupWhy };
 }
 
 /** Full on the policy's full day, or when there is no full backup to build on; differential otherwise. */

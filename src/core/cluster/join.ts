@@ -6,8 +6,11 @@ import { extensionBuilds, INSTALL_LOG, PG_MAJOR } from "../install/components.js
 import { ensureInstalled } from "../install/installer.js";
 import { localAddresses, readHostNetwork, urlHost, writeHostNetwork } from "../network/host-network.js";
 import { fetchClusterCa, removeOwnMember, requestJoin } from "../network/join-client.js";
+import type { JoinAnswer } from "../network/join-protocol.js";
 import { decodeToken } from "../network/join-tokens.js";
-import { etcdUser, isRoot } from "../os-user.js";
+import { etcdUser, isRoot, postgresUser } from "../os-user.js";
+import type { SecretName } from "../secrets.js";
+import { tlsFiles } from "../tls/server-certificate.js";
 import type { Progress } from "../progress.js";
 import { claimStateDir, ensureDir, writeAtomic } from "../state-dir.js";
 import type { SupervisorStatus } from "../supervisor/status.js";
@@ -48,12 +51,12 @@ export async function joinCluster(cluster: Cluster, tokenText: string, opts: Joi
   if (!localAddresses().includes(opts.address)) {
     throw new TuskError("Usage", `${opts.address} is not an address of this machine.`, { hint: "Give the address the cluster's other hosts reach this one on: --address." });
   }
-  if (token.role === "data" || token.role === "repo") {
-    throw new TuskError("IncompatibleState", `This token admits a ${token.role} host; this version of tusk joins witness hosts only (etcd alone).`, {
-      hint: "On the first host, make a witness token: tusk host token --role witness. The token you have is still valid.",
+  if (token.role === "repo") {
+    throw new TuskError("IncompatibleState", "This token admits a repo host; this version of tusk joins data and witness hosts.", {
+      hint: "On the first host, make a data or witness token: tusk host token --role data. The token you have is still valid.",
     });
   }
-  if (!isRoot()) throw new TuskError("NotRoot", "tusk join must run as root: it runs etcd as the etcd OS user.", { hint: "Run it again as root." });
+  if (!isRoot()) throw new TuskError("NotRoot", "tusk join must run as root: it runs etcd and PostgreSQL as their own OS users.", { hint: "Run it again as root." });
   await ensureInstalled(progress, INSTALL_LOG, true);
 
   const created = !existsSync(paths.root);
@@ -77,14 +80,20 @@ export async function joinCluster(cluster: Cluster, tokenText: string, opts: Joi
       csr: readFileSync(csr, "utf8"),
     });
     rmSync(csr, { force: true });
+    // The role is the cluster's word (the token's copy is not signed): it spent the token for it.
+    const role = answer.hosts.find((h) => h.name === opts.name)?.role ?? token.role;
     writeFileSync(tls.cert, answer.cert, { mode: 0o644 });
     writeFileSync(tls.ca, answer.ca, { mode: 0o644 });
     for (const f of [tls.cert, tls.key, tls.ca]) chownSync(f, etcd.uid, etcd.gid);
-    ensureDir(paths.tlsDir, 0o755);
-    copyFileSync(tls.ca, clusterCa(paths).cert);
+    if (role === "data") writeDataHostFiles(cluster, answer, readFileSync(tls.key, "utf8"));
+    else {
+      ensureDir(paths.tlsDir, 0o755);
+      copyFileSync(tls.ca, clusterCa(paths).cert);
+    }
     claimStateDir(paths);
-    writeAtomic(paths.configFile, `# Written by tusk join: this host's cluster and its ports.\n${stringify({ cluster_name: answer.clusterName, ports: answer.ports })}`, 0o644);
-    writeHostNetwork(paths, { address: opts.address, name: opts.name, role: token.role, hosts: answer.hosts, since: new Date().toISOString() });
+    const settings = { cluster_name: answer.clusterName, ports: answer.ports, ...(answer.replicationMode ? { replication_mode: answer.replicationMode } : {}) };
+    writeAtomic(paths.configFile, `# Written by tusk join: this host's cluster, its ports and what must match the cluster's.\n${stringify(settings)}`, 0o644);
+    writeHostNetwork(paths, { address: opts.address, name: opts.name, role, hosts: answer.hosts, since: new Date().toISOString() });
     step.done();
   } catch (e) {
     step.fail();
@@ -104,4 +113,24 @@ export async function joinCluster(cluster: Cluster, tokenText: string, opts: Joi
       : `Its etcd member could not be removed from here: on ${first?.name ?? "the first host"}, tusk host remove ${opts.name} removes it.`;
     throw new TuskError(exitCodeName(err.exitCode), `${err.message} ${after}`, { hint: err.hint, detail: err.detail });
   }
+}
+
+/**
+ * A data host's own files from the answer: the cluster's credentials (the same on every host, for
+ * Patroni between hosts) and, for PostgreSQL and Patroni's API, the host's certificate and key as
+ * the server certificate (owned by postgres, as PostgreSQL requires), beside the cluster's CA.
+ */
+function writeDataHostFiles(cluster: Cluster, answer: JoinAnswer, key: string): void {
+  const { paths } = cluster;
+  if (!answer.secrets)
+    throw new TuskError("ProcessFailed", "The cluster admitted this data host but sent no credentials.", { hint: "The first host runs an older tusk: update it (tusk up) and join again." });
+  ensureDir(paths.secretsDir, 0o700);
+  for (const [name, value] of Object.entries(answer.secrets)) writeAtomic(paths.secret(name as SecretName), `${value}\n`, 0o600);
+  const pg = postgresUser();
+  const owner = { uid: pg.uid, gid: pg.gid };
+  ensureDir(paths.tlsDir, 0o700, owner);
+  const server = tlsFiles(paths);
+  writeAtomic(server.cert, answer.cert, 0o644, owner);
+  writeAtomic(server.key, key, 0o600, owner);
+  writeAtomic(clusterCa(paths).cert, answer.ca, 0o644, owner);
 }

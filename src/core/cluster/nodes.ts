@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { TuskConfig } from "../config/config-file.js";
+import { isJoinedDataHost, readHostNetwork } from "../network/host-network.js";
 import { writeAtomic, type StatePaths } from "../state-dir.js";
 
 /**
@@ -75,14 +76,20 @@ function readReplicaNodes(paths: StatePaths): NodeInfo[] {
   return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as NodeInfo[]) : [];
 }
 
+/** This machine's first node: pg1, or on a data host that joined a cluster, the node named after the host (Patroni's member names are the cluster's). */
+function firstNodeName(paths: StatePaths): string {
+  const network = readHostNetwork(paths);
+  return network && isJoinedDataHost(network) ? network.name : FIRST_NODE;
+}
+
 export function readNodes(config: TuskConfig, paths: StatePaths): NodeInfo[] {
-  const first: NodeInfo = { name: FIRST_NODE, ports: { postgres: config.ports.postgres, patroni: config.ports.patroni } };
+  const first: NodeInfo = { name: firstNodeName(paths), ports: { postgres: config.ports.postgres, patroni: config.ports.patroni } };
   return [first, ...readReplicaNodes(paths)];
 }
 
 /** Every node's name, without reading tusk.yaml (for cleaning up after a dead supervisor). */
 export function nodeNames(paths: StatePaths): string[] {
-  return [FIRST_NODE, ...readReplicaNodes(paths).map((n) => n.name)];
+  return [firstNodeName(paths), ...readReplicaNodes(paths).map((n) => n.name)];
 }
 
 export function writeReplicaNodes(paths: StatePaths, replicas: NodeInfo[]): void {

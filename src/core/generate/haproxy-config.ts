@@ -9,12 +9,22 @@ export const READ_ONLY_CHECK = { intervalMs: 1000, fall: 2, rise: 2 } as const;
  * serves, and a node that fails has its sessions cut. Dynamic servers (added at run time) do not
  * take `default-server`, so every line carries its options.
  */
-export function serverOptions(node: NodeInfo, checked: boolean): string {
+export function serverOptions(node: NodeInfo, checked: boolean, rest?: PatroniCheckTls): string {
   const { intervalMs, fall, rise } = READ_ONLY_CHECK;
   const address = `127.0.0.1:${node.ports.postgres}`;
-  return checked
-    ? `${address} check port ${node.ports.patroni} inter ${intervalMs} fastinter ${intervalMs / 2} downinter ${intervalMs} fall ${fall} rise ${rise} on-marked-down shutdown-sessions`
-    : address;
+  const check = rest ? `check addr ${rest.address} port ${node.ports.patroni} check-ssl verify required ca-file ${rest.caFile} crt ${rest.clientPem}` : `check port ${node.ports.patroni}`;
+  return checked ? `${address} ${check} inter ${intervalMs} fastinter ${intervalMs / 2} downinter ${intervalMs} fall ${fall} rise ${rise} on-marked-down shutdown-sessions` : address;
+}
+
+/**
+ * Once the cluster is converted for the network, Patroni's API listens on the host's address over
+ * TLS and wants a client certificate (patroni-config.ts): the checks go there, verify Patroni
+ * against the cluster's CA, and present this host's certificate (cert and key in one file).
+ */
+export interface PatroniCheckTls {
+  address: string;
+  caFile: string;
+  clientPem: string;
 }
 
 /** The backends; each lists every node. */
@@ -45,7 +55,7 @@ export const HAPROXY_BACKENDS = {
  *   the 1 s check timeout by load (seen in CI) marked the primary down, cutting its sessions and
  *   refusing new ones while nothing had failed over.
  */
-export function haproxyConfig(config: TuskConfig, nodes: readonly NodeInfo[], primary: string, statsSocket: string): string {
+export function haproxyConfig(config: TuskConfig, nodes: readonly NodeInfo[], primary: string, statsSocket: string, rest?: PatroniCheckTls): string {
   const binds = (port: number) =>
     (config.listen_address === "127.0.0.1" ? ["127.0.0.1"] : ["127.0.0.1", config.listen_address === "*" ? "0.0.0.0" : config.listen_address]).map((host) => `  bind ${host}:${port}`);
   const backend = (name: string, check: string | null, balance: string, enabled: (n: NodeInfo) => boolean) => [
@@ -55,7 +65,7 @@ export function haproxyConfig(config: TuskConfig, nodes: readonly NodeInfo[], pr
     // OPTIONS: Patroni answers with the status line alone. A GET's body, cut off when HAProxy closes
     // the check, made Patroni log a ConnectionResetError traceback on every check.
     ...(check ? [`  option httpchk OPTIONS ${check}`, "  http-check expect status 200"] : []),
-    ...nodes.map((n) => `  server ${n.name} ${serverOptions(n, check !== null)}${enabled(n) ? "" : " disabled"}`),
+    ...nodes.map((n) => `  server ${n.name} ${serverOptions(n, check !== null, rest)}${enabled(n) ? "" : " disabled"}`),
     "",
   ];
   return [

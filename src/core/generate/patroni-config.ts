@@ -118,11 +118,25 @@ export function patroniConfig(
     namespace: PATRONI_NAMESPACE,
     name: node.name,
     log: { level: "INFO", format: "%(asctime)s %(levelname)s: %(message)s" },
-    restapi: {
-      listen: `127.0.0.1:${node.ports.patroni}`,
-      connect_address: `127.0.0.1:${node.ports.patroni}`,
-      authentication: { username: PATRONI_REST_USER, password: secrets.restApi },
-    },
+    // Converted for the network: the other hosts' Patroni reach this one's API (failsafe mode, the
+    // leader race, switchover) on the host's address, over TLS with a client certificate of the
+    // cluster's CA both ways; Patroni's own requests present the same certificate (request.py reads
+    // restapi's certfile, keyfile and cafile).
+    restapi: network
+      ? {
+          listen: `${pgHost}:${node.ports.patroni}`,
+          connect_address: `${pgHost}:${node.ports.patroni}`,
+          certfile: tls.cert,
+          keyfile: tls.key,
+          cafile: clusterCa(paths).cert,
+          verify_client: "required",
+          authentication: { username: PATRONI_REST_USER, password: secrets.restApi },
+        }
+      : {
+          listen: `127.0.0.1:${node.ports.patroni}`,
+          connect_address: `127.0.0.1:${node.ports.patroni}`,
+          authentication: { username: PATRONI_REST_USER, password: secrets.restApi },
+        },
     // v2, not etcd3: see processes/etcd.ts for the lock-safety reason.
     etcd,
     bootstrap: {

@@ -39,6 +39,12 @@ export interface HostRecord {
 /** The first host: the one `tusk up` made, converted by the first `tusk host token`. */
 export const FIRST_HOST = "host1";
 
+/**
+ * A data host that joined a cluster (not the first host): it runs etcd and one PostgreSQL node under
+ * Patroni, named after the host, which Patroni made a replica of the leader when it first started.
+ */
+export const isJoinedDataHost = (network: HostNetwork | null): boolean => network !== null && network.role === "data" && network.hosts[0]?.name !== network.name;
+
 /** The etcd member name of a host: the first host keeps the one-machine name. */
 export const etcdMemberName = (clusterName: string, host: string): string => (host === FIRST_HOST ? `${clusterName}-etcd1` : `${clusterName}-${host}`);
 

@@ -24,6 +24,13 @@ export interface JoinAnswer {
   cert: string;
   /** Every host, the joiner last. */
   hosts: HostRecord[];
+  /**
+   * A data host's credentials, the same on every host: PostgreSQL's superuser, replication and
+   * rewind passwords (Patroni uses them between hosts) and the Patroni API's.
+   */
+  secrets?: { superuser: string; replication: string; rewind: string; patroni_rest: string };
+  /** A data host's tusk.yaml settings that must match the cluster's: how commits wait for replicas. */
+  replicationMode?: string;
 }
 
 /** The facts a join is checked against, on the cluster's side. */
@@ -31,8 +38,8 @@ export interface JoinFacts {
   postgresMajor: number;
   extensions: Record<string, string>;
   hosts: readonly HostRecord[];
-  /** etcd's members, and how many of them are learners now (etcd 3.4 takes one at a time). */
-  learners: number;
+  /** The names of the cluster's PostgreSQL nodes (Patroni's members): a data host's node takes the host's name. */
+  nodeNames: readonly string[];
   now: number;
 }
 
@@ -53,6 +60,9 @@ export function joinProblems(req: JoinRequest, facts: JoinFacts): { problem: str
   if (taken) out.push({ problem: `A host named ${req.name} is already in the cluster (${taken.address}).`, hint: "Join with another --name, or remove that host first (tusk host remove)." });
   const sameAddress = facts.hosts.find((h) => h.address === req.address);
   if (sameAddress) out.push({ problem: `${req.address} is already the address of host ${sameAddress.name}.`, hint: "Join from another machine, or give this machine's own address with --address." });
+  if (req.role === "data" && facts.nodeNames.includes(req.name)) {
+    out.push({ problem: `${req.name} is the name of a PostgreSQL node of the cluster; a data host's node takes the host's name.`, hint: "Join with another --name, such as db2." });
+  }
   if (req.role === "data" && req.postgresMajor !== facts.postgresMajor) {
     out.push({
       problem: `This host has PostgreSQL ${req.postgresMajor}; the cluster runs PostgreSQL ${facts.postgresMajor}.`,
@@ -74,12 +84,6 @@ export function joinProblems(req: JoinRequest, facts: JoinFacts): { problem: str
     out.push({
       problem: `This host's clock is ${(skew / 1000).toFixed(1)} s ${skew > 0 ? "ahead of" : "behind"} the cluster's (at most ${MAX_CLOCK_SKEW_MS / 1000} s is allowed).`,
       hint: "Synchronise the clocks (systemd-timesyncd or chrony on every host), then join again.",
-    });
-  }
-  if (facts.learners > 0) {
-    out.push({
-      problem: "etcd already has a learner member, and etcd 3.4 takes one at a time.",
-      hint: "If a join is under way, wait for it. A witness stays a learner until a third host makes three voters, which this version of tusk does not do yet.",
     });
   }
   return out;

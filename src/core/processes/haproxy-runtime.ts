@@ -1,6 +1,6 @@
 import { connect } from "node:net";
 import type { NodeInfo } from "../cluster/nodes.js";
-import { HAPROXY_BACKENDS, serverOptions } from "../generate/haproxy-config.js";
+import { HAPROXY_BACKENDS, serverOptions, type PatroniCheckTls } from "../generate/haproxy-config.js";
 
 /**
  * HAProxy's runtime API (the admin stats socket, HAProxy 2.6 "Management Guide", section 9.3):
@@ -56,10 +56,10 @@ export async function routeDirect(socketPath: string, nodes: readonly NodeInfo[]
  * backends it starts unhealthy, so it serves nothing until its own check has passed `rise` times;
  * in `direct` it stays in maintenance until it becomes the primary.
  */
-export async function addServer(socketPath: string, node: NodeInfo): Promise<void> {
+export async function addServer(socketPath: string, node: NodeInfo, rest?: PatroniCheckTls): Promise<void> {
   for (const b of backends) {
     const checked = b !== HAPROXY_BACKENDS.direct;
-    await run(socketPath, [`add server ${b}/${node.name} ${serverOptions(node, checked)}`], /^New server registered\.$/);
+    await run(socketPath, [`add server ${b}/${node.name} ${serverOptions(node, checked, rest)}`], /^New server registered\.$/);
     // Leaving maintenance makes a server UP at once; forcing it down after that lets the check decide.
     if (checked) await run(socketPath, [`enable health ${b}/${node.name}`, `set server ${b}/${node.name} state ready`, `set server ${b}/${node.name} health down`]);
   }

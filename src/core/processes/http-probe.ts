@@ -40,10 +40,13 @@ export function httpsRequest(options: {
   path: string;
   method?: string;
   body?: unknown;
+  auth?: { user: string; password: string };
   tls: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean };
   timeoutMs: number;
 }): Promise<HttpResult> {
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const headers: Record<string, string | number> = payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {};
+  if (options.auth) headers.authorization = `Basic ${Buffer.from(`${options.auth.user}:${options.auth.password}`).toString("base64")}`;
   return new Promise((resolve, reject) => {
     const req = httpsRequestRaw(
       {
@@ -51,7 +54,7 @@ export function httpsRequest(options: {
         port: options.port,
         path: options.path,
         method: options.method ?? (payload ? "POST" : "GET"),
-        headers: payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {},
+        headers,
         ...options.tls,
         timeout: options.timeoutMs,
       },

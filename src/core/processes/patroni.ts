@@ -2,7 +2,7 @@ import { PATRONI_BIN } from "../install/components.js";
 import { PATRONI_ROUTES } from "../endpoints.js";
 import type { OsUser } from "../os-user.js";
 import type { NodePaths } from "../cluster/nodes.js";
-import { getJson, httpRequest } from "./http-probe.js";
+import { httpRequest, httpsRequest, type HttpResult } from "./http-probe.js";
 import type { ProcessSpec } from "./managed-process.js";
 
 /**
@@ -45,8 +45,46 @@ export interface PatroniNodeStatus {
   xlog?: { location?: number; received_location?: number; replayed_location?: number };
 }
 
+/**
+ * How this host reaches a node's Patroni API once the cluster is converted for the network: on the
+ * host's address over TLS, verified against the cluster's CA, with this host's certificate (Patroni
+ * demands one from every client there). Unset, it is plain HTTP on loopback (one machine).
+ */
+export interface PatroniRestTls {
+  address: string;
+  ca: string | Buffer;
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+/** Per Patroni port: set when its patroni.yml is written (node-setup.ts), so it follows the file Patroni runs with. */
+const restTls = new Map<number, PatroniRestTls>();
+
+export function usePatroniRest(port: number, tls: PatroniRestTls | undefined): void {
+  if (tls) restTls.set(port, tls);
+  else restTls.delete(port);
+}
+
+/** One request to the Patroni API on `port`, over whichever transport it serves. */
+function rest(port: number, path: string, init: { method?: string; body?: unknown; auth?: PatroniAuth; timeoutMs?: number } = {}): Promise<HttpResult> {
+  const tls = restTls.get(port);
+  if (!tls) return httpRequest(`http://127.0.0.1:${port}${path}`, init);
+  const { address, ...files } = tls;
+  return httpsRequest({ host: address, port, path, method: init.method ?? "GET", body: init.body, auth: init.auth, tls: files, timeoutMs: init.timeoutMs ?? 3000 });
+}
+
+/** GET a JSON document from Patroni; undefined when it does not answer. */
+async function restJson<T>(port: number, path: string, timeoutMs = 2000): Promise<{ status: number; json: T } | undefined> {
+  try {
+    const r = await rest(port, path, { timeoutMs });
+    return { status: r.status, json: JSON.parse(r.body) as T };
+  } catch {
+    return undefined;
+  }
+}
+
 export async function patroniNode(port: number, timeoutMs = 2000): Promise<PatroniNodeStatus | undefined> {
-  return (await getJson<PatroniNodeStatus>(`http://127.0.0.1:${port}${PATRONI_ROUTES.node}`, timeoutMs))?.json;
+  return (await restJson<PatroniNodeStatus>(port, PATRONI_ROUTES.node, timeoutMs))?.json;
 }
 
 /** One member in Patroni's GET /cluster. */
@@ -69,13 +107,13 @@ export interface PatroniClusterView {
 }
 
 export async function patroniCluster(port: number, timeoutMs = 2000): Promise<PatroniClusterView | undefined> {
-  const r = await getJson<{ members?: PatroniMember[] }>(`http://127.0.0.1:${port}${PATRONI_ROUTES.cluster}`, timeoutMs);
+  const r = await restJson<{ members?: PatroniMember[] }>(port, PATRONI_ROUTES.cluster, timeoutMs);
   return r?.status === 200 ? { members: r.json.members ?? [] } : undefined;
 }
 
 /** Planned switchover (POST /switchover): the leader steps down, the candidate is promoted. */
 export async function patroniSwitchover(port: number, auth: PatroniAuth, leader: string, candidate: string): Promise<{ status: number; body: string }> {
-  return httpRequest(`http://127.0.0.1:${port}/switchover`, { method: "POST", auth, body: { leader, candidate }, timeoutMs: 60_000 });
+  return rest(port, "/switchover", { method: "POST", auth, body: { leader, candidate }, timeoutMs: 60_000 });
 }
 
 /**
@@ -83,7 +121,7 @@ export async function patroniSwitchover(port: number, auth: PatroniAuth, leader:
  * leader again. `force` interrupts a running operation on that node.
  */
 export async function patroniReinitialize(port: number, auth: PatroniAuth): Promise<void> {
-  const r = await httpRequest(`http://127.0.0.1:${port}/reinitialize`, { method: "POST", auth, body: { force: true }, timeoutMs: 30_000 });
+  const r = await rest(port, "/reinitialize", { method: "POST", auth, body: { force: true }, timeoutMs: 30_000 });
   if (r.status >= 300) throw new Error(`Patroni refused to reinitialize (${r.status}): ${r.body.slice(0, 200)}`);
 }
 
@@ -99,7 +137,7 @@ export interface PatroniAuth {
 /** Sets cluster-wide PostgreSQL parameters in etcd through Patroni; null removes one. */
 export async function patchConfig(port: number, auth: PatroniAuth, patch: Record<string, unknown>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const r = await httpRequest(`http://127.0.0.1:${port}${PATRONI_ROUTES.config}`, {
+    const r = await rest(port, PATRONI_ROUTES.config, {
       method: "PATCH",
       auth,
       body: patch,
@@ -119,7 +157,7 @@ export async function patchConfig(port: number, auth: PatroniAuth, patch: Record
 export async function clusterConfig(port: number, timeoutMs = 30_000): Promise<Record<string, unknown> & { postgresql?: { parameters?: Record<string, unknown> } }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const r = await getJson<{ ttl?: number; postgresql?: { parameters?: Record<string, unknown> } }>(`http://127.0.0.1:${port}${PATRONI_ROUTES.config}`);
+    const r = await restJson<{ ttl?: number; postgresql?: { parameters?: Record<string, unknown> } }>(port, PATRONI_ROUTES.config);
     if (r?.status === 200 && r.json.ttl !== undefined) return r.json;
     if (Date.now() > deadline) throw new Error("Patroni did not publish the cluster configuration in etcd within 30 s");
     await new Promise((res) => setTimeout(res, 500));
@@ -127,13 +165,13 @@ export async function clusterConfig(port: number, timeoutMs = 30_000): Promise<R
 }
 
 export async function restartPostgres(port: number, auth: PatroniAuth): Promise<void> {
-  const r = await httpRequest(`http://127.0.0.1:${port}${PATRONI_ROUTES.restart}`, { method: "POST", auth, body: {}, timeoutMs: 120_000 });
+  const r = await rest(port, PATRONI_ROUTES.restart, { method: "POST", auth, body: {}, timeoutMs: 120_000 });
   if (r.status >= 300) throw new Error(`Patroni could not restart PostgreSQL (${r.status}): ${r.body}`);
 }
 
 /** Patroni rereads its YAML file (the node-local part: listen addresses, pg_hba, etcd is not reread in 3.0.2). */
 export async function reloadPatroni(port: number, auth: PatroniAuth): Promise<void> {
-  const r = await httpRequest(`http://127.0.0.1:${port}${PATRONI_ROUTES.reload}`, { method: "POST", auth, body: {}, timeoutMs: 10_000 });
+  const r = await rest(port, PATRONI_ROUTES.reload, { method: "POST", auth, body: {}, timeoutMs: 10_000 });
   if (r.status >= 300) throw new Error(`Patroni could not reload its configuration (${r.status}): ${r.body}`);
 }
 

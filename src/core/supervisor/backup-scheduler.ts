@@ -38,6 +38,7 @@ export class BackupScheduler {
     const newest = summarize(await this.backups.info()).pop();
     const resumed = resumeSchedule(policy, this.saved(), newest?.endedAt, now);
     for (const line of resumed.missed) this.log(`schedule: ${line}: catching it up now`);
+    this.log(`schedule: next backup at ${resumed.nextBackupAt.toISOString()} (${resumed.backupWhy}; the newest backup: ${newest ? `${newest.label}, ended ${newest.endedAt}` : "none"})`);
     this.status.nextBackupAt = resumed.nextBackupAt.toISOString();
     this.status.nextBackupType = scheduledType(policy, resumed.nextBackupAt, newest ? [newest] : []);
     this.status.nextDrillAt = resumed.nextDrillAt.toISOString();

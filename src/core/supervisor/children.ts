@@ -1,6 +1,7 @@
 import { TuskError } from "../errors.js";
 import { asRecord } from "../config/effective-settings.js";
 import { FIRST_NODE, nodePaths, type NodeInfo } from "../cluster/nodes.js";
+import { isJoinedDataHost } from "../network/host-network.js";
 import { etcdSpec } from "../processes/etcd.js";
 import { haproxySpec } from "../processes/haproxy.js";
 import { ManagedProcess, type ProcessSpec } from "../processes/managed-process.js";
@@ -45,6 +46,7 @@ export class Children {
   /** Start order: etcd, the primary's Patroni, the replicas', PgBouncer, HAProxy (stop order is the reverse). */
   order(): ChildName[] {
     if (this.ctx.network?.role === "witness") return ["etcd"]; // a witness host runs etcd alone
+    if (isJoinedDataHost(this.ctx.network)) return ["etcd", patroniChild(this.ctx.nodes.primary)]; // a joined data host: etcd and its node
     return ["etcd", patroniChild(this.ctx.nodes.primary), ...this.ctx.nodes.replicas.map((n) => patroniChild(n.name)), "pgbouncer", "haproxy"];
   }
 

@@ -25,6 +25,8 @@ export interface ClusterState {
   readonly diverged: readonly string[];
   /** Repairs made so far per node, and under which leader timeline. */
   readonly repairs: Readonly<Record<string, RepairRecord>>;
+  /** etcd's members as this host's etcd lists them (a converted cluster; empty otherwise, or when it did not answer). */
+  readonly etcdMembers: readonly { id: string; name: string; learner: boolean }[];
   /** Long operations in flight. */
   readonly operations: readonly { kind: OperationKind; detail: string }[];
 }

@@ -15,6 +15,7 @@ export type Decision =
   | { kind: "await-postgres"; sentence: string }
   | { kind: "await-etcd"; sentence: string }
   | { kind: "report-pending-restart"; nodes: string[]; sentence: string }
+  | { kind: "promote-etcd-learner"; member: string; name: string; sentence: string }
   | { kind: "none"; sentence: string };
 
 export type DecisionKind = Decision["kind"];
@@ -26,7 +27,7 @@ export interface DesiredState {
 }
 
 /** Decisions that leave the cluster as it should be: the phase stays "ready". */
-const HEALTHY: ReadonlySet<DecisionKind> = new Set<DecisionKind>(["none", "await-repair", "report-pending-restart", "rewind-replica", "reinitialize-replica"]);
+const HEALTHY: ReadonlySet<DecisionKind> = new Set<DecisionKind>(["none", "await-repair", "report-pending-restart", "rewind-replica", "reinitialize-replica", "promote-etcd-learner"]);
 
 /** Whether the cluster is serving as it should (phase "ready") rather than "degraded". */
 export function healthy(decisions: readonly Decision[]): boolean {
@@ -78,11 +79,33 @@ export function decide(state: ClusterState, desired: DesiredState): Decision[] {
       sentence: `${pending.join(", ")} ${pending.length === 1 ? "has" : "have"} settings waiting for a restart: \`tusk config apply\` restarts them one node at a time`,
     });
   }
+  const promotion = etcdPromotion(state.etcdMembers);
+  if (promotion) decisions.push(promotion);
   if (healthy(decisions)) {
     // Reports and repairs beside a serving cluster: the sentence still starts with how it serves.
     decisions.unshift({ kind: "none", sentence: `${decisions.length === 0 ? "no action: " : ""}all processes are up and PostgreSQL is ${role}` });
   }
   return decisions;
+}
+
+/**
+ * etcd keeps a majority of its voters: with an odd number of them, one more host may be lost than
+ * with the even number below it, so a learner (a joined host receiving the log) is promoted when
+ * that makes the voters odd — three out of one voter and two hosts joined. Otherwise it waits as a
+ * learner: the next join promotes it first, since etcd 3.4 holds one learner at a time (host-join.ts).
+ * etcd itself refuses the promotion until the learner has the leader's log; the watch tries again.
+ */
+export function etcdPromotion(members: ClusterState["etcdMembers"]): Decision | undefined {
+  const voters = members.filter((m) => !m.learner).length;
+  const learner = members.find((m) => m.learner);
+  if (!learner || voters === 0 || voters % 2 === 1) return undefined;
+  const survives = Math.floor(voters / 2);
+  return {
+    kind: "promote-etcd-learner",
+    member: learner.id,
+    name: learner.name,
+    sentence: `etcd has ${voters} voters and ${learner.name} as a learner: promoting it once it has the leader's log makes ${voters + 1} voters, which keep a majority when ${survives === 1 ? "any one host is" : `any ${survives} hosts are`} lost`,
+  };
 }
 
 /** A child that exited is restarted once its back-off is over. */
@@ -113,10 +136,30 @@ export function decideWitness(state: WitnessState): Decision[] {
     {
       kind: "none",
       sentence: state.etcd.learner
-        ? "no action: witness host; etcd follows the cluster as a learner (no vote: with two hosts, one voter keeps quorum on the first host)"
+        ? "no action: witness host; etcd follows the cluster as a learner (no vote until the next host joins: two voters would survive no loss, three survive one)"
         : "no action: witness host; etcd votes in the cluster's quorum",
     },
   ];
+}
+
+/** What a joined data host (etcd and one PostgreSQL node under Patroni) observes. */
+export interface DataHostState extends WitnessState {
+  /** Its node's name and Patroni's report of it; undefined when Patroni does not answer. */
+  readonly node: string;
+  readonly patroni: { role: string; state: string; timeline?: number } | undefined;
+}
+
+/** The joined data host's decision, pure: restart what exited; otherwise say what its node is and whether etcd votes. */
+export function decideDataHost(state: DataHostState): Decision[] {
+  const decisions = childDecisions(state.children, state.at);
+  if (decisions.length > 0) return decisions;
+  if (!state.etcd?.leaderKnown) return [{ kind: "await-etcd", sentence: "etcd runs but sees no leader: the other hosts are unreachable from here" }];
+  const p = state.patroni;
+  if (!p || (p.state !== "running" && p.state !== "streaming"))
+    return [{ kind: "await-postgres", sentence: `PostgreSQL ${state.node} is ${p?.state ?? "unreachable through Patroni"}; Patroni starts it` }];
+  const role = p.role === "master" || p.role === "primary" ? "the cluster's primary" : `a replica (${p.role === "sync_standby" ? "synchronous standby" : p.role})`;
+  const vote = state.etcd.learner ? "etcd follows as a learner" : "etcd votes";
+  return [{ kind: "none", sentence: `no action: data host; PostgreSQL ${state.node} is ${role}, timeline ${p.timeline ?? "unknown"}; ${vote}` }];
 }
 
 /**

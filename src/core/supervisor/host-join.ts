@@ -8,6 +8,8 @@ import { etcdMemberName, urlHost, writeHostNetwork, type HostRecord } from "../n
 import { joinProblems, type JoinAnswer, type JoinRequest } from "../network/join-protocol.js";
 import { readTokenStore, spendToken, writeTokenStore } from "../network/join-tokens.js";
 import { reloadPatroni } from "../processes/patroni.js";
+import { sleep } from "../processes/pid-file.js";
+import { readSecret } from "../secrets.js";
 import { caCertificate, clusterCa, signRequest } from "../tls/cluster-ca.js";
 import type { SupervisorContext } from "./context.js";
 import { patroniAuth, writePatroniConfig } from "./node-setup.js";
@@ -24,8 +26,9 @@ const REFUSED = {
 /**
  * Admits a host that presents a join token (through the join endpoint, join-server.ts): the token
  * is checked, then the join (joinProblems: name and address free, PostgreSQL's major version and
- * extension builds, clock skew, one learner at a time); only a join that passes spends the token,
- * so a refused one changes nothing. Then the CA signs the host's request, its etcd member is added
+ * extension builds, clock skew); only a join that passes spends the token. etcd 3.4 holds one
+ * learner at a time: a host that joined before and still is one is promoted to voter first (refused,
+ * with the token still valid, while it has not received the leader's log). Then the CA signs the host's request, its etcd member is added
  * as a learner (it receives the log but does not vote, so a host that never starts costs no
  * quorum; it is removed again if anything after fails), and the host is recorded in network.json,
  * which pg_hba (replication and pg_rewind from its address) and Patroni's etcd list follow.
@@ -43,11 +46,30 @@ export async function admitHost(ctx: SupervisorContext, req: JoinRequest, log: (
   const members = await etcd.list();
   const problems = joinProblems(
     { ...req, role: spent.token.role },
-    { postgresMajor: PG_MAJOR, extensions: extensionBuilds(), hosts: network.hosts, learners: members.filter((m) => m.isLearner).length, now: Date.now() },
+    {
+      postgresMajor: PG_MAJOR,
+      extensions: extensionBuilds(),
+      hosts: network.hosts,
+      nodeNames: ctx.nodes.all.map((n) => n.name),
+      now: Date.now(),
+    },
   );
   if (problems.length > 0) {
     log(`join of ${req.name} (${req.address}) refused: ${problems.map((p) => p.problem).join(" ")}`);
     throw new TuskError("IncompatibleState", problems.map((p) => p.problem).join(" "), { hint: `${problems.map((p) => p.hint).join(" ")} The token is still valid.` });
+  }
+  const learner = members.find((m) => m.isLearner);
+  if (learner) {
+    // A learner that never started has no name in etcd yet: its peer URL names its host.
+    const host = network.hosts.find((h) => h.etcdName === learner.name || learner.peerURLs.includes(`https://${urlHost(h.address)}:${ctx.config.ports.etcd_peer}`));
+    const name = host?.name ?? (learner.name || learner.peerURLs[0] || learner.ID);
+    await etcd.promote(learner.ID).catch((e: Error) => {
+      log(`join of ${req.name} (${req.address}) waits: the learner ${name} could not be promoted: ${e.message}`);
+      throw new TuskError("IncompatibleState", `Host ${name} joined etcd as a learner and has not received the leader's log yet; etcd 3.4 holds one learner at a time.`, {
+        hint: `Join again in a minute; the token is still valid. \`tusk hosts\` shows ${name} as a voter once it is promoted; if it never started, remove it first: tusk host remove ${host?.name ?? name}.`,
+      });
+    });
+    log(`etcd: ${name} promoted from learner to voter to make room for ${req.name} (etcd 3.4 holds one learner at a time)`);
   }
   writeTokenStore(ctx.paths, spent.store);
   const cert = await sign(ctx, req);
@@ -58,7 +80,7 @@ export async function admitHost(ctx: SupervisorContext, req: JoinRequest, log: (
     etcdName: etcdMemberName(ctx.config.cluster_name, req.name),
     certificateExpires: new Date(new X509Certificate(cert).validTo).toISOString(),
   };
-  const added = await etcd.addLearner(`https://${urlHost(req.address)}:${ctx.config.ports.etcd_peer}`);
+  const added = await addLearner(etcd, `https://${urlHost(req.address)}:${ctx.config.ports.etcd_peer}`);
   try {
     const next = { ...network, hosts: [...network.hosts, record] };
     writeHostNetwork(ctx.paths, next);
@@ -68,12 +90,37 @@ export async function admitHost(ctx: SupervisorContext, req: JoinRequest, log: (
       await reloadPatroni(node.ports.patroni, patroniAuth(ctx));
     }
     log(`host ${req.name} (${req.address}, ${record.role}) admitted: its etcd member ${added.member.ID} added as a learner`);
-    return { clusterName: ctx.config.cluster_name, ports: ctx.config.ports, ca: caCertificate(ctx.paths), cert, hosts: next.hosts };
+    const answer: JoinAnswer = { clusterName: ctx.config.cluster_name, ports: ctx.config.ports, ca: caCertificate(ctx.paths), cert, hosts: next.hosts };
+    if (record.role !== "data") return answer;
+    const secrets = {
+      superuser: readSecret(ctx.paths, "superuser"),
+      replication: readSecret(ctx.paths, "replication"),
+      rewind: readSecret(ctx.paths, "rewind"),
+      patroni_rest: readSecret(ctx.paths, "patroni_rest"),
+    };
+    return { ...answer, secrets, replicationMode: ctx.config.replication_mode };
   } catch (e) {
     await etcd.remove(added.member.ID).catch((err) => log(`could not remove the learner ${added.member.ID} of a failed join: ${(err as Error).message}`));
     ctx.network = network;
     writeHostNetwork(ctx.paths, network);
     throw e;
+  }
+}
+
+/**
+ * etcd adds a member only once every voter has been connected for its health interval (5 s, strict
+ * reconfiguration check): right after a learner's promotion it answers "unhealthy cluster" for a
+ * few seconds, so that answer is waited out (up to 30 s).
+ */
+async function addLearner(etcd: EtcdMembers, peerUrl: string): Promise<Awaited<ReturnType<EtcdMembers["addLearner"]>>> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await etcd.addLearner(peerUrl);
+    } catch (e) {
+      if (!/unhealthy cluster/.test((e as Error).message) || Date.now() > deadline) throw e;
+      await sleep(1000);
+    }
   }
 }
 

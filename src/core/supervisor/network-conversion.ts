@@ -43,15 +43,17 @@ export interface ConversionParts {
  * points at an address that does not serve yet:
  *
  * 1. Listening on the host's address: the server certificate names it; PostgreSQL (a restart,
- *    node by node, the primary after a switchover or with the pool paused), PgBouncer and HAProxy
- *    (restarts: their listen addresses cannot change on a reload) listen there beside loopback,
- *    where TLS is required and the superuser, replication and rewind roles are rejected.
+ *    node by node, the primary after a switchover or with the pool paused) and PgBouncer (a
+ *    restart: its listen addresses cannot change on a reload) listen there beside loopback, where
+ *    TLS is required and the superuser, replication and rewind roles are rejected.
  * 2. etcd and Patroni on the network, with Patroni paused (it neither fails over nor demotes, and a
  *    Patroni that stops leaves PostgreSQL running): etcd's member takes an https peer URL and
  *    restarts with mutual TLS on the address (loopback stays plain HTTP for this host's tools);
- *    every Patroni restarts to reach etcd there with its client certificate and to advertise its
- *    node on the address; pg_hba admits replication and pg_rewind from the cluster's hosts only.
- *    Then Patroni resumes.
+ *    every Patroni restarts to reach etcd there with its client certificate, to advertise its
+ *    node on the address and to serve its API there over mutual TLS (the other hosts' Patroni
+ *    call it); pg_hba admits replication and pg_rewind from the cluster's hosts only. HAProxy
+ *    restarts once, listening on the address and checking Patroni's API over TLS. Then Patroni
+ *    resumes.
  *
  * Each step is timed with what clients saw meanwhile, so the outage is reported, not guessed.
  */
@@ -90,7 +92,6 @@ export async function convertForNetwork(parts: ConversionParts, address: string,
       () => restartPending(parts, ctx.nodes.all.length, report),
     );
     await timed("PgBouncer restarting to listen on the address", "pooled sessions are cut; new ones are refused until it listens", () => routing.restartPgbouncer());
-    await timed("HAProxy restarting to listen on the address", "direct and read-only sessions are cut; new ones are refused until it listens", () => routing.restartHaproxy());
   }
 
   // Phase 2: etcd and Patroni on the network, Patroni paused.
@@ -119,6 +120,11 @@ export async function convertForNetwork(parts: ConversionParts, address: string,
         await children.start(child, async () => (await patroniNode(node.ports.patroni))?.state === "running", 60_000);
       }
     });
+    // Once, after Patroni: HAProxy listens on the address (when phase 1 moved PostgreSQL there) and
+    // checks Patroni's API where it now is, on the address over TLS.
+    await timed("HAProxy restarting: endpoints on the address, health checks to Patroni's API over TLS", "direct and read-only sessions are cut; new ones are refused until it listens", () =>
+      routing.restartHaproxy(),
+    );
   } finally {
     await timed("Patroni resumed", "no effect", () => resume(ctx));
   }

@@ -17,7 +17,8 @@ export class NodeSet {
   ) {
     this.list = readNodes(config, paths);
     const last = readPrimary(config, paths).name;
-    this.routed = this.list.some((n) => n.name === last) ? last : FIRST_NODE;
+    // The first node (pg1, or a joined data host's own) until a routed primary is recorded.
+    this.routed = this.list.some((n) => n.name === last) ? last : (this.list[0]?.name ?? FIRST_NODE);
   }
 
   get all(): readonly NodeInfo[] {

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { asRecord } from "../config/effective-settings.js";
 import { FIRST_NODE, nodePaths, type NodeInfo } from "../cluster/nodes.js";
@@ -5,7 +6,9 @@ import { localParameters, PATRONI_REST_USER, patroniConfig } from "../generate/p
 import { pgbackrestConf } from "../generate/pgbackrest-config.js";
 import { ensureServerCertificate } from "../tls/server-certificate.js";
 import { ensureEtcdCertificate } from "../tls/etcd-certificate.js";
-import type { PatroniAuth } from "../processes/patroni.js";
+import { usePatroniRest, type PatroniAuth, type PatroniRestTls } from "../processes/patroni.js";
+import { clusterCa } from "../tls/cluster-ca.js";
+import { tlsFiles } from "../tls/server-certificate.js";
 import { ensureSecret } from "../secrets.js";
 import { ensureDir, writeAtomic } from "../state-dir.js";
 import { callbackSocket, CALLBACK_SCRIPT } from "./callback-server.js";
@@ -52,6 +55,14 @@ export function writePatroniConfig(ctx: SupervisorContext, node: NodeInfo, resto
   };
   const callback = { command: `${process.execPath} ${CALLBACK_SCRIPT} ${callbackSocket(paths)}` };
   writeAtomic(nodePaths(paths, node.name).patroniConfig, patroniConfig(config, paths, node, clusterParameters(ctx), secrets, callback, restore, ctx.network), 0o600, pgOwner(ctx));
+  usePatroniRest(node.ports.patroni, patroniRestTls(ctx));
+}
+
+/** How this host's supervisor reaches its nodes' Patroni API: on the address over TLS once converted (patroni-config.ts). */
+export function patroniRestTls(ctx: SupervisorContext): PatroniRestTls | undefined {
+  if (!ctx.network) return undefined;
+  const tls = tlsFiles(ctx.paths);
+  return { address: ctx.network.address, ca: readFileSync(clusterCa(ctx.paths).cert), cert: readFileSync(tls.cert), key: readFileSync(tls.key) };
 }
 
 /** The parameters kept in etcd for the whole cluster: all but the node-local ones (paths, TLS files). */

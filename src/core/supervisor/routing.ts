@@ -1,7 +1,8 @@
 import { TuskError } from "../errors.js";
 import type { NodeInfo } from "../cluster/nodes.js";
 import { recordRoleChange } from "../cluster/history.js";
-import { haproxyConfig } from "../generate/haproxy-config.js";
+import { join } from "node:path";
+import { haproxyConfig, type PatroniCheckTls } from "../generate/haproxy-config.js";
 import { pgbouncerHba, pgbouncerIni, pgbouncerUserlist } from "../generate/pgbouncer-config.js";
 import { addServer, removeServer, routeDirect } from "../processes/haproxy-runtime.js";
 import { patroniCluster, type PatroniClusterView, type PatroniMember } from "../processes/patroni.js";
@@ -11,6 +12,8 @@ import { scramVerifiers, withSuperuser } from "../provision/provision.js";
 import { writeAtomic } from "../state-dir.js";
 import type { Children } from "./children.js";
 import { pgOwner, type SupervisorContext } from "./context.js";
+import { patroniRestTls } from "./node-setup.js";
+import { clusterCa } from "../tls/cluster-ca.js";
 import { cutClientsOf, poolerAdmin } from "./replication.js";
 
 /**
@@ -157,7 +160,16 @@ export class Routing {
   /** HAProxy's file, for its next start: the current nodes, the direct endpoint on the current primary. */
   private writeHaproxyConfig(): void {
     const { config, paths, nodes } = this.ctx;
-    writeAtomic(paths.haproxyConfig, haproxyConfig(config, [...nodes.all], nodes.primary, paths.haproxyStatsSocket), 0o644, pgOwner(this.ctx));
+    writeAtomic(paths.haproxyConfig, haproxyConfig(config, [...nodes.all], nodes.primary, paths.haproxyStatsSocket, this.patroniCheckTls()), 0o644, pgOwner(this.ctx));
+  }
+
+  /** Converted for the network: HAProxy checks Patroni over TLS with this host's certificate, kept beside its file (owner-only). */
+  private patroniCheckTls(): PatroniCheckTls | undefined {
+    const rest = patroniRestTls(this.ctx);
+    if (!rest) return undefined;
+    const clientPem = join(this.ctx.paths.haproxyDir, "patroni-client.pem");
+    writeAtomic(clientPem, `${rest.cert.toString().trimEnd()}\n${rest.key.toString().trimEnd()}\n`, 0o600, pgOwner(this.ctx));
+    return { address: rest.address, caFile: clusterCa(this.ctx.paths).cert, clientPem };
   }
 
   /** HAProxy serves the read-only and the direct endpoints. */
@@ -209,7 +221,7 @@ export class Routing {
     this.writeHaproxyConfig();
     if (!this.children.running("haproxy")) return;
     try {
-      if ("added" in change) await addServer(this.ctx.paths.haproxyStatsSocket, change.added);
+      if ("added" in change) await addServer(this.ctx.paths.haproxyStatsSocket, change.added, this.patroniCheckTls());
       else await removeServer(this.ctx.paths.haproxyStatsSocket, change.removed);
     } catch (e) {
       this.ctx.log(`could not change HAProxy's nodes through its socket (${(e as Error).message}); restarting HAProxy`);

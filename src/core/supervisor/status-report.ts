@@ -121,27 +121,34 @@ export class StatusReport {
     };
   }
 
-  /** A witness host's status: its etcd alone; no PostgreSQL, backups or monitoring run here. */
-  async witnessStatus(head: StatusHead): Promise<SupervisorStatus> {
+  /**
+   * A host that joined: its processes (a witness's etcd; a data host's etcd and its node's Patroni);
+   * no backups or monitoring run here, and the cluster's replication is shown on the first host.
+   */
+  async joinedStatus(head: StatusHead): Promise<SupervisorStatus> {
     const { ctx, children, figures, monitoring, queue } = this.src;
     const versions = await figures.versions(undefined);
-    const etcd = children.get("etcd");
+    const { ports } = ctx.config;
+    const processes: ProcessStatus[] = children.order().map((name) => {
+      const child = children.get(name);
+      const patroni = name.startsWith("patroni");
+      const node = patroni ? ctx.nodes.node(nodeOfChild(name)) : undefined;
+      return {
+        name,
+        up: child?.running ?? false,
+        pid: child?.pid ?? null,
+        ports: node ? [node.ports.postgres, node.ports.patroni] : [ports.etcd_client, ports.etcd_peer],
+        version: (patroni ? versions.patroni : versions.etcd) ?? null,
+        restarts: child?.restarts ?? 0,
+        startedAt: child?.startedAt?.toISOString() ?? null,
+      };
+    });
     return {
       phase: head.phase,
       decision: head.decision,
       failure: head.failure,
       steps: head.steps,
-      processes: [
-        {
-          name: "etcd",
-          up: etcd?.running ?? false,
-          pid: etcd?.pid ?? null,
-          ports: [ctx.config.ports.etcd_client, ctx.config.ports.etcd_peer],
-          version: versions.etcd ?? null,
-          restarts: etcd?.restarts ?? 0,
-          startedAt: etcd?.startedAt?.toISOString() ?? null,
-        },
-      ],
+      processes,
       supervisor: { pid: process.pid, startedAt: head.startedAt.toISOString(), version: TUSK_VERSION, release: currentRelease().id },
       stateDir: ctx.paths.root,
       dataSizeBytes: null,

@@ -6,7 +6,8 @@ import type { HostFacts } from "../config/host-facts.js";
 import { Pgbackrest } from "../backup/pgbackrest.js";
 import { nodePaths } from "../cluster/nodes.js";
 import { Monitoring } from "../metrics/monitoring.js";
-import { networkedConfig, readHostNetwork } from "../network/host-network.js";
+import { EtcdMembers, type EtcdMember } from "../network/etcd-members.js";
+import { isJoinedDataHost, networkedConfig, readHostNetwork } from "../network/host-network.js";
 import { etcdUser, postgresUser } from "../os-user.js";
 import { getJson } from "../processes/http-probe.js";
 import { stopOrphanPostmaster } from "../processes/leftovers.js";
@@ -18,12 +19,13 @@ import { startCallbackServer, type CallbackServer } from "./callback-server.js";
 import { Children } from "./children.js";
 import type { ClusterState } from "./cluster-state.js";
 import type { SupervisorContext } from "./context.js";
-import { decide, decideWitness, explain, healthy, type Decision, type DecisionKind } from "./decide.js";
+import { decide, explain, healthy, type Decision, type DecisionKind } from "./decide.js";
 import { admitHost } from "./host-join.js";
 import { hostsView, type HostView } from "./hosts-view.js";
 import { removeHost, type HostRemoval } from "./host-remove.js";
 import { startJoinServer } from "./join-server.js";
 import { Witness } from "./witness.js";
+import { DataHost } from "./data-host.js";
 import { clusterCa } from "../tls/cluster-ca.js";
 import { existsSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
@@ -63,8 +65,8 @@ export class Supervisor {
   private readonly ctx: SupervisorContext;
   private readonly children: Children;
   private readonly routing: Routing;
-  /** Set on a witness host (etcd alone). */
-  private readonly witness: Witness | undefined;
+  /** Set on a host that joined a cluster: a witness (etcd alone) or a data host (etcd and its node). */
+  private readonly joined: Witness | DataHost | undefined;
   /** The join endpoint, once converted (join-server.ts). */
   private joinServer: FastifyInstance | undefined;
   private readonly topology: Topology;
@@ -90,6 +92,9 @@ export class Supervisor {
   /** The routed primary's Patroni as last seen. */
   private lastPatroni: PatroniNodeStatus | undefined;
   private repairing = false;
+  private promoting = false;
+  /** etcd's last refusal of a promotion, logged once. */
+  private promotionRefusal = "";
 
   constructor(
     readonly paths: StatePaths,
@@ -101,7 +106,7 @@ export class Supervisor {
     this.backups = new Pgbackrest(config, paths, this.ctx.pgUser);
     this.children = new Children(this.ctx);
     this.routing = new Routing(this.ctx, this.children);
-    this.witness = this.ctx.network?.role === "witness" ? new Witness(this.ctx, this.children) : undefined;
+    this.joined = this.ctx.network?.role === "witness" ? new Witness(this.ctx, this.children) : isJoinedDataHost(this.ctx.network) ? new DataHost(this.ctx, this.children) : undefined;
     this.topology = new Topology(this.ctx, this.children, this.routing);
     this.startup = new Startup(this.ctx, this.children, this.routing, this.backups, this);
     this.monitoring = new Monitoring(config, paths, () => this.report.collectorContext(), log);
@@ -136,7 +141,7 @@ export class Supervisor {
 
   /** Runs the start-up sequence; on failure the supervisor stays up in phase "failed" to report why. */
   async start(): Promise<void> {
-    if (this.witness) return this.startWitness(this.witness);
+    if (this.joined) return this.startJoined(this.joined);
     // What a supervisor that died (or a reboot) left running is reported, never silently dropped.
     // A backup whose supervisor died while pgBackRest went on is adopted; the rest is reported.
     const backupPid = pgbackrestPid(this.paths.pgbackrestConfig, "backup");
@@ -163,10 +168,13 @@ export class Supervisor {
     if (this.phase === "ready") await this.scheduler.start();
   }
 
-  /** A witness host runs etcd alone (witness.ts): no PostgreSQL, backups or monitoring here. */
-  private async startWitness(witness: Witness): Promise<void> {
+  /**
+   * A host that joined: a witness runs etcd alone (witness.ts), a data host etcd and its node
+   * (data-host.ts); no backups, monitoring or endpoints here yet.
+   */
+  private async startJoined(joined: Witness | DataHost): Promise<void> {
     try {
-      await witness.start((label, work) => this.step(label, work));
+      await joined.start((label, work) => this.step(label, work));
       this.phase = "ready";
       await this.watch();
       this.log(`ready: ${this.sentence}`);
@@ -235,7 +243,7 @@ export class Supervisor {
   }
 
   private async decideNow(): Promise<Decision[]> {
-    if (this.witness) return decideWitness(await this.witness.observe());
+    if (this.joined) return this.joined.decide();
     const state = await this.observe();
     return decide(state, { settingsChangeRunning: state.operations.some((o) => o.kind === "settings") });
   }
@@ -264,6 +272,7 @@ export class Supervisor {
       etcdSilentSince: this.etcdSilentSince,
       diverged,
       repairs: Object.fromEntries(this.topology.repairs),
+      etcdMembers: this.ctx.network && etcdUp ? await this.etcdMembers() : [],
       operations: this.queue.running().map((r) => ({ kind: r.kind, detail: r.detail })),
     };
   }
@@ -279,11 +288,37 @@ export class Supervisor {
     "await-postgres": () => undefined,
     "await-etcd": () => undefined,
     "report-pending-restart": () => undefined,
+    "promote-etcd-learner": (d) => this.promoteLearner(d),
     none: () => undefined,
   };
 
   private act(decision: Decision): void {
     (this.handlers[decision.kind] as Handler<typeof decision.kind>)(decision as never);
+  }
+
+  /** etcd's members from this host's etcd (a voter: a learner does not list them), named by their hosts; empty when it did not answer. */
+  private async etcdMembers(): Promise<ClusterState["etcdMembers"]> {
+    const list = await EtcdMembers.local(this.config.ports.etcd_client)
+      .list()
+      .catch(() => []);
+    const hostOf = (m: EtcdMember) => this.ctx.network?.hosts.find((h) => h.etcdName === m.name)?.name;
+    return list.map((m) => ({ id: m.ID, name: hostOf(m) ?? (m.name || m.ID), learner: m.isLearner === true }));
+  }
+
+  /** One promotion at a time; etcd's refusal while the learner catches up is logged once, then retried each tick. */
+  private promoteLearner(decision: Extract<Decision, { kind: "promote-etcd-learner" }>): void {
+    if (this.promoting) return;
+    this.promoting = true;
+    void EtcdMembers.local(this.config.ports.etcd_client)
+      .promote(decision.member)
+      .then(() => this.log(`etcd: ${decision.name} promoted from learner to voter`))
+      .catch((e: Error) => {
+        if (e.message !== this.promotionRefusal) this.log(`etcd: ${decision.name} not promoted yet: ${e.message}`);
+        this.promotionRefusal = e.message;
+      })
+      .finally(() => {
+        this.promoting = false;
+      });
   }
 
   /** A repair runs as an operation of the queue (one at a time), in the background of the watch. */
@@ -407,7 +442,7 @@ export class Supervisor {
   }
 
   async status(): Promise<SupervisorStatus> {
-    if (this.witness) return this.report.witnessStatus({ phase: this.phase, decision: this.sentence, failure: this.failure, steps: this.steps, startedAt: this.startedAt });
+    if (this.joined) return this.report.joinedStatus({ phase: this.phase, decision: this.sentence, failure: this.failure, steps: this.steps, startedAt: this.startedAt });
     return this.report.status({ phase: this.phase, decision: this.sentence, failure: this.failure, steps: this.steps, startedAt: this.startedAt });
   }
 }

@@ -4,7 +4,7 @@ import { etcdReady } from "../processes/etcd.js";
 import { sleep } from "../processes/pid-file.js";
 import type { Children } from "./children.js";
 import type { SupervisorContext } from "./context.js";
-import type { WitnessState } from "./decide.js";
+import { decideWitness, type Decision, type WitnessState } from "./decide.js";
 import { ensureDir } from "../state-dir.js";
 
 /** How long a new member may take to receive the cluster's log. */
@@ -35,23 +35,36 @@ export class Witness {
     await step("Receiving the cluster's etcd log", () => this.caughtUp());
   }
 
-  /** Until this member knows the leader and has applied every entry it knows of. */
-  private async caughtUp(): Promise<void> {
-    const deadline = Date.now() + CATCH_UP_MS;
-    for (;;) {
-      const s = await this.etcd.status().catch(() => undefined);
-      if (s && s.leader !== "0" && s.raftIndex > 0 && s.raftAppliedIndex >= s.raftIndex) return;
-      if (Date.now() > deadline) {
-        throw new TuskError("Unreachable", `etcd here has not received the cluster's log within ${CATCH_UP_MS / 1000} s.`, {
-          hint: `Check that the other hosts reach this one on port ${this.ctx.config.ports.etcd_peer} and it reaches them; see ${this.ctx.paths.log("etcd")}.`,
-        });
-      }
-      await sleep(500);
-    }
+  private caughtUp(): Promise<void> {
+    return etcdCaughtUp(this.ctx, this.etcd);
   }
 
   async observe(): Promise<WitnessState> {
-    const s = await this.etcd.status().catch(() => undefined);
-    return { at: Date.now(), children: this.children.observe(), etcd: s && { learner: s.isLearner, leaderKnown: s.leader !== "0" } };
+    return { at: Date.now(), children: this.children.observe(), etcd: await etcdSelf(this.etcd) };
   }
+
+  async decide(): Promise<Decision[]> {
+    return decideWitness(await this.observe());
+  }
+}
+
+/** Until this host's etcd member knows the leader and has applied every entry it knows of (a host that joined). */
+export async function etcdCaughtUp(ctx: SupervisorContext, etcd: EtcdMembers): Promise<void> {
+  const deadline = Date.now() + CATCH_UP_MS;
+  for (;;) {
+    const s = await etcd.status().catch(() => undefined);
+    if (s && s.leader !== "0" && s.raftIndex > 0 && s.raftAppliedIndex >= s.raftIndex) return;
+    if (Date.now() > deadline) {
+      throw new TuskError("Unreachable", `etcd here has not received the cluster's log within ${CATCH_UP_MS / 1000} s.`, {
+        hint: `Check that the other hosts reach this one on port ${ctx.config.ports.etcd_peer} and it reaches them; see ${ctx.paths.log("etcd")}.`,
+      });
+    }
+    await sleep(500);
+  }
+}
+
+/** This host's etcd member as it sees itself; undefined when it does not answer. */
+export async function etcdSelf(etcd: EtcdMembers): Promise<WitnessState["etcd"]> {
+  const s = await etcd.status().catch(() => undefined);
+  return s && { learner: s.isLearner, leaderKnown: s.leader !== "0" };
 }

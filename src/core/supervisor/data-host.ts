@@ -1,0 +1,74 @@
+import { join } from "node:path";
+import { pgbackrestConf } from "../generate/pgbackrest-config.js";
+import { EtcdMembers } from "../network/etcd-members.js";
+import { etcdReady } from "../processes/etcd.js";
+import { patroniNode } from "../processes/patroni.js";
+import { ensureDir, writeAtomic } from "../state-dir.js";
+import { patroniChild, type Children } from "./children.js";
+import { pgOwner, type SupervisorContext } from "./context.js";
+import { decideDataHost, type DataHostState, type Decision } from "./decide.js";
+import { prepareNodeDirs, writePatroniConfig } from "./node-setup.js";
+import { etcdCaughtUp, etcdSelf } from "./witness.js";
+
+/**
+ * A data host that joined the cluster: it runs etcd (a member of the cluster's, a learner first) and
+ * one PostgreSQL node under Patroni, named after the host. Patroni finds the cluster's leader in
+ * etcd and makes the node a replica of it (pg_basebackup over TLS from the leader's address, as the
+ * replication role, which pg_hba admits from the cluster's data hosts); from then on it is a member
+ * like any other, so it can be promoted when the first host is lost. Its start-up starts etcd, waits
+ * until it has the cluster's log, then starts Patroni and waits for a running replica; its watch
+ * restarts either when it exits.
+ */
+export class DataHost {
+  private readonly etcd: EtcdMembers;
+
+  constructor(
+    private readonly ctx: SupervisorContext,
+    private readonly children: Children,
+  ) {
+    this.etcd = EtcdMembers.local(ctx.config.ports.etcd_client);
+  }
+
+  async start(step: <T>(label: string, work: () => Promise<T>) => Promise<T>): Promise<void> {
+    const { ctx, children } = this;
+    const node = ctx.nodes.primaryNode;
+    const first = ctx.network!.hosts[0]!;
+    await step("Preparing configuration", async () => this.prepare());
+    if (!children.running("etcd")) await step(`Starting etcd, a member of the cluster of ${first.name} (${first.address})`, () => children.start("etcd", () => etcdReady(ctx.config), 30_000));
+    await step("Receiving the cluster's etcd log", () => etcdCaughtUp(ctx, this.etcd));
+    if (!children.running(patroniChild(node.name))) {
+      await step(`Starting PostgreSQL ${node.name} under Patroni: a replica of the cluster's leader (a first start copies it)`, () => children.startReplica(node));
+    }
+  }
+
+  /** Directories, pgBackRest's file (archive and restore commands name it) and the node's patroni.yml. */
+  private prepare(): void {
+    const { ctx } = this;
+    const pg = pgOwner(ctx);
+    ensureDir(ctx.paths.root, 0o755);
+    ensureDir(ctx.paths.runDir, 0o755);
+    ensureDir(ctx.paths.logDir, 0o755);
+    ensureDir(ctx.paths.etcdDataDir, 0o700, { uid: ctx.etcdOsUser.uid, gid: ctx.etcdOsUser.gid });
+    for (const dir of [ctx.paths.pgbackrestDir, join(ctx.paths.logDir, "pgbackrest")]) ensureDir(dir, 0o700, pg);
+    const node = ctx.nodes.primaryNode;
+    prepareNodeDirs(ctx, node);
+    writeAtomic(ctx.paths.pgbackrestConfig, pgbackrestConf(ctx.config, ctx.paths, ctx.settings.pgbackrest), 0o600, pg);
+    writePatroniConfig(ctx, node);
+  }
+
+  async observe(): Promise<DataHostState> {
+    const node = this.ctx.nodes.primaryNode;
+    const [etcd, patroni] = await Promise.all([etcdSelf(this.etcd), patroniNode(node.ports.patroni, 1000)]);
+    return {
+      at: Date.now(),
+      children: this.children.observe(),
+      etcd,
+      node: node.name,
+      patroni: patroni && { role: patroni.role ?? "unknown", state: patroni.state ?? "unknown", timeline: patroni.timeline },
+    };
+  }
+
+  async decide(): Promise<Decision[]> {
+    return decideDataHost(await this.observe());
+  }
+}
