@@ -92,7 +92,18 @@ let markers = 0;
  */
 async function waitForReplay(name: string, port: number, timeoutMs: number): Promise<void> {
   const marker = `replayed_${++markers}`;
-  await cluster.query(cluster.url("pooled", "owner"), `CREATE TABLE ${marker} AS SELECT 1 AS one`);
+  // Through the pooler, as an application writes: right after a failover its session may be cut
+  // (the supervisor cuts those left on the old primary), and an application tries again.
+  const createBy = Date.now() + 30_000;
+  for (;;) {
+    const error = await cluster.query(cluster.url("pooled", "owner"), `CREATE TABLE IF NOT EXISTS ${marker} AS SELECT 1 AS one`).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    if (!error) break;
+    if (Date.now() > createBy) throw error;
+    await sleep(500);
+  }
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = await cluster.query<{ t: string | null }>(superuserUrl(port), `SELECT to_regclass('${marker}')::text AS t`).then(

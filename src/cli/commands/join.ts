@@ -6,7 +6,9 @@ import { terminalProgress } from "../terminal-progress.js";
 export function registerJoin(program: Command): void {
   program
     .command("join <token>")
-    .description("make this machine a host of the cluster whose first host made the token (tusk host token there); a witness host runs etcd alone")
+    .description(
+      "make this machine a host of the cluster whose first host made the token (tusk host token there); a data host runs etcd and a PostgreSQL node (a replica of the leader), a witness etcd alone",
+    )
     .requiredOption("--name <name>", "this host's name in the cluster (lowercase letters, digits, dashes; unique)")
     .requiredOption("--address <ip>", "this machine's address, as the cluster's other hosts reach it")
     .option("--json", "print the status as JSON")

@@ -13,6 +13,8 @@ export interface ClusterState {
   readonly at: number;
   /** The node PgBouncer and the direct endpoint send writes to. */
   readonly routedTo: string;
+  /** This host's own nodes (the others' are Patroni members too, once data hosts joined). */
+  readonly localNodes: readonly string[];
   /** The supervised processes, in start order. */
   readonly children: readonly ChildObservation[];
   /** Patroni's members: role, state, timeline, pending restart. Empty when no Patroni answered. */

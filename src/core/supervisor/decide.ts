@@ -9,6 +9,7 @@ export type Decision =
   | { kind: "restart-child"; child: string; sentence: string }
   | { kind: "await-back-off"; child: string; sentence: string }
   | { kind: "route-writes"; from: string; to: string; sentence: string }
+  | { kind: "leader-on-another-host"; leader: string; sentence: string }
   | { kind: "rewind-replica"; node: string; timeline: number; sentence: string }
   | { kind: "reinitialize-replica"; node: string; timeline: number; sentence: string }
   | { kind: "await-repair"; node: string; sentence: string }
@@ -47,7 +48,13 @@ export function decide(state: ClusterState, desired: DesiredState): Decision[] {
   const { at, primary } = state;
   const decisions: Decision[] = childDecisions(state.children, at);
   const leader = state.members.find((m) => m.role === "leader" && m.state === "running");
-  if (leader && leader.name !== state.routedTo) {
+  if (leader && leader.name !== state.routedTo && !state.localNodes.includes(leader.name)) {
+    decisions.push({
+      kind: "leader-on-another-host",
+      leader: leader.name,
+      sentence: `Patroni names ${leader.name}, a node of another host, leader: this host's PgBouncer and direct endpoint do not route writes across hosts yet, so writes go to ${leader.name}'s host`,
+    });
+  } else if (leader && leader.name !== state.routedTo) {
     decisions.push({
       kind: "route-writes",
       from: state.routedTo,

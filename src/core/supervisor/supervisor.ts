@@ -155,8 +155,9 @@ export class Supervisor {
         this.log(`patroni callback: ${event}`);
         void this.routing.followLeader();
       });
-      this.phase = "ready";
-      await this.watch(); // the first observation, so status shows a real decision from the start
+      // The first observation sets the phase and the decision together, so status never shows
+      // "ready" beside a start-up step's label; a first decision that is not healthy is "degraded".
+      await this.watch();
       this.log(`ready: ${this.sentence}`);
       await this.monitoring.start().catch((e) => this.log(`monitoring did not start: ${(e as Error).message}`));
       // The database serves without it: a join endpoint that cannot open is logged, not a failed start.
@@ -165,7 +166,7 @@ export class Supervisor {
       this.failed(e);
     }
     this.watchTimer = setInterval(() => void this.watch(), 1000);
-    if (this.phase === "ready") await this.scheduler.start();
+    if (this.phase !== "failed" && this.phase !== "stopping") await this.scheduler.start();
   }
 
   /**
@@ -175,8 +176,7 @@ export class Supervisor {
   private async startJoined(joined: Witness | DataHost): Promise<void> {
     try {
       await joined.start((label, work) => this.step(label, work));
-      this.phase = "ready";
-      await this.watch();
+      await this.watch(); // the phase and the decision together, as in start()
       this.log(`ready: ${this.sentence}`);
     } catch (e) {
       this.failed(e);
@@ -266,6 +266,7 @@ export class Supervisor {
     return {
       at: Date.now(),
       routedTo: nodes.primary,
+      localNodes: nodes.all.map((n) => n.name),
       children: this.children.observe(),
       members,
       primary,
@@ -282,6 +283,7 @@ export class Supervisor {
     "restart-child": (d) => this.children.restart(d.child),
     "await-back-off": () => undefined,
     "route-writes": () => void this.routing.followLeader(),
+    "leader-on-another-host": () => undefined,
     "rewind-replica": (d) => this.repair(d, () => this.topology.rewind(d.node, d.timeline)),
     "reinitialize-replica": (d) => this.repair(d, () => this.topology.reinitialize(d.node, d.timeline)),
     "await-repair": () => undefined,

@@ -1,0 +1,138 @@
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { nodePaths } from "../../src/core/cluster/nodes.js";
+import { StatePaths } from "../../src/core/state-dir.js";
+import type { HostTokenResult } from "../../src/core/supervisor/host-tokens.js";
+import type { HostView } from "../../src/core/supervisor/hosts-view.js";
+import type { SupervisorStatus } from "../../src/core/supervisor/status.js";
+import { runCli } from "../helpers/cli.js";
+import { waitFor } from "../helpers/crash-tools.js";
+import { TestNetwork, type TestHost } from "../helpers/netns.js";
+import { TestCluster } from "../helpers/test-cluster.js";
+
+/**
+ * A data host joins a converted cluster, and the cluster survives the loss of its first host. Three
+ * test hosts on one bridge, each with its state directory on a tmpfs in its own mount namespace:
+ * h1 the first host (tusk up, one node, pg1), h2 a data host (db2: etcd and a PostgreSQL node), h3
+ * a witness (w3). Whatever h2 and h3 know came through the join.
+ */
+let net: TestNetwork;
+const dirs = [1, 2, 3].map((n) => join(tmpdir(), `tusk-datahost-${process.pid}-h${n}`));
+const [dir1, dir2, dir3] = dirs as [string, string, string];
+let h1: TestHost;
+let h2: TestHost;
+let h3: TestHost;
+let cluster: TestCluster;
+let database = "";
+
+/** A command on a test host; its standard output. */
+const on = (host: TestHost, ...command: string[]): string => execFileSync(host.via[0]!, [...host.via.slice(1), ...command], { encoding: "utf8" });
+
+/** SQL as the superuser on a host's own node, over its Unix socket (peer authentication as the postgres OS user); psql's unaligned output. */
+function sql(host: TestHost, stateDir: string, node: string, text: string): string {
+  const np = nodePaths(new StatePaths(stateDir), node);
+  return on(host, "runuser", "-u", "postgres", "--", "psql", "-h", np.socketDir, "-p", String(cluster.ports.postgres), "-d", database, "-v", "ON_ERROR_STOP=1", "-At", "-c", text).trim();
+}
+
+const inRecovery = (host: TestHost, stateDir: string, node: string): boolean | undefined => {
+  try {
+    return sql(host, stateDir, node, "SELECT pg_is_in_recovery()") === "t";
+  } catch {
+    return undefined;
+  }
+};
+
+async function token(role: "data" | "witness", address?: string): Promise<string> {
+  const made = await cluster.cli("host", "token", "--role", role, ...(address ? ["--address", address] : []), "--json");
+  assert.equal(made.code, 0, made.stderr);
+  return (JSON.parse(made.stdout) as HostTokenResult).token;
+}
+
+before(async () => {
+  net = TestNetwork.create("datah", "198.18.2");
+  h1 = net.host(1, [dir1]);
+  h2 = net.host(2, [dir2]);
+  h3 = net.host(3, [dir3]);
+  cluster = await TestCluster.start("datahost", {}, undefined, h1.via, dir1);
+  const made = await cluster.cli("psql", "--superuser", "-At", "-c", "CREATE TABLE ha (id int PRIMARY KEY); INSERT INTO ha VALUES (1); SELECT current_database()");
+  assert.equal(made.code, 0, made.stderr);
+  database = made.stdout.trim().split("\n").pop()!;
+});
+
+after(async () => {
+  await runCli(["--state-dir", dir3, "destroy", "--yes"], { via: h3.via }).catch(() => undefined);
+  await runCli(["--state-dir", dir2, "destroy", "--yes"], { via: h2.via }).catch(() => undefined);
+  await cluster?.destroy();
+  net?.destroy();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+test("a data host joins: its node, named after the host, is copied from the first host and streams from it over TLS as the synchronous standby", async () => {
+  const r = await runCli(["--state-dir", dir2, "join", await token("data", h1.address), "--name", "db2", "--address", h2.address], { via: h2.via, timeoutMs: 600_000 });
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /Host db2 joined the cluster: no action: data host; PostgreSQL db2 is a replica/);
+  await waitFor("db2 streaming as the synchronous standby", 60_000, async () => {
+    const rows = (await cluster.cli("psql", "--superuser", "-At", "-c", "SELECT r.application_name, r.sync_state, s.ssl, r.client_addr FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)"))
+      .stdout;
+    return rows.includes(`db2|sync|t|${h2.address}`) ? rows : undefined;
+  });
+  assert.equal(sql(h2, dir2, "db2", "SELECT count(*) FROM ha"), "1", "the first host's data is on db2");
+  const status = JSON.parse((await runCli(["--state-dir", dir2, "status", "--json"], { via: h2.via })).stdout) as SupervisorStatus;
+  assert.equal(status.phase, "ready", status.decision);
+  assert.deepEqual(
+    status.processes.map((p) => [p.name, p.up]),
+    [
+      ["etcd", true],
+      ["patroni-db2", true],
+    ],
+  );
+  const view = JSON.parse((await cluster.cli("hosts", "--json")).stdout) as HostView[];
+  assert.deepEqual(
+    view.map((h) => [h.name, h.role, h.reachable]),
+    [
+      ["host1", "data", true],
+      ["db2", "data", true],
+    ],
+  );
+  assert.equal(on(h2, "ls", "-A", dir1).trim(), "", "the first host's files are not visible on the data host");
+});
+
+test("a witness joins: three etcd voters, one per host", async () => {
+  const r = await runCli(["--state-dir", dir3, "join", await token("witness"), "--name", "w3", "--address", h3.address], { via: h3.via, timeoutMs: 600_000 });
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  await waitFor("three voters", 90_000, async () => {
+    const view = JSON.parse((await cluster.cli("hosts", "--json")).stdout) as HostView[];
+    return view.length === 3 && view.every((h) => h.etcd === "voter" && h.reachable) ? true : undefined;
+  });
+});
+
+test("the first host lost: db2 takes over and accepts writes; with its link back, the first host's node follows db2 as a replica and has every write", async () => {
+  const lost = Date.now();
+  execFileSync("ip", ["link", "set", `${net.tag}v1`, "down"]);
+  let promotedAfterMs = 0;
+  try {
+    await waitFor("db2 promoted", 90_000, async () => (inRecovery(h2, dir2, "db2") === false ? true : undefined));
+    promotedAfterMs = Date.now() - lost;
+    sql(h2, dir2, "db2", "INSERT INTO ha VALUES (2)");
+    await waitFor("the data host reports its node as the primary", 30_000, async () => {
+      const s = JSON.parse((await runCli(["--state-dir", dir2, "status", "--json"], { via: h2.via })).stdout) as SupervisorStatus;
+      return /PostgreSQL db2 is the cluster's primary/.test(s.decision) ? true : undefined;
+    });
+  } finally {
+    execFileSync("ip", ["link", "set", `${net.tag}v1`, "up"]);
+  }
+  console.log(`db2 promoted ${promotedAfterMs} ms after the first host's link went down`);
+  await waitFor("pg1 following db2 with every write", 180_000, async () => {
+    if (inRecovery(h1, dir1, "pg1") !== true) return undefined;
+    return sql(h1, dir1, "pg1", "SELECT count(*) FROM ha") === "2" ? true : undefined;
+  });
+  const first = JSON.parse((await cluster.cli("status", "--json")).stdout) as SupervisorStatus;
+  assert.equal(first.phase, "degraded");
+  assert.match(first.decision, /Patroni names db2, a node of another host, leader/);
+  sql(h2, dir2, "db2", "INSERT INTO ha VALUES (3)");
+  await waitFor("pg1 replaying db2's new writes", 30_000, async () => (sql(h1, dir1, "pg1", "SELECT count(*) FROM ha") === "3" ? true : undefined));
+});
