@@ -58,7 +58,7 @@ before(async () => {
   h2 = net.host(2, [dir2]);
   h3 = net.host(3, [dir3]);
   cluster = await TestCluster.start("datahost", {}, undefined, h1.via, dir1);
-  const made = await cluster.cli("psql", "--superuser", "-At", "-c", "CREATE TABLE ha (id int PRIMARY KEY); INSERT INTO ha VALUES (1); SELECT current_database()");
+  const made = await cluster.cli("psql", "--superuser", "-At", "-c", "CREATE TABLE ha (id int PRIMARY KEY); INSERT INTO ha VALUES (1); GRANT ALL ON ha TO app; SELECT current_database()");
   assert.equal(made.code, 0, made.stderr);
   database = made.stdout.trim().split("\n").pop()!;
 });
@@ -130,9 +130,19 @@ test("the first host lost: db2 takes over and accepts writes; with its link back
     if (inRecovery(h1, dir1, "pg1") !== true) return undefined;
     return sql(h1, dir1, "pg1", "SELECT count(*) FROM ha") === "2" ? true : undefined;
   });
-  const first = JSON.parse((await cluster.cli("status", "--json")).stdout) as SupervisorStatus;
-  assert.equal(first.phase, "degraded");
-  assert.match(first.decision, /Patroni names db2, a node of another host, leader/);
   sql(h2, dir2, "db2", "INSERT INTO ha VALUES (3)");
   await waitFor("pg1 replaying db2's new writes", 30_000, async () => (sql(h1, dir1, "pg1", "SELECT count(*) FROM ha") === "3" ? true : undefined));
+
+  // The first host's pooled connection string still takes writes: PgBouncer sends them to db2's
+  // address over TLS, verifying db2's certificate against the cluster's CA.
+  const first = await waitFor("the first host's PgBouncer routed to db2", 30_000, async () => {
+    const s = JSON.parse((await cluster.cli("status", "--json")).stdout) as SupervisorStatus;
+    return s.phase === "ready" && s.decision.includes(`PgBouncer sends writes to db2 on ${h2.address}`) ? s : undefined;
+  });
+  assert.match(first.decision, /PostgreSQL here is replica/);
+  const pooled = await cluster.cli("psql", "-c", "INSERT INTO ha VALUES (4)");
+  assert.equal(pooled.code, 0, pooled.stderr);
+  assert.equal(sql(h2, dir2, "db2", "SELECT count(*) FROM ha"), "4", "the pooled write landed on db2");
+  const server = sql(h2, dir2, "db2", `SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE ssl AND client_addr = '${h1.address}' AND usename = 'app'`);
+  assert.ok(Number(server) >= 1, `PgBouncer's server connection from the first host is TLS: ${server}`);
 });

@@ -63,9 +63,13 @@ test("schedule after a restart: what fell due while no supervisor ran is due now
   const stale = resumeSchedule(policy, undefined, new Date(2026, 5, 8, 1, 5).toISOString(), now);
   assert.equal(stale.nextBackupAt.getTime(), now.getTime() + 60_000);
   assert.match(stale.backupWhy, /over 25 hours ago/);
-  const none = resumeSchedule(policy, undefined, undefined, now);
+  const none = resumeSchedule(policy, undefined, null, now);
   assert.equal(none.nextBackupAt.getTime(), now.getTime() + 60_000, "no backup at all");
   assert.equal(none.backupWhy, "the repository holds no backup");
+  // An unreadable repository lists no backup although it may hold some: the policy's time stands.
+  const unread = resumeSchedule(policy, undefined, undefined, now);
+  assert.equal(unread.nextBackupAt.getTime(), new Date(2026, 5, 11, 1, 0).getTime());
+  assert.match(unread.backupWhy, /could not be read/);
   assert.equal(onTime.backupWhy, "the policy's time (01:00)");
   const drill = resumeSchedule(policy, { nextBackupAt: null, nextDrillAt: new Date(2026, 5, 9, 3, 0).toISOString() }, fresh, now);
   assert.equal(drill.nextDrillAt.getTime(), now.getTime());

@@ -25,6 +25,11 @@ export interface PgbackrestInfo {
   }[];
 }
 
+/** Whether `info` read the stanza: "ok" or "no valid backup". Another status lists no backup whatever the repository holds. */
+export function infoReadable(info: PgbackrestInfo): boolean {
+  return info.status.code === OK || info.status.code === NO_BACKUP;
+}
+
 export type BackupType = "full" | "diff" | "incr";
 
 /** Commands that take pgBackRest's pg1-* options (the ones that reach PostgreSQL or its files). */
@@ -96,7 +101,7 @@ export class Pgbackrest {
     const info = await this.info();
     // Any status but "ok" or "no backup yet" (a new stanza, or a repository added since) needs
     // stanza-create, which leaves a valid stanza as it is.
-    if (!info || (info.status.code !== OK && info.status.code !== NO_BACKUP)) await this.mustRun("stanza-create");
+    if (!info || !infoReadable(info)) await this.mustRun("stanza-create");
     await this.mustRun("check");
   }
 

@@ -35,10 +35,12 @@ export interface ResumedSchedule {
 /**
  * Where the schedule picks up when a supervisor starts. A job the previous supervisor had scheduled
  * for a moment that passed while none ran (a crash, a reboot, tusk down) is due now; a cluster whose
- * newest backup is over 25 hours old (or that has none) takes one a minute after start; otherwise
- * the policy's next times.
+ * newest backup is over 25 hours old (or that has none: `null`) takes one a minute after start;
+ * otherwise the policy's next times. `newestBackupEndedAt` is `undefined` when the repository could
+ * not be read (a permission or a disk problem, which status reports): that says nothing about the
+ * backups, so the policy's time stands.
  */
-export function resumeSchedule(policy: BackupPolicy, saved: SavedSchedule | undefined, newestBackupEndedAt: string | undefined, now: Date): ResumedSchedule {
+export function resumeSchedule(policy: BackupPolicy, saved: SavedSchedule | undefined, newestBackupEndedAt: string | null | undefined, now: Date): ResumedSchedule {
   const missed: string[] = [];
   const fellDue = (at: string | null | undefined) => at != null && Date.parse(at) <= now.getTime();
   let nextBackupAt = nextOccurrence(policy.time, now);
@@ -47,9 +49,11 @@ export function resumeSchedule(policy: BackupPolicy, saved: SavedSchedule | unde
     nextBackupAt = now;
     missed.push(`the backup due at ${saved!.nextBackupAt} fell due while no supervisor ran`);
     backupWhy = missed[0]!;
-  } else if (newestBackupEndedAt === undefined || now.getTime() - Date.parse(newestBackupEndedAt) > 25 * 3_600_000) {
+  } else if (newestBackupEndedAt === undefined) {
+    backupWhy += "; the repository could not be read, so whether a backup is overdue is unknown";
+  } else if (newestBackupEndedAt === null || now.getTime() - Date.parse(newestBackupEndedAt) > 25 * 3_600_000) {
     nextBackupAt = new Date(now.getTime() + 60_000);
-    backupWhy = newestBackupEndedAt === undefined ? "the repository holds no backup" : `the newest backup ended at ${newestBackupEndedAt}, over 25 hours ago`;
+    backupWhy = newestBackupEndedAt === null ? "the repository holds no backup" : `the newest backup ended at ${newestBackupEndedAt}, over 25 hours ago`;
   }
   let nextDrillAt = nextOccurrence(policy.drill_time, now, policy.drill_day);
   if (fellDue(saved?.nextDrillAt)) {

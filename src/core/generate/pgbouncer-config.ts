@@ -3,6 +3,7 @@ import type { TuskConfig } from "../config/config-file.js";
 import type { TunedSetting } from "../config/tuner.js";
 import type { StatePaths } from "../state-dir.js";
 import { isLoopback } from "./pg-hba.js";
+import { clusterCa } from "../tls/cluster-ca.js";
 import { tlsFiles } from "../tls/server-certificate.js";
 
 /**
@@ -10,9 +11,10 @@ import { tlsFiles } from "../tls/server-certificate.js";
  * per transaction (the default for applications), `<db>_session` pools per session for LISTEN/NOTIFY,
  * advisory locks, session SET and temporary tables.
  */
-export function pgbouncerIni(config: TuskConfig, paths: StatePaths, settings: TunedSetting[], primaryPort = config.ports.postgres): string {
-  // Writes go to the current primary's port; the supervisor rewrites this and reloads on failover.
-  const server = `host=127.0.0.1 port=${primaryPort} dbname=${config.database}`;
+export function pgbouncerIni(config: TuskConfig, paths: StatePaths, settings: TunedSetting[], primaryPort = config.ports.postgres, remoteHost?: string): string {
+  // Writes go to the current primary: a node of this host on loopback, or one of another host on
+  // its address; the supervisor rewrites this and reloads on failover.
+  const server = `host=${remoteHost ?? "127.0.0.1"} port=${primaryPort} dbname=${config.database}`;
   const tunable = Object.fromEntries(settings.map((s) => [s.name, s.value]));
   const tls = tlsFiles(paths);
   const lines = [
@@ -35,11 +37,12 @@ export function pgbouncerIni(config: TuskConfig, paths: StatePaths, settings: Tu
     "server_reset_query = DISCARD ALL",
     "application_name_add_host = 0",
     // TLS towards clients: offered on loopback, required once a network is crossed. The hop to
-    // PostgreSQL stays on this machine's loopback, so it is not encrypted.
+    // PostgreSQL on this machine's loopback is not encrypted; to another host's node it is, and the
+    // node's certificate is verified against the cluster's CA and its address.
     `client_tls_sslmode = ${isLoopback(config.listen_address) ? "allow" : "require"}`,
     `client_tls_cert_file = ${tls.cert}`,
     `client_tls_key_file = ${tls.key}`,
-    "server_tls_sslmode = disable",
+    ...(remoteHost ? ["server_tls_sslmode = verify-full", `server_tls_ca_file = ${clusterCa(paths).cert}`] : ["server_tls_sslmode = disable"]),
     ...Object.entries(tunable).map(([k, v]) => `${k} = ${v}`),
     "",
   ];

@@ -3,7 +3,7 @@ import type { TuskConfig } from "../config/config-file.js";
 import { summarize } from "../backup/catalog.js";
 import { runDrill } from "../backup/drill.js";
 import { applyRetention, backupNow, backupProgress } from "../backup/operations.js";
-import type { Pgbackrest } from "../backup/pgbackrest.js";
+import { infoReadable, type Pgbackrest } from "../backup/pgbackrest.js";
 import { nextOccurrence, resumeSchedule, scheduledType, type SavedSchedule } from "../backup/policy.js";
 import { reportingProgress } from "../progress.js";
 import { writeAtomic, type StatePaths } from "../state-dir.js";
@@ -35,10 +35,21 @@ export class BackupScheduler {
   async start(): Promise<void> {
     const now = new Date();
     const policy = this.target.config.backups;
-    const newest = summarize(await this.backups.info()).pop();
-    const resumed = resumeSchedule(policy, this.saved(), newest?.endedAt, now);
+    // Only a readable repository says whether a backup is overdue: "ok" or "no valid backup".
+    // Another status (a permission or disk problem, seen when the archive directory was unreadable)
+    // lists no backup although the repository holds some.
+    const info = await this.backups.info().catch((e: Error) => {
+      this.log(`schedule: the repository could not be read: ${e.message}`);
+      return undefined;
+    });
+    const readable = info !== undefined && infoReadable(info);
+    if (info && !readable) this.log(`schedule: the repository could not be read: ${info.status.message} (status ${info.status.code})`);
+    const newest = readable ? summarize(info).pop() : undefined;
+    const resumed = resumeSchedule(policy, this.saved(), readable ? (newest?.endedAt ?? null) : undefined, now);
     for (const line of resumed.missed) this.log(`schedule: ${line}: catching it up now`);
-    this.log(`schedule: next backup at ${resumed.nextBackupAt.toISOString()} (${resumed.backupWhy}; the newest backup: ${newest ? `${newest.label}, ended ${newest.endedAt}` : "none"})`);
+    this.log(
+      `schedule: next backup at ${resumed.nextBackupAt.toISOString()} (${resumed.backupWhy}; the newest backup: ${newest ? `${newest.label}, ended ${newest.endedAt}` : readable ? "none" : "unknown"})`,
+    );
     this.status.nextBackupAt = resumed.nextBackupAt.toISOString();
     this.status.nextBackupType = scheduledType(policy, resumed.nextBackupAt, newest ? [newest] : []);
     this.status.nextDrillAt = resumed.nextDrillAt.toISOString();

@@ -13,6 +13,8 @@ export interface ClusterState {
   readonly at: number;
   /** The node PgBouncer and the direct endpoint send writes to. */
   readonly routedTo: string;
+  /** When that node is another host's, its address (PgBouncer reaches it there; the direct endpoint does not); null otherwise. */
+  readonly routedToHost: string | null;
   /** This host's own nodes (the others' are Patroni members too, once data hosts joined). */
   readonly localNodes: readonly string[];
   /** The supervised processes, in start order. */

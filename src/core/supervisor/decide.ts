@@ -9,7 +9,6 @@ export type Decision =
   | { kind: "restart-child"; child: string; sentence: string }
   | { kind: "await-back-off"; child: string; sentence: string }
   | { kind: "route-writes"; from: string; to: string; sentence: string }
-  | { kind: "leader-on-another-host"; leader: string; sentence: string }
   | { kind: "rewind-replica"; node: string; timeline: number; sentence: string }
   | { kind: "reinitialize-replica"; node: string; timeline: number; sentence: string }
   | { kind: "await-repair"; node: string; sentence: string }
@@ -50,9 +49,10 @@ export function decide(state: ClusterState, desired: DesiredState): Decision[] {
   const leader = state.members.find((m) => m.role === "leader" && m.state === "running");
   if (leader && leader.name !== state.routedTo && !state.localNodes.includes(leader.name)) {
     decisions.push({
-      kind: "leader-on-another-host",
-      leader: leader.name,
-      sentence: `Patroni names ${leader.name}, a node of another host, leader: this host's PgBouncer and direct endpoint do not route writes across hosts yet, so writes go to ${leader.name}'s host`,
+      kind: "route-writes",
+      from: state.routedTo,
+      to: leader.name,
+      sentence: `Patroni names ${leader.name}, a node of another host (${leader.host}), leader while writes go to ${state.routedTo}: routing PgBouncer to it over TLS (the direct endpoint does not route across hosts yet)`,
     });
   } else if (leader && leader.name !== state.routedTo) {
     decisions.push({
@@ -90,7 +90,10 @@ export function decide(state: ClusterState, desired: DesiredState): Decision[] {
   if (promotion) decisions.push(promotion);
   if (healthy(decisions)) {
     // Reports and repairs beside a serving cluster: the sentence still starts with how it serves.
-    decisions.unshift({ kind: "none", sentence: `${decisions.length === 0 ? "no action: " : ""}all processes are up and PostgreSQL is ${role}` });
+    const serving = state.routedToHost
+      ? `all processes are up; PgBouncer sends writes to ${state.routedTo} on ${state.routedToHost} (another host; the direct endpoint does not route across hosts yet); PostgreSQL here is ${role}`
+      : `all processes are up and PostgreSQL is ${role}`;
+    decisions.unshift({ kind: "none", sentence: `${decisions.length === 0 ? "no action: " : ""}${serving}` });
   }
   return decisions;
 }

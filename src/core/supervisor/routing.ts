@@ -27,6 +27,12 @@ export class Routing {
   primaryHealthyAt: number | undefined;
   /** A planned switchover is moving the primary: the role change it causes is not a failover. */
   plannedMove = false;
+  /**
+   * The leader when it is a node of another host (a data host that joined): PgBouncer sends writes
+   * to its address over TLS verified against the cluster's CA. Undefined while the leader is a node
+   * of this host.
+   */
+  remote: { name: string; host: string; port: number } | undefined;
   private following = false;
   private followAgain = false;
 
@@ -97,7 +103,17 @@ export class Routing {
     if (!members) return;
     const { nodes, log } = this.ctx;
     const leader = members.find((m) => m.role === "leader" && m.state === "running");
-    if (!leader || leader.name === nodes.primary || !nodes.has(leader.name)) return;
+    if (!leader) return;
+    if (!nodes.has(leader.name)) return this.routeToAnotherHost(leader);
+    const wasRemote = this.remote;
+    this.remote = undefined;
+    if (leader.name === nodes.primary) {
+      if (wasRemote) {
+        log(`primary moved from ${wasRemote.name} (another host) to ${leader.name}: PgBouncer sends writes to port ${nodes.primaryNode.ports.postgres} again`);
+        await this.retargetPooler();
+      }
+      return;
+    }
     const from = nodes.primary;
     nodes.routeTo(leader.name);
     log(`primary moved from ${from} to ${leader.name}: PgBouncer and the direct endpoint now send writes to port ${nodes.primaryNode.ports.postgres}`);
@@ -119,6 +135,26 @@ export class Routing {
     recordRoleChange(this.ctx.paths, { at: new Date().toISOString(), kind: "failover", from, to: leader.name, timeline: leader.timeline ?? null, outageMs: seen ? Date.now() - seen : null });
   }
 
+  /**
+   * The leader is a node of another host: PgBouncer sends writes to its address (over TLS, the
+   * node's certificate verified). The direct endpoint stays on this host's nodes: it does not route
+   * across hosts yet.
+   */
+  private async routeToAnotherHost(leader: PatroniMember): Promise<void> {
+    const target = { name: leader.name, host: leader.host, port: leader.port };
+    if (this.remote && this.remote.name === target.name && this.remote.host === target.host && this.remote.port === target.port) return;
+    const from = this.remote?.name ?? this.ctx.nodes.primary;
+    this.remote = target;
+    this.ctx.log(`primary moved from ${from} to ${leader.name}, a node of another host: PgBouncer now sends writes to ${target.host}:${target.port} over TLS`);
+    await this.retargetPooler();
+  }
+
+  /** PgBouncer's file for the primary as routed now. */
+  private poolerIni(): string {
+    const { config, paths, settings, nodes } = this.ctx;
+    return this.remote ? pgbouncerIni(config, paths, settings.pgbouncer, this.remote.port, this.remote.host) : pgbouncerIni(config, paths, settings.pgbouncer, nodes.primaryNode.ports.postgres);
+  }
+
   /** Waits until the routed primary has left recovery, so a resumed client's write does not fail as read-only. */
   async waitForWritable(node: string, deadline: number): Promise<void> {
     for (;;) {
@@ -134,8 +170,8 @@ export class Routing {
 
   /** PgBouncer's files: the primary's port and the settings in force, and the users' SCRAM verifiers. */
   async writePgbouncerFiles(): Promise<void> {
-    const { config, paths, settings, nodes } = this.ctx;
-    writeAtomic(paths.pgbouncerIni, pgbouncerIni(config, paths, settings.pgbouncer, nodes.primaryNode.ports.postgres), 0o600, pgOwner(this.ctx));
+    const { config, paths } = this.ctx;
+    writeAtomic(paths.pgbouncerIni, this.poolerIni(), 0o600, pgOwner(this.ctx));
     writeAtomic(paths.pgbouncerUsers, pgbouncerUserlist(await scramVerifiers(config, paths)), 0o600, pgOwner(this.ctx));
     writeAtomic(paths.pgbouncerHba, pgbouncerHba(config.listen_address), 0o600, pgOwner(this.ctx));
   }
@@ -148,9 +184,9 @@ export class Routing {
   /** PgBouncer rereads its file: a new primary, or new settings; `users` also rewrites its auth file (an adopted PgBouncer). */
   async retargetPooler(users = false): Promise<void> {
     if (!this.children.running("pgbouncer")) return; // not started yet: it starts with the right target
-    const { config, paths, settings, nodes } = this.ctx;
+    const { config, paths } = this.ctx;
     if (users) await this.writePgbouncerFiles();
-    else writeAtomic(paths.pgbouncerIni, pgbouncerIni(config, paths, settings.pgbouncer, nodes.primaryNode.ports.postgres), 0o600, pgOwner(this.ctx));
+    else writeAtomic(paths.pgbouncerIni, this.poolerIni(), 0o600, pgOwner(this.ctx));
     // RELOAD alone: PgBouncer tags every server connection of a database whose port changed to be
     // closed (as RECONNECT does). A RECONNECT after it also closed the first logins to the new
     // primary, and server_login_retry added a second to the outage.

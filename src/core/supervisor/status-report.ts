@@ -83,7 +83,7 @@ export class StatusReport {
   }
 
   async status(head: StatusHead): Promise<SupervisorStatus> {
-    const { ctx, children, figures, scheduler, monitoring, queue } = this.src;
+    const { ctx, children, figures, scheduler, monitoring } = this.src;
     const versions = await figures.versions(this.src.patroni());
     const { ports } = ctx.config;
     const processes: ProcessStatus[] = children.order().map((name) => {
@@ -105,6 +105,18 @@ export class StatusReport {
       this.postgres(versions.postgres ?? null),
     );
     return {
+      ...this.frame(head, processes),
+      dataSizeBytes: await figures.dataSize(head.phase, ctx.nodes.primary),
+      backups: await figures.backupHealth(head.phase, scheduler.status),
+      replication: await this.replication(),
+      monitoring: { ...monitoring.status, alerts: monitoring.openAlerts() },
+    };
+  }
+
+  /** What every host's status has: the phase and decision, the processes, this supervisor, the host, the operations. */
+  private frame(head: StatusHead, processes: ProcessStatus[]) {
+    const { ctx, queue } = this.src;
+    return {
       phase: head.phase,
       decision: head.decision,
       failure: head.failure,
@@ -112,11 +124,7 @@ export class StatusReport {
       processes,
       supervisor: { pid: process.pid, startedAt: head.startedAt.toISOString(), version: TUSK_VERSION, release: currentRelease().id },
       stateDir: ctx.paths.root,
-      dataSizeBytes: await figures.dataSize(head.phase, ctx.nodes.primary),
-      backups: await figures.backupHealth(head.phase, scheduler.status),
-      replication: await this.replication(),
       host: ctx.network ? { name: ctx.network.name, role: ctx.network.role } : undefined,
-      monitoring: { ...monitoring.status, alerts: monitoring.openAlerts() },
       operations: queue.view(5),
     };
   }
@@ -126,7 +134,7 @@ export class StatusReport {
    * no backups or monitoring run here, and the cluster's replication is shown on the first host.
    */
   async joinedStatus(head: StatusHead): Promise<SupervisorStatus> {
-    const { ctx, children, figures, monitoring, queue } = this.src;
+    const { ctx, children, figures, monitoring } = this.src;
     const versions = await figures.versions(undefined);
     const { ports } = ctx.config;
     const processes: ProcessStatus[] = children.order().map((name) => {
@@ -144,19 +152,11 @@ export class StatusReport {
       };
     });
     return {
-      phase: head.phase,
-      decision: head.decision,
-      failure: head.failure,
-      steps: head.steps,
-      processes,
-      supervisor: { pid: process.pid, startedAt: head.startedAt.toISOString(), version: TUSK_VERSION, release: currentRelease().id },
-      stateDir: ctx.paths.root,
+      ...this.frame(head, processes),
       dataSizeBytes: null,
       backups: null,
       replication: { mode: ctx.config.replication_mode, primary: "", nodes: [] },
-      host: ctx.network ? { name: ctx.network.name, role: ctx.network.role } : undefined,
       monitoring: { ...monitoring.status, alerts: [] },
-      operations: queue.view(5),
     };
   }
 

@@ -265,7 +265,8 @@ export class Supervisor {
     else this.etcdSilentSince ??= now;
     return {
       at: Date.now(),
-      routedTo: nodes.primary,
+      routedTo: this.routing.remote?.name ?? nodes.primary,
+      routedToHost: this.routing.remote?.host ?? null,
       localNodes: nodes.all.map((n) => n.name),
       children: this.children.observe(),
       members,
@@ -283,7 +284,6 @@ export class Supervisor {
     "restart-child": (d) => this.children.restart(d.child),
     "await-back-off": () => undefined,
     "route-writes": () => void this.routing.followLeader(),
-    "leader-on-another-host": () => undefined,
     "rewind-replica": (d) => this.repair(d, () => this.topology.rewind(d.node, d.timeline)),
     "reinitialize-replica": (d) => this.repair(d, () => this.topology.reinitialize(d.node, d.timeline)),
     "await-repair": () => undefined,
