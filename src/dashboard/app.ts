@@ -645,7 +645,13 @@ window.addEventListener("resize", () => {
   resizeTimer = window.setTimeout(() => drawCharts($("#page")), 150);
 });
 window.addEventListener("hashchange", () => void render());
+/** Whether the user is filling in one of the page's forms: a refresh would re-render it and lose what was typed. */
+function editing(): boolean {
+  const active = document.activeElement;
+  if (active instanceof HTMLElement && active.closest("#page form")) return true;
+  return [...document.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>("#page form input, #page form textarea")].some((el) => el.value !== el.defaultValue);
+}
 setInterval(() => {
-  if (!document.hidden && !document.querySelector("dialog[open]")) void render();
+  if (!document.hidden && !document.querySelector("dialog[open]") && !editing()) void render();
 }, 15_000);
 void render();
