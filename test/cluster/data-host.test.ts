@@ -146,3 +146,17 @@ test("the first host lost: db2 takes over and accepts writes; with its link back
   const server = sql(h2, dir2, "db2", `SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE ssl AND client_addr = '${h1.address}' AND usename = 'app'`);
   assert.ok(Number(server) >= 1, `PgBouncer's server connection from the first host is TLS: ${server}`);
 });
+
+test("the first host restarted while the primary is db2: it starts its node as db2's replica and routes its pooler to db2", async () => {
+  const down = await cluster.cli("down");
+  assert.equal(down.code, 0, down.stderr);
+  const up = await cluster.cli("up");
+  assert.equal(up.code, 0, up.stderr + up.stdout);
+  const status = JSON.parse((await cluster.cli("status", "--json")).stdout) as SupervisorStatus;
+  assert.equal(status.phase, "ready", status.decision);
+  assert.match(status.decision, new RegExp(`PgBouncer sends writes to db2 on ${h2.address.replace(/\./g, "\\.")}`));
+  assert.equal(inRecovery(h1, dir1, "pg1"), true, "pg1 stays a replica");
+  const pooled = await cluster.cli("psql", "-c", "INSERT INTO ha VALUES (5)");
+  assert.equal(pooled.code, 0, pooled.stderr);
+  assert.equal(sql(h2, dir2, "db2", "SELECT count(*) FROM ha"), "5");
+});

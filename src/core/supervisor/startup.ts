@@ -10,7 +10,7 @@ import { FIRST_NODE, nodePaths } from "../cluster/nodes.js";
 import { PATRONI_NAMESPACE } from "../generate/patroni-config.js";
 import { S3_REPO } from "../generate/pgbackrest-config.js";
 import { deleteClusterKeys, etcdReady } from "../processes/etcd.js";
-import { clusterConfig, isPrimary, patroniNode, restartPostgres, setPaused, type PatroniNodeStatus } from "../processes/patroni.js";
+import { clusterConfig, isPrimary, patroniCluster, patroniNode, restartPostgres, setPaused, type PatroniMember, type PatroniNodeStatus } from "../processes/patroni.js";
 import { sleep } from "../processes/pid-file.js";
 import { provision, withSuperuser } from "../provision/provision.js";
 import { sqlFile } from "../provision/sql-template.js";
@@ -35,6 +35,8 @@ export type StepRunner = <T>(label: string, work: () => Promise<T>) => Promise<T
 export class Startup {
   /** The primary's Patroni as the start-up last saw it. */
   lastPatroni: PatroniNodeStatus | undefined;
+  /** The leader when the start-up found it on another host (this host's node a replica of it). */
+  private remoteLeader: PatroniMember | undefined;
   private readonly startedAt = new Date();
 
   constructor(
@@ -72,6 +74,7 @@ export class Startup {
     } else {
       await this.waitForPrimary();
     }
+    if (this.remoteLeader) return this.runBesideRemoteLeader(step, this.remoteLeader);
     if (restoring) {
       // Patroni finishes a custom bootstrap by rewriting the configuration and, when a setting
       // needs it, restarting PostgreSQL; only then does it publish the cluster's configuration.
@@ -161,7 +164,7 @@ export class Startup {
       if (!child.running) throw this.postgresFailure(`PostgreSQL failed to start: Patroni gave up and exited (code ${child.lastExit?.code}).`);
       const node = await patroniNode(this.ctx.nodes.primaryNode.ports.patroni);
       this.lastPatroni = node;
-      if (isPrimary(node)) return;
+      if (isPrimary(node) || (await this.followsRemoteLeader(node))) return;
       await this.resumeIfPaused(node);
       // Patroni reports a postmaster that would not start as "start failed"; a bootstrap that failed
       // shows in its log. Give it two loops to retry before reporting.
@@ -179,10 +182,47 @@ export class Startup {
     const deadline = Date.now() + PRIMARY_TIMEOUT_MS;
     for (;;) {
       const node = await patroniNode(this.ctx.nodes.primaryNode.ports.patroni);
-      if (isPrimary(node)) return;
+      if (isPrimary(node) || (await this.followsRemoteLeader(node))) return;
       await this.resumeIfPaused(node);
       if (Date.now() > deadline) throw this.postgresFailure(failure);
       await sleep(500);
+    }
+  }
+
+  /**
+   * Whether this host's node runs as a replica of a leader that is a node of another host (a data
+   * host that joined took over while this host was away): then this host does not wait for a
+   * primary of its own. Sets `remoteLeader`.
+   */
+  private async followsRemoteLeader(node: PatroniNodeStatus | undefined): Promise<boolean> {
+    if (!this.ctx.network || node?.state !== "running" || isPrimary(node)) return false;
+    const view = await patroniCluster(this.ctx.nodes.primaryNode.ports.patroni);
+    const leader = view?.members.find((m) => m.role === "leader" && m.state === "running" && !this.ctx.nodes.has(m.name));
+    this.remoteLeader = leader;
+    return leader !== undefined;
+  }
+
+  /**
+   * The rest of the start-up when the primary is another host's node: roles, extensions, WAL
+   * archiving and backups are the primary's business, and this host's node is a replica. PgBouncer
+   * starts routed to the primary's address (over verified TLS); HAProxy and the replicas start as
+   * usual.
+   */
+  private async runBesideRemoteLeader(step: StepRunner, leader: PatroniMember): Promise<void> {
+    const { ctx, children } = this;
+    ctx.log(
+      `the primary is ${leader.name}, a node of another host (${leader.host}); ${ctx.nodes.primary} runs as its replica: provisioning, WAL archiving and the first backup are left to the primary's host`,
+    );
+    await this.routing.followLeader();
+    if (children.running("pgbouncer")) await this.routing.retargetPooler(true);
+    else await step(`Starting PgBouncer, routed to ${leader.name} on ${leader.host}`, () => this.routing.startPgbouncer());
+    if (children.running("haproxy")) await this.routing.retargetDirect();
+    else await step("Starting the read-only and direct endpoints (HAProxy)", () => this.routing.startHaproxy());
+    const replicas = ctx.nodes.replicas.filter((n) => !children.running(patroniChild(n.name)));
+    if (replicas.length > 0) {
+      await step(`Starting replicas ${replicas.map((n) => n.name).join(", ")}`, async () => {
+        for (const r of replicas) await this.children.startReplica(r);
+      });
     }
   }
 
