@@ -98,16 +98,7 @@ export class Startup {
       const where = empty.map((r) => (r === S3_REPO ? "the S3 repository" : "the local repository")).join(" and ");
       await step(`Taking the first full backup into ${where}`, () => backupNow(this.cluster, "full", () => undefined, empty));
     }
-    if (children.running("pgbouncer")) await this.routing.retargetPooler(true);
-    else await step("Starting PgBouncer", () => this.routing.startPgbouncer());
-    if (children.running("haproxy")) await this.routing.retargetDirect();
-    else await step("Starting the read-only and direct endpoints (HAProxy)", () => this.routing.startHaproxy());
-    const replicas = ctx.nodes.replicas.filter((n) => !children.running(patroniChild(n.name)));
-    if (replicas.length > 0) {
-      await step(`Starting replicas ${replicas.map((n) => n.name).join(", ")}`, async () => {
-        for (const r of replicas) await this.children.startReplica(r);
-      });
-    }
+    await this.startEndpointsAndReplicas(step, "Starting PgBouncer");
   }
 
   private async prepare(): Promise<void> {
@@ -209,13 +200,19 @@ export class Startup {
    * usual.
    */
   private async runBesideRemoteLeader(step: StepRunner, leader: PatroniMember): Promise<void> {
-    const { ctx, children } = this;
+    const { ctx } = this;
     ctx.log(
       `the primary is ${leader.name}, a node of another host (${leader.host}); ${ctx.nodes.primary} runs as its replica: provisioning, WAL archiving and the first backup are left to the primary's host`,
     );
     await this.routing.followLeader();
+    await this.startEndpointsAndReplicas(step, `Starting PgBouncer, routed to ${leader.name} on ${leader.host}`);
+  }
+
+  /** PgBouncer (re-pointed when adopted), HAProxy, then the replicas not running yet. */
+  private async startEndpointsAndReplicas(step: StepRunner, pgbouncerLabel: string): Promise<void> {
+    const { ctx, children } = this;
     if (children.running("pgbouncer")) await this.routing.retargetPooler(true);
-    else await step(`Starting PgBouncer, routed to ${leader.name} on ${leader.host}`, () => this.routing.startPgbouncer());
+    else await step(pgbouncerLabel, () => this.routing.startPgbouncer());
     if (children.running("haproxy")) await this.routing.retargetDirect();
     else await step("Starting the read-only and direct endpoints (HAProxy)", () => this.routing.startHaproxy());
     const replicas = ctx.nodes.replicas.filter((n) => !children.running(patroniChild(n.name)));
