@@ -1,5 +1,5 @@
 import type { SupervisorStatus } from "../core/supervisor/status.js";
-import type { ConnectionStrings } from "../core/cluster/connection-strings.js";
+import type { AcrossHosts, ConnectionStrings } from "../core/cluster/connection-strings.js";
 import { formatWallClock } from "../core/time/wall-clock.js";
 
 /** A moment in the machine's time zone, with its offset ("2026-10-25 02:30:00 +02:00"); "-" for none. */
@@ -151,5 +151,18 @@ export function formatConnectionStrings(c: ConnectionStrings): string {
     `  application, direct to the primary (unpooled):  ${c.direct}`,
     `  migrations (owner role), direct to the primary:  ${c.migrations}`,
     `  monitoring (read-only, pg_monitor):  ${c.monitoring}`,
+    ...(c.acrossHosts ? ["", ...formatAcrossHosts(c.acrossHosts)] : []),
   ].join("\n");
+}
+
+/** The multi-host strings: any data host serves them, and they follow the primary. */
+export function formatAcrossHosts(a: AcrossHosts): string[] {
+  return [
+    `Across hosts (${a.hosts.join(", ")}: whichever answers and takes writes; TLS verified against the cluster's CA, ${a.caFile} here, \`tusk ca\` prints it for other machines):`,
+    `  application, pooled (transaction mode):  ${a.pooled}`,
+    `  application, pooled (session mode):  ${a.pooledSession}`,
+    `  application, read-only:  ${a.readOnly}`,
+    `  application, direct to the primary:  ${a.direct}`,
+    `  migrations (owner role), direct to the primary:  ${a.migrations}`,
+  ];
 }

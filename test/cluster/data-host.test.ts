@@ -1,9 +1,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { ConnectionStrings } from "../../src/core/cluster/connection-strings.js";
 import { nodePaths } from "../../src/core/cluster/nodes.js";
 import { StatePaths } from "../../src/core/state-dir.js";
 import type { HostTokenResult } from "../../src/core/supervisor/host-tokens.js";
@@ -28,6 +29,21 @@ let h2: TestHost;
 let h3: TestHost;
 let cluster: TestCluster;
 let database = "";
+/** The cluster's CA certificate, as `tusk ca` printed it, where the test process's psql reads it. */
+const caFile = join(tmpdir(), `tusk-datahost-${process.pid}-ca.crt`);
+
+/**
+ * SQL through a connection string, by the test process's psql on the bridge (libpq: multi-host
+ * strings too), with the string's sslrootcert pointed at the test's copy of the CA; psql's output.
+ */
+function psqlVia(url: string, text: string): string {
+  const u = url.replace(/sslrootcert=[^&]*/, `sslrootcert=${encodeURIComponent(caFile)}`);
+  return execFileSync("psql", [u, "-v", "ON_ERROR_STOP=1", "-At", "-c", text], { encoding: "utf8", timeout: 30_000 }).trim();
+}
+
+/** An endpoint of a host with the given sslmode, as the application role. */
+const endpoint = (host: TestHost, port: number, sslmode: string, options = ""): string =>
+  `postgresql://app:${encodeURIComponent(new URL(cluster.urls.direct).password)}@${host.address}:${port}/${database}?sslmode=${sslmode}&sslrootcert=ca&connect_timeout=3${options}`;
 
 /** A command on a test host; its standard output. */
 const on = (host: TestHost, ...command: string[]): string => execFileSync(host.via[0]!, [...host.via.slice(1), ...command], { encoding: "utf8" });
@@ -58,7 +74,13 @@ before(async () => {
   h2 = net.host(2, [dir2]);
   h3 = net.host(3, [dir3]);
   cluster = await TestCluster.start("datahost", {}, undefined, h1.via, dir1);
-  const made = await cluster.cli("psql", "--superuser", "-At", "-c", "CREATE TABLE ha (id int PRIMARY KEY); INSERT INTO ha VALUES (1); GRANT ALL ON ha TO app; SELECT current_database()");
+  const made = await cluster.cli(
+    "psql",
+    "--superuser",
+    "-At",
+    "-c",
+    "CREATE TABLE ha (id int PRIMARY KEY); INSERT INTO ha VALUES (1); GRANT ALL ON ha TO app; CREATE TABLE ep (via text); GRANT ALL ON ep TO app; SELECT current_database()",
+  );
   assert.equal(made.code, 0, made.stderr);
   database = made.stdout.trim().split("\n").pop()!;
 });
@@ -69,6 +91,7 @@ after(async () => {
   await cluster?.destroy();
   net?.destroy();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  rmSync(caFile, { force: true });
 });
 
 test("a data host joins: its node, named after the host, is copied from the first host and streams from it over TLS as the synchronous standby", async () => {
@@ -88,6 +111,8 @@ test("a data host joins: its node, named after the host, is copied from the firs
     [
       ["etcd", true],
       ["patroni-db2", true],
+      ["pgbouncer", true],
+      ["haproxy", true],
     ],
   );
   const view = JSON.parse((await cluster.cli("hosts", "--json")).stdout) as HostView[];
@@ -110,7 +135,42 @@ test("a witness joins: three etcd voters, one per host", async () => {
   });
 });
 
+test("every data host serves the endpoints: pooled and direct reach the primary from either host, read-only reaches the replica on the other host, and the multi-host strings take writes", async () => {
+  const ca = await cluster.cli("ca");
+  assert.equal(ca.code, 0, ca.stderr);
+  writeFileSync(caFile, ca.stdout);
+  const { ports } = cluster;
+  for (const host of [h1, h2]) {
+    // PgBouncer ends TLS with its host's certificate: verify-full against the cluster's CA.
+    psqlVia(endpoint(host, ports.pooler, "verify-full"), `INSERT INTO ep VALUES ('pooled ${host.address}')`);
+    // HAProxy passes TLS through to the primary pg1, whose certificate names the first host: verify-ca.
+    assert.equal(psqlVia(endpoint(host, ports.direct, "verify-ca"), "SELECT pg_is_in_recovery()"), "f", `direct on ${host.address}`);
+    psqlVia(endpoint(host, ports.direct, "verify-ca"), `INSERT INTO ep VALUES ('direct ${host.address}')`);
+  }
+  // The read-only endpoint of the first host serves db2, the replica on h2, once HAProxy's check passed.
+  await waitFor("the first host's read-only endpoint on db2", 30_000, async () => {
+    try {
+      return psqlVia(endpoint(h1, ports.readonly, "verify-ca"), "SELECT inet_server_addr()") === h2.address ? true : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  const up = await cluster.cli("up", "--json");
+  assert.equal(up.code, 0, up.stderr);
+  const across = (JSON.parse(up.stdout) as ConnectionStrings).acrossHosts;
+  assert.ok(across, "the first host prints strings across hosts");
+  assert.deepEqual(across.hosts, [h1.address, h2.address]);
+  assert.match(across.pooled, /sslmode=verify-full.*target_session_attrs=read-write/);
+  psqlVia(across.pooled, "INSERT INTO ep VALUES ('pooled, multi-host')");
+  psqlVia(across.direct, "INSERT INTO ep VALUES ('direct, multi-host')");
+  assert.equal(psqlVia(across.readOnly, "SHOW default_transaction_read_only"), "on");
+  assert.equal(sql(h1, dir1, "pg1", "SELECT count(*) FROM ep"), "6");
+  const text = await cluster.cli("hosts");
+  assert.match(text.stdout, /Across hosts/);
+});
+
 test("the first host lost: db2 takes over and accepts writes; with its link back, the first host's node follows db2 as a replica and has every write", async () => {
+  const across = (JSON.parse((await cluster.cli("up", "--json")).stdout) as ConnectionStrings).acrossHosts!;
   const lost = Date.now();
   execFileSync("ip", ["link", "set", `${net.tag}v1`, "down"]);
   let promotedAfterMs = 0;
@@ -122,13 +182,20 @@ test("the first host lost: db2 takes over and accepts writes; with its link back
       const s = JSON.parse((await runCli(["--state-dir", dir2, "status", "--json"], { via: h2.via })).stdout) as SupervisorStatus;
       return /PostgreSQL db2 is the cluster's primary/.test(s.decision) ? true : undefined;
     });
+    // The multi-host strings skip the lost host (3 s connect timeout) and write on db2 through h2.
+    psqlVia(across.pooled, "INSERT INTO ep VALUES ('pooled, multi-host, first host lost')");
+    psqlVia(across.direct, "INSERT INTO ep VALUES ('direct, multi-host, first host lost')");
   } finally {
     execFileSync("ip", ["link", "set", `${net.tag}v1`, "up"]);
   }
   console.log(`db2 promoted ${promotedAfterMs} ms after the first host's link went down`);
   await waitFor("pg1 following db2 with every write", 180_000, async () => {
     if (inRecovery(h1, dir1, "pg1") !== true) return undefined;
-    return sql(h1, dir1, "pg1", "SELECT count(*) FROM ha") === "2" ? true : undefined;
+    try {
+      return sql(h1, dir1, "pg1", "SELECT count(*) FROM ha") === "2" ? true : undefined;
+    } catch {
+      return undefined; // restarted between the two queries (Patroni rewinding or restarting it as a replica)
+    }
   });
   sql(h2, dir2, "db2", "INSERT INTO ha VALUES (3)");
   await waitFor("pg1 replaying db2's new writes", 30_000, async () => (sql(h1, dir1, "pg1", "SELECT count(*) FROM ha") === "3" ? true : undefined));
@@ -137,7 +204,7 @@ test("the first host lost: db2 takes over and accepts writes; with its link back
   // address over TLS, verifying db2's certificate against the cluster's CA.
   const first = await waitFor("the first host's PgBouncer routed to db2", 30_000, async () => {
     const s = JSON.parse((await cluster.cli("status", "--json")).stdout) as SupervisorStatus;
-    return s.phase === "ready" && s.decision.includes(`PgBouncer sends writes to db2 on ${h2.address}`) ? s : undefined;
+    return s.phase === "ready" && s.decision.includes(`PgBouncer and the direct endpoint send writes to db2 on ${h2.address}`) ? s : undefined;
   });
   assert.match(first.decision, /PostgreSQL here is replica/);
   const pooled = await cluster.cli("psql", "-c", "INSERT INTO ha VALUES (4)");
@@ -145,6 +212,10 @@ test("the first host lost: db2 takes over and accepts writes; with its link back
   assert.equal(sql(h2, dir2, "db2", "SELECT count(*) FROM ha"), "4", "the pooled write landed on db2");
   const server = sql(h2, dir2, "db2", `SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE ssl AND client_addr = '${h1.address}' AND usename = 'app'`);
   assert.ok(Number(server) >= 1, `PgBouncer's server connection from the first host is TLS: ${server}`);
+  // The first host's direct endpoint reaches db2 too, and so do the multi-host strings.
+  assert.equal(psqlVia(endpoint(h1, cluster.ports.direct, "verify-ca"), "SELECT inet_server_addr()"), h2.address);
+  psqlVia(across.pooled, "INSERT INTO ep VALUES ('pooled, multi-host, first host back')");
+  assert.equal(sql(h2, dir2, "db2", "SELECT count(*) FROM ep"), "9");
 });
 
 test("the first host restarted while the primary is db2: it starts its node as db2's replica and routes its pooler to db2", async () => {
@@ -154,7 +225,7 @@ test("the first host restarted while the primary is db2: it starts its node as d
   assert.equal(up.code, 0, up.stderr + up.stdout);
   const status = JSON.parse((await cluster.cli("status", "--json")).stdout) as SupervisorStatus;
   assert.equal(status.phase, "ready", status.decision);
-  assert.match(status.decision, new RegExp(`PgBouncer sends writes to db2 on ${h2.address.replace(/\./g, "\\.")}`));
+  assert.match(status.decision, new RegExp(`PgBouncer and the direct endpoint send writes to db2 on ${h2.address.replace(/\./g, "\\.")}`));
   assert.equal(inRecovery(h1, dir1, "pg1"), true, "pg1 stays a replica");
   const pooled = await cluster.cli("psql", "-c", "INSERT INTO ha VALUES (5)");
   assert.equal(pooled.code, 0, pooled.stderr);

@@ -32,6 +32,7 @@ const base: ClusterState = {
   routedTo: "pg1",
   routedToHost: null,
   localNodes: ["pg1", "pg2"],
+  remoteServed: [],
   children: [child("etcd"), child("patroni"), child("patroni-pg2"), child("pgbouncer"), child("haproxy")],
   members: [member("pg1", "leader", 4), member("pg2", "sync_standby", 4)],
   primary,
@@ -98,16 +99,35 @@ const table: { name: string; state: ClusterState; desired?: DesiredState; kinds:
   },
   {
     name: "Patroni names a node of another host leader",
-    state: { ...base, members: [member("pg1", "replica", 4), member("pg2", "replica", 5), { ...member("db2", "leader", 5), host: "198.18.2.2" }], primary: { state: "running", role: "replica" } },
+    state: {
+      ...base,
+      remoteServed: ["db2"],
+      members: [member("pg1", "replica", 4), member("pg2", "replica", 5), { ...member("db2", "leader", 5), host: "198.18.2.2" }],
+      primary: { state: "running", role: "replica" },
+    },
     kinds: ["route-writes"],
-    sentence: /^Patroni names db2, a node of another host \(198\.18\.2\.2\), leader while writes go to pg1: routing PgBouncer to it over TLS/,
+    sentence: /^Patroni names db2, a node of another host \(198\.18\.2\.2\), leader while writes go to pg1: routing PgBouncer \(over TLS\) and the direct endpoint to it$/,
     healthy: false,
   },
   {
     name: "writes routed to a node of another host",
-    state: { ...base, routedTo: "db2", routedToHost: "198.18.2.2", members: [member("pg1", "replica", 5), member("db2", "leader", 5)], primary: { state: "running", role: "replica" } },
+    state: {
+      ...base,
+      routedTo: "db2",
+      routedToHost: "198.18.2.2",
+      remoteServed: ["db2"],
+      members: [member("pg1", "replica", 5), member("db2", "leader", 5)],
+      primary: { state: "running", role: "replica" },
+    },
     kinds: ["none"],
-    sentence: /^no action: all processes are up; PgBouncer sends writes to db2 on 198\.18\.2\.2 \(another host; the direct endpoint does not route across hosts yet\); PostgreSQL here is replica$/,
+    sentence: /^no action: all processes are up; PgBouncer and the direct endpoint send writes to db2 on 198\.18\.2\.2 \(another host\); PostgreSQL here is replica$/,
+    healthy: true,
+  },
+  {
+    name: "a running node of another host that HAProxy does not serve yet",
+    state: { ...base, members: [...base.members, { ...member("db2", "sync_standby", 4), host: "198.18.2.2" }, { ...member("db3", "replica", 4), state: "starting" }] },
+    kinds: ["none", "serve-remote-node"],
+    sentence: /^all processes are up and PostgreSQL is primary; db2, a node of another host \(198\.18\.2\.2\), joins HAProxy's read-only and direct backends$/,
     healthy: true,
   },
   {
@@ -202,6 +222,7 @@ test("decide: the table covers every decision kind", () => {
     "await-etcd",
     "report-pending-restart",
     "promote-etcd-learner",
+    "serve-remote-node",
     "none",
   ];
   assert.deepEqual([...covered].sort(), [...all].sort());

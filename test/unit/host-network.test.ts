@@ -11,7 +11,7 @@ import { conversionAddress, networkedConfig, type HostNetwork } from "../../src/
 import { decodeToken, encodeToken, newToken, pruneTokens, spendToken, type JoinToken } from "../../src/core/network/join-tokens.js";
 import { etcdArgs } from "../../src/core/processes/etcd.js";
 import { joinProblems, MAX_CLOCK_SKEW_MS, type JoinRequest } from "../../src/core/network/join-protocol.js";
-import { decideWitness } from "../../src/core/supervisor/decide.js";
+import { decideDataHost, decideWitness } from "../../src/core/supervisor/decide.js";
 import { StatePaths } from "../../src/core/state-dir.js";
 
 const paths = new StatePaths("/srv/tusk-test");
@@ -111,6 +111,13 @@ test("PgBouncer's hba: the superuser from loopback only; beyond it TLS; HAProxy 
   const checked = haproxyConfig(networkedConfig(DEFAULT_CONFIG, network), nodes, "pg1", "/s", rest);
   assert.match(checked, /server pg1 127\.0\.0\.1:5432 check addr 198\.18\.0\.1 port 8008 check-ssl verify required ca-file \/t\/ca\.crt crt \/t\/client\.pem inter/);
   assert.doesNotMatch(haproxyConfig(DEFAULT_CONFIG, nodes, "pg1", "/s"), /check-ssl/);
+  // A node of another host: reached from this host's address, checked on its own, and the direct endpoint's when it leads.
+  const db2 = { name: "db2", host: "198.18.0.2", ports: { postgres: 5432, patroni: 8008 } };
+  const across = haproxyConfig(networkedConfig(DEFAULT_CONFIG, network), [...nodes, db2], "db2", "/s", rest);
+  assert.match(across, /server db2 198\.18\.0\.2:5432 source 198\.18\.0\.1 check addr 198\.18\.0\.2 port 8008 check-ssl verify required/);
+  const direct = across.slice(across.indexOf("backend direct"));
+  assert.match(direct, /server db2 198\.18\.0\.2:5432 source 198\.18\.0\.1$/m);
+  assert.match(direct, /server pg1 127\.0\.0\.1:5432 disabled$/m);
 });
 
 test("join tokens: round trip; a changed or foreign text is refused with the reason; spent once; expired; kept as a hash; pruned a day after", () => {
@@ -174,4 +181,44 @@ test("etcd on a joined host starts into the existing cluster with every member; 
   assert.match(decideWitness({ at: 0, children: up, etcd: { learner: false, leaderKnown: true } })[0]!.sentence, /votes/);
   assert.equal(decideWitness({ at: 0, children: up, etcd: { learner: true, leaderKnown: false } })[0]!.kind, "await-etcd");
   assert.equal(decideWitness({ at: 0, children: [{ name: "etcd", running: false, restarts: 0, restartAfter: null }], etcd: undefined })[0]!.kind, "restart-child");
+});
+
+test("a joined data host says where its endpoints send writes, follows a leader that moved, and serves the other hosts' nodes", () => {
+  const up = ["etcd", "patroni-db2", "pgbouncer", "haproxy"].map((name) => ({ name, running: true, restarts: 0, restartAfter: null }));
+  const pg1 = { name: "pg1", role: "leader", state: "running", host: "198.18.0.1", port: 5432, timeline: 1 };
+  const db2 = { name: "db2", role: "sync_standby", state: "streaming", host: "198.18.0.2", port: 5432, timeline: 1 };
+  const state = {
+    at: 0,
+    children: up,
+    etcd: { learner: false, leaderKnown: true },
+    node: "db2",
+    patroni: { role: "replica", state: "streaming", timeline: 1 },
+    members: [pg1, db2],
+    routedTo: "pg1",
+    routedToHost: "198.18.0.1",
+    localNodes: ["db2"],
+    remoteServed: ["pg1"],
+  };
+  const [first, ...rest] = decideDataHost(state);
+  assert.equal(first!.sentence, "no action: data host; PostgreSQL db2 is a replica (replica), timeline 1; etcd votes; PgBouncer and the direct endpoint send writes to pg1 on 198.18.0.1");
+  assert.deepEqual(rest, []);
+
+  const promoted = decideDataHost({
+    ...state,
+    members: [
+      { ...pg1, role: "replica", state: "stopped" },
+      { ...db2, role: "leader", state: "running", timeline: 2 },
+    ],
+  });
+  assert.deepEqual(
+    promoted.map((d) => d.kind),
+    ["route-writes"],
+    "db2 promoted: writes move to it",
+  );
+  const unserved = decideDataHost({ ...state, remoteServed: [] });
+  assert.deepEqual(
+    unserved.map((d) => d.kind),
+    ["none", "serve-remote-node"],
+  );
+  assert.equal(decideDataHost({ ...state, children: [...up.slice(0, 2), { ...up[2]!, running: false }, up[3]!] })[0]!.kind, "restart-child");
 });

@@ -4,7 +4,8 @@ import { parseDuration } from "../../core/config/units.js";
 import { HOST_ROLES, type HostRole } from "../../core/network/join-tokens.js";
 import { TOKEN_TTL_MS, type HostTokenResult } from "../../core/supervisor/host-tokens.js";
 import { clusterFor } from "../context.js";
-import { table, when } from "../format.js";
+import { formatAcrossHosts, table, when } from "../format.js";
+import { connectionStrings } from "../../core/cluster/connection-strings.js";
 import { terminalProgress } from "../terminal-progress.js";
 
 function parseRole(value: string): HostRole {
@@ -40,18 +41,23 @@ export function formatHostToken(r: HostTokenResult): string[] {
 export function registerHost(program: Command): void {
   program
     .command("hosts")
-    .description("the cluster's hosts: role, etcd membership (voter or learner), whether each host's etcd answers from here, certificate expiry")
+    .description("the cluster's hosts: role, etcd membership (voter or learner), whether each host's etcd answers from here, certificate expiry; then the connection strings across hosts")
     .option("--json", "print the hosts as JSON")
     .action(async (opts: { json?: boolean }, command: Command) => {
-      const hosts = await clusterFor(command).api.hosts();
+      const cluster = clusterFor(command);
+      const hosts = await cluster.api.hosts();
+      if (opts.json) {
+        console.log(JSON.stringify(hosts, null, 2));
+        return;
+      }
       console.log(
-        opts.json
-          ? JSON.stringify(hosts, null, 2)
-          : table(
-              hosts.map((h) => [h.name, h.address, h.role, h.etcd, h.reachable ? "yes" : "no", h.certificateExpires ? when(h.certificateExpires) : "-"]),
-              ["NAME", "ADDRESS", "ROLE", "ETCD", "REACHABLE", "CERTIFICATE ENDS"],
-            ),
+        table(
+          hosts.map((h) => [h.name, h.address, h.role, h.etcd, h.reachable ? "yes" : "no", h.certificateExpires ? when(h.certificateExpires) : "-"]),
+          ["NAME", "ADDRESS", "ROLE", "ETCD", "REACHABLE", "CERTIFICATE ENDS"],
+        ),
       );
+      const across = connectionStrings(cluster.config, cluster.paths).acrossHosts;
+      if (across) console.log(`\n${formatAcrossHosts(across).join("\n")}`);
     });
   const host = program.command("host").description("hosts of a cluster over several machines");
   host

@@ -5,16 +5,29 @@ import type { NodeInfo } from "../cluster/nodes.js";
 export const READ_ONLY_CHECK = { intervalMs: 1000, fall: 2, rise: 2 } as const;
 
 /**
+ * A node HAProxy serves: one of this host's (on loopback), or one of another host's (`host`, its
+ * address: a data host that joined), reached from this host's address over the cluster's network.
+ */
+export type HaproxyServer = NodeInfo & { host?: string };
+
+/**
  * A server line's address and options: with `checked`, Patroni's API decides whether the node
  * serves, and a node that fails has its sessions cut. Dynamic servers (added at run time) do not
- * take `default-server`, so every line carries its options.
+ * take `default-server`, so every line carries its options. A node of another host is reached from
+ * this host's address (`source`: the defaults' 127.0.0.2 cannot leave the machine), and its Patroni
+ * on its own address; the client's TLS passes through HAProxy to that node.
  */
-export function serverOptions(node: NodeInfo, checked: boolean, rest?: PatroniCheckTls): string {
+export function serverOptions(node: HaproxyServer, checked: boolean, rest?: PatroniCheckTls): string {
   const { intervalMs, fall, rise } = READ_ONLY_CHECK;
-  const address = `127.0.0.1:${node.ports.postgres}`;
-  const check = rest ? `check addr ${rest.address} port ${node.ports.patroni} check-ssl verify required ca-file ${rest.caFile} crt ${rest.clientPem}` : `check port ${node.ports.patroni}`;
+  const remote = node.host !== undefined && rest !== undefined;
+  const address = remote ? `${bracketed(node.host!)}:${node.ports.postgres} source ${rest.address}` : `127.0.0.1:${node.ports.postgres}`;
+  const check = rest
+    ? `check addr ${remote ? node.host : rest.address} port ${node.ports.patroni} check-ssl verify required ca-file ${rest.caFile} crt ${rest.clientPem}`
+    : `check port ${node.ports.patroni}`;
   return checked ? `${address} ${check} inter ${intervalMs} fastinter ${intervalMs / 2} downinter ${intervalMs} fall ${fall} rise ${rise} on-marked-down shutdown-sessions` : address;
 }
+
+const bracketed = (address: string) => (address.includes(":") ? `[${address}]` : address);
 
 /**
  * Once the cluster is converted for the network, Patroni's API listens on the host's address over
@@ -39,7 +52,9 @@ export const HAPROXY_BACKENDS = {
 
 /**
  * haproxy.cfg for the read-only and direct endpoints (HAProxy 2.6, TCP mode: TLS and SCRAM stay
- * between the client and PostgreSQL). Every node is listed in every backend; nodes added or removed
+ * between the client and PostgreSQL). Every node is listed in every backend, other hosts' too once
+ * data hosts joined (a client's TLS then ends on that node, whose certificate names its own host:
+ * verify-ca, not verify-full, through these endpoints); nodes added or removed
  * later are added or deleted at run time through the admin socket, and the file is rewritten for
  * the next start.
  * - backend `replicas`: a node is in while its Patroni answers 200 to `OPTIONS /replica?lag=<bytes>`
@@ -55,7 +70,7 @@ export const HAPROXY_BACKENDS = {
  *   the 1 s check timeout by load (seen in CI) marked the primary down, cutting its sessions and
  *   refusing new ones while nothing had failed over.
  */
-export function haproxyConfig(config: TuskConfig, nodes: readonly NodeInfo[], primary: string, statsSocket: string, rest?: PatroniCheckTls): string {
+export function haproxyConfig(config: TuskConfig, nodes: readonly HaproxyServer[], primary: string, statsSocket: string, rest?: PatroniCheckTls): string {
   const binds = (port: number) =>
     (config.listen_address === "127.0.0.1" ? ["127.0.0.1"] : ["127.0.0.1", config.listen_address === "*" ? "0.0.0.0" : config.listen_address]).map((host) => `  bind ${host}:${port}`);
   const backend = (name: string, check: string | null, balance: string, enabled: (n: NodeInfo) => boolean) => [

@@ -26,9 +26,11 @@ export interface JoinAnswer {
   hosts: HostRecord[];
   /**
    * A data host's credentials, the same on every host: PostgreSQL's superuser, replication and
-   * rewind passwords (Patroni uses them between hosts) and the Patroni API's.
+   * rewind passwords (Patroni uses them between hosts), the Patroni API's, and the application,
+   * owner and monitoring roles' (the connection strings a data host prints; its PgBouncer reads
+   * their verifiers from PostgreSQL).
    */
-  secrets?: { superuser: string; replication: string; rewind: string; patroni_rest: string };
+  secrets?: { superuser: string; replication: string; rewind: string; patroni_rest: string; app?: string; owner?: string; monitor?: string };
   /** A data host's tusk.yaml settings that must match the cluster's: how commits wait for replicas. */
   replicationMode?: string;
 }

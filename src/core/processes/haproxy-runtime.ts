@@ -1,6 +1,5 @@
 import { connect } from "node:net";
-import type { NodeInfo } from "../cluster/nodes.js";
-import { HAPROXY_BACKENDS, serverOptions, type PatroniCheckTls } from "../generate/haproxy-config.js";
+import { HAPROXY_BACKENDS, serverOptions, type HaproxyServer, type PatroniCheckTls } from "../generate/haproxy-config.js";
 
 /**
  * HAProxy's runtime API (the admin stats socket, HAProxy 2.6 "Management Guide", section 9.3):
@@ -42,11 +41,11 @@ const backends = Object.values(HAPROXY_BACKENDS);
  * maintenance and its sessions are cut, so no client keeps writing to a node that is no longer the
  * leader. Idempotent.
  */
-export async function routeDirect(socketPath: string, nodes: readonly NodeInfo[], primary: string): Promise<void> {
+export async function routeDirect(socketPath: string, nodes: readonly string[], primary: string): Promise<void> {
   const direct = HAPROXY_BACKENDS.direct;
   const commands = [`set server ${direct}/${primary} state ready`];
   for (const n of nodes) {
-    if (n.name !== primary) commands.push(`set server ${direct}/${n.name} state maint`, `shutdown sessions server ${direct}/${n.name}`);
+    if (n !== primary) commands.push(`set server ${direct}/${n} state maint`, `shutdown sessions server ${direct}/${n}`);
   }
   await run(socketPath, commands);
 }
@@ -56,7 +55,7 @@ export async function routeDirect(socketPath: string, nodes: readonly NodeInfo[]
  * backends it starts unhealthy, so it serves nothing until its own check has passed `rise` times;
  * in `direct` it stays in maintenance until it becomes the primary.
  */
-export async function addServer(socketPath: string, node: NodeInfo, rest?: PatroniCheckTls): Promise<void> {
+export async function addServer(socketPath: string, node: HaproxyServer, rest?: PatroniCheckTls): Promise<void> {
   for (const b of backends) {
     const checked = b !== HAPROXY_BACKENDS.direct;
     await run(socketPath, [`add server ${b}/${node.name} ${serverOptions(node, checked, rest)}`], /^New server registered\.$/);

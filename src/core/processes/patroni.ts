@@ -94,6 +94,8 @@ export interface PatroniMember {
   state: string; // "running", "streaming", "starting", "stopped", …
   host: string;
   port: number;
+  /** Its Patroni REST API, e.g. https://198.18.0.2:8008/patroni. */
+  api_url?: string;
   timeline?: number;
   /** Set when a changed parameter takes effect only after PostgreSQL restarts. */
   pending_restart?: boolean;

@@ -46,7 +46,7 @@ export class Children {
   /** Start order: etcd, the primary's Patroni, the replicas', PgBouncer, HAProxy (stop order is the reverse). */
   order(): ChildName[] {
     if (this.ctx.network?.role === "witness") return ["etcd"]; // a witness host runs etcd alone
-    if (isJoinedDataHost(this.ctx.network)) return ["etcd", patroniChild(this.ctx.nodes.primary)]; // a joined data host: etcd and its node
+    if (isJoinedDataHost(this.ctx.network)) return ["etcd", patroniChild(this.ctx.nodes.primary), "pgbouncer", "haproxy"]; // a joined data host: etcd, its node, the endpoints
     return ["etcd", patroniChild(this.ctx.nodes.primary), ...this.ctx.nodes.replicas.map((n) => patroniChild(n.name)), "pgbouncer", "haproxy"];
   }
 

@@ -13,10 +13,12 @@ export interface ClusterState {
   readonly at: number;
   /** The node PgBouncer and the direct endpoint send writes to. */
   readonly routedTo: string;
-  /** When that node is another host's, its address (PgBouncer reaches it there; the direct endpoint does not); null otherwise. */
+  /** When that node is another host's, its address (PgBouncer and HAProxy reach it there); null otherwise. */
   readonly routedToHost: string | null;
   /** This host's own nodes (the others' are Patroni members too, once data hosts joined). */
   readonly localNodes: readonly string[];
+  /** Other hosts' nodes HAProxy serves (read-only and direct endpoints). */
+  readonly remoteServed: readonly string[];
   /** The supervised processes, in start order. */
   readonly children: readonly ChildObservation[];
   /** Patroni's members: role, state, timeline, pending restart. Empty when no Patroni answered. */

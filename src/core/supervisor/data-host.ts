@@ -6,7 +6,8 @@ import { patroniNode } from "../processes/patroni.js";
 import { ensureDir, writeAtomic } from "../state-dir.js";
 import { patroniChild, type Children } from "./children.js";
 import { pgOwner, type SupervisorContext } from "./context.js";
-import { decideDataHost, type DataHostState, type Decision } from "./decide.js";
+import { decideDataHost, type DataHostState, type Decision, type RoutingState } from "./decide.js";
+import type { Routing } from "./routing.js";
 import { prepareNodeDirs, writePatroniConfig } from "./node-setup.js";
 import { etcdCaughtUp, etcdSelf } from "./witness.js";
 
@@ -15,9 +16,11 @@ import { etcdCaughtUp, etcdSelf } from "./witness.js";
  * one PostgreSQL node under Patroni, named after the host. Patroni finds the cluster's leader in
  * etcd and makes the node a replica of it (pg_basebackup over TLS from the leader's address, as the
  * replication role, which pg_hba admits from the cluster's data hosts); from then on it is a member
- * like any other, so it can be promoted when the first host is lost. Its start-up starts etcd, waits
- * until it has the cluster's log, then starts Patroni and waits for a running replica; its watch
- * restarts either when it exits.
+ * like any other, so it can be promoted when the first host is lost. It serves the cluster's
+ * endpoints as the first host does (PgBouncer and HAProxy's read-only and direct endpoints), routed
+ * to the leader wherever it runs, so a client's multi-host connection string works through any data
+ * host. Its start-up starts etcd, waits until it has the cluster's log, starts Patroni and waits for a
+ * running replica, then the endpoints; its watch restarts what exits and follows the leader.
  */
 export class DataHost {
   private readonly etcd: EtcdMembers;
@@ -25,6 +28,7 @@ export class DataHost {
   constructor(
     private readonly ctx: SupervisorContext,
     private readonly children: Children,
+    private readonly routing: Routing,
   ) {
     this.etcd = EtcdMembers.local(ctx.config.ports.etcd_client);
   }
@@ -39,6 +43,14 @@ export class DataHost {
     if (!children.running(patroniChild(node.name))) {
       await step(`Starting PostgreSQL ${node.name} under Patroni: a replica of the cluster's leader (a first start copies it)`, () => children.startReplica(node));
     }
+    const { routing } = this;
+    await step("Finding the cluster's leader", async () => {
+      for (const m of (await routing.clusterView()) ?? []) await routing.serveRemoteNode(m);
+      await routing.followLeader();
+    });
+    const where = () => (routing.remote ? `${routing.remote.name} on ${routing.remote.host}` : node.name);
+    if (!children.running("pgbouncer")) await step(`Starting PgBouncer, routed to the primary ${where()}`, () => routing.startPgbouncer());
+    if (!children.running("haproxy")) await step("Starting HAProxy (read-only and direct endpoints over the cluster's nodes)", () => routing.startHaproxy());
   }
 
   /** Directories, pgBackRest's file (archive and restore commands name it) and the node's patroni.yml. */
@@ -49,6 +61,8 @@ export class DataHost {
     ensureDir(ctx.paths.runDir, 0o755);
     ensureDir(ctx.paths.logDir, 0o755);
     ensureDir(ctx.paths.etcdDataDir, 0o700, { uid: ctx.etcdOsUser.uid, gid: ctx.etcdOsUser.gid });
+    ensureDir(ctx.paths.pgbouncerDir, 0o700, pg);
+    ensureDir(ctx.paths.haproxyDir, 0o700, pg);
     for (const dir of [ctx.paths.pgbackrestDir, join(ctx.paths.logDir, "pgbackrest")]) ensureDir(dir, 0o700, pg);
     const node = ctx.nodes.primaryNode;
     prepareNodeDirs(ctx, node);
@@ -56,10 +70,11 @@ export class DataHost {
     writePatroniConfig(ctx, node);
   }
 
-  async observe(): Promise<DataHostState> {
+  async observe(routing: RoutingState): Promise<DataHostState> {
     const node = this.ctx.nodes.primaryNode;
     const [etcd, patroni] = await Promise.all([etcdSelf(this.etcd), patroniNode(node.ports.patroni, 1000)]);
     return {
+      ...routing,
       at: Date.now(),
       children: this.children.observe(),
       etcd,
@@ -68,7 +83,8 @@ export class DataHost {
     };
   }
 
-  async decide(): Promise<Decision[]> {
-    return decideDataHost(await this.observe());
+  /** `routing`: Patroni's members and where this host routes, observed by the supervisor. */
+  async decide(routing: RoutingState): Promise<Decision[]> {
+    return decideDataHost(await this.observe(routing));
   }
 }

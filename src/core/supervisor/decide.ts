@@ -1,5 +1,6 @@
 import { DIVERGED_AFTER_MS } from "./divergence.js";
 import type { ClusterState } from "./cluster-state.js";
+import type { PatroniMember } from "../processes/patroni.js";
 
 /**
  * One thing the supervisor decided, with the sentence that explains it (logged when it changes, and
@@ -16,6 +17,7 @@ export type Decision =
   | { kind: "await-etcd"; sentence: string }
   | { kind: "report-pending-restart"; nodes: string[]; sentence: string }
   | { kind: "promote-etcd-learner"; member: string; name: string; sentence: string }
+  | { kind: "serve-remote-node"; member: PatroniMember; sentence: string }
   | { kind: "none"; sentence: string };
 
 export type DecisionKind = Decision["kind"];
@@ -27,7 +29,15 @@ export interface DesiredState {
 }
 
 /** Decisions that leave the cluster as it should be: the phase stays "ready". */
-const HEALTHY: ReadonlySet<DecisionKind> = new Set<DecisionKind>(["none", "await-repair", "report-pending-restart", "rewind-replica", "reinitialize-replica", "promote-etcd-learner"]);
+const HEALTHY: ReadonlySet<DecisionKind> = new Set<DecisionKind>([
+  "none",
+  "await-repair",
+  "report-pending-restart",
+  "rewind-replica",
+  "reinitialize-replica",
+  "promote-etcd-learner",
+  "serve-remote-node",
+]);
 
 /** Whether the cluster is serving as it should (phase "ready") rather than "degraded". */
 export function healthy(decisions: readonly Decision[]): boolean {
@@ -47,21 +57,7 @@ export function decide(state: ClusterState, desired: DesiredState): Decision[] {
   const { at, primary } = state;
   const decisions: Decision[] = childDecisions(state.children, at);
   const leader = state.members.find((m) => m.role === "leader" && m.state === "running");
-  if (leader && leader.name !== state.routedTo && !state.localNodes.includes(leader.name)) {
-    decisions.push({
-      kind: "route-writes",
-      from: state.routedTo,
-      to: leader.name,
-      sentence: `Patroni names ${leader.name}, a node of another host (${leader.host}), leader while writes go to ${state.routedTo}: routing PgBouncer to it over TLS (the direct endpoint does not route across hosts yet)`,
-    });
-  } else if (leader && leader.name !== state.routedTo) {
-    decisions.push({
-      kind: "route-writes",
-      from: state.routedTo,
-      to: leader.name,
-      sentence: `Patroni names ${leader.name} leader while writes go to ${state.routedTo}: routing PgBouncer and the direct endpoint to ${leader.name}`,
-    });
-  }
+  decisions.push(...routingDecisions(state));
   const pgRunning = primary?.state === "running";
   const role = primary?.role === "master" ? "primary" : primary?.role;
   if (!pgRunning) decisions.push({ kind: "await-postgres", sentence: `PostgreSQL is ${primary?.state ?? "unreachable through Patroni"}; Patroni restarts it` });
@@ -91,9 +87,39 @@ export function decide(state: ClusterState, desired: DesiredState): Decision[] {
   if (healthy(decisions)) {
     // Reports and repairs beside a serving cluster: the sentence still starts with how it serves.
     const serving = state.routedToHost
-      ? `all processes are up; PgBouncer sends writes to ${state.routedTo} on ${state.routedToHost} (another host; the direct endpoint does not route across hosts yet); PostgreSQL here is ${role}`
+      ? `all processes are up; PgBouncer and the direct endpoint send writes to ${state.routedTo} on ${state.routedToHost} (another host); PostgreSQL here is ${role}`
       : `all processes are up and PostgreSQL is ${role}`;
     decisions.unshift({ kind: "none", sentence: `${decisions.length === 0 ? "no action: " : ""}${serving}` });
+  }
+  return decisions;
+}
+
+/** What routing decides from Patroni's members: where writes go, and which other hosts' nodes HAProxy serves. */
+export type RoutingState = Pick<ClusterState, "members" | "routedTo" | "routedToHost" | "localNodes" | "remoteServed">;
+
+/**
+ * Writes follow Patroni's running leader, this host's node or another host's; every running node of
+ * another host joins HAProxy's backends (the read-only endpoint serves its reads, the direct
+ * endpoint reaches it when it leads).
+ */
+export function routingDecisions(state: RoutingState): Decision[] {
+  const decisions: Decision[] = [];
+  const leader = state.members.find((m) => m.role === "leader" && m.state === "running");
+  if (leader && leader.name !== state.routedTo) {
+    const remote = !state.localNodes.includes(leader.name);
+    decisions.push({
+      kind: "route-writes",
+      from: state.routedTo,
+      to: leader.name,
+      sentence: remote
+        ? `Patroni names ${leader.name}, a node of another host (${leader.host}), leader while writes go to ${state.routedTo}: routing PgBouncer (over TLS) and the direct endpoint to it`
+        : `Patroni names ${leader.name} leader while writes go to ${state.routedTo}: routing PgBouncer and the direct endpoint to ${leader.name}`,
+    });
+  }
+  for (const m of state.members) {
+    if (state.localNodes.includes(m.name) || state.remoteServed.includes(m.name) || !m.host) continue;
+    if (m.state !== "running" && m.state !== "streaming") continue;
+    decisions.push({ kind: "serve-remote-node", member: m, sentence: `${m.name}, a node of another host (${m.host}), joins HAProxy's read-only and direct backends` });
   }
   return decisions;
 }
@@ -152,8 +178,8 @@ export function decideWitness(state: WitnessState): Decision[] {
   ];
 }
 
-/** What a joined data host (etcd and one PostgreSQL node under Patroni) observes. */
-export interface DataHostState extends WitnessState {
+/** What a joined data host (etcd, one PostgreSQL node under Patroni, the endpoints) observes. */
+export interface DataHostState extends WitnessState, RoutingState {
   /** Its node's name and Patroni's report of it; undefined when Patroni does not answer. */
   readonly node: string;
   readonly patroni: { role: string; state: string; timeline?: number } | undefined;
@@ -167,9 +193,15 @@ export function decideDataHost(state: DataHostState): Decision[] {
   const p = state.patroni;
   if (!p || (p.state !== "running" && p.state !== "streaming"))
     return [{ kind: "await-postgres", sentence: `PostgreSQL ${state.node} is ${p?.state ?? "unreachable through Patroni"}; Patroni starts it` }];
+  const routing = routingDecisions(state);
+  if (!healthy(routing)) return routing;
   const role = p.role === "master" || p.role === "primary" ? "the cluster's primary" : `a replica (${p.role === "sync_standby" ? "synchronous standby" : p.role})`;
   const vote = state.etcd.learner ? "etcd follows as a learner" : "etcd votes";
-  return [{ kind: "none", sentence: `no action: data host; PostgreSQL ${state.node} is ${role}, timeline ${p.timeline ?? "unknown"}; ${vote}` }];
+  const writes = state.routedToHost ? `${state.routedTo} on ${state.routedToHost}` : state.routedTo;
+  return [
+    { kind: "none", sentence: `no action: data host; PostgreSQL ${state.node} is ${role}, timeline ${p.timeline ?? "unknown"}; ${vote}; PgBouncer and the direct endpoint send writes to ${writes}` },
+    ...routing,
+  ];
 }
 
 /**

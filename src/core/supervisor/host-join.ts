@@ -97,6 +97,9 @@ export async function admitHost(ctx: SupervisorContext, req: JoinRequest, log: (
       replication: readSecret(ctx.paths, "replication"),
       rewind: readSecret(ctx.paths, "rewind"),
       patroni_rest: readSecret(ctx.paths, "patroni_rest"),
+      app: readSecret(ctx.paths, "app"),
+      owner: readSecret(ctx.paths, "owner"),
+      monitor: readSecret(ctx.paths, "monitor"),
     };
     return { ...answer, secrets, replicationMode: ctx.config.replication_mode };
   } catch (e) {

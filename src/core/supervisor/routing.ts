@@ -2,7 +2,7 @@ import { TuskError } from "../errors.js";
 import type { NodeInfo } from "../cluster/nodes.js";
 import { recordRoleChange } from "../cluster/history.js";
 import { join } from "node:path";
-import { haproxyConfig, type PatroniCheckTls } from "../generate/haproxy-config.js";
+import { haproxyConfig, type HaproxyServer, type PatroniCheckTls } from "../generate/haproxy-config.js";
 import { pgbouncerHba, pgbouncerIni, pgbouncerUserlist } from "../generate/pgbouncer-config.js";
 import { addServer, removeServer, routeDirect } from "../processes/haproxy-runtime.js";
 import { patroniCluster, type PatroniClusterView, type PatroniMember } from "../processes/patroni.js";
@@ -33,6 +33,8 @@ export class Routing {
    * of this host.
    */
   remote: { name: string; host: string; port: number } | undefined;
+  /** Other hosts' nodes HAProxy serves beside this host's (read-only and direct endpoints), by name. */
+  private readonly remoteNodes = new Map<string, HaproxyServer>();
   private following = false;
   private followAgain = false;
 
@@ -109,8 +111,8 @@ export class Routing {
     this.remote = undefined;
     if (leader.name === nodes.primary) {
       if (wasRemote) {
-        log(`primary moved from ${wasRemote.name} (another host) to ${leader.name}: PgBouncer sends writes to port ${nodes.primaryNode.ports.postgres} again`);
-        await this.retargetPooler();
+        log(`primary moved from ${wasRemote.name} (another host) to ${leader.name}: PgBouncer and the direct endpoint send writes to port ${nodes.primaryNode.ports.postgres} again`);
+        await Promise.all([this.retargetPooler(), this.retargetDirect()]);
       }
       return;
     }
@@ -137,16 +139,60 @@ export class Routing {
 
   /**
    * The leader is a node of another host: PgBouncer sends writes to its address (over TLS, the
-   * node's certificate verified). The direct endpoint stays on this host's nodes: it does not route
-   * across hosts yet.
+   * node's certificate verified), and the direct endpoint to its server in HAProxy.
    */
   private async routeToAnotherHost(leader: PatroniMember): Promise<void> {
     const target = { name: leader.name, host: leader.host, port: leader.port };
     if (this.remote && this.remote.name === target.name && this.remote.host === target.host && this.remote.port === target.port) return;
     const from = this.remote?.name ?? this.ctx.nodes.primary;
     this.remote = target;
-    this.ctx.log(`primary moved from ${from} to ${leader.name}, a node of another host: PgBouncer now sends writes to ${target.host}:${target.port} over TLS`);
-    await this.retargetPooler();
+    this.ctx.log(`primary moved from ${from} to ${leader.name}, a node of another host: PgBouncer (over TLS) and the direct endpoint now send writes to ${target.host}:${target.port}`);
+    await this.serveRemoteNode(leader);
+    await Promise.all([this.retargetPooler(), this.retargetDirect()]);
+  }
+
+  /** The names of the other hosts' nodes HAProxy serves. */
+  get remoteServed(): string[] {
+    return [...this.remoteNodes.keys()];
+  }
+
+  /**
+   * A node of another host (a Patroni member that is not this host's) joins HAProxy's backends: its
+   * replicas serve the read-only endpoint like local ones, and the direct endpoint can reach it when
+   * it leads. Once served it stays (its host lost, its checks fail) until this supervisor restarts.
+   */
+  async serveRemoteNode(member: PatroniMember): Promise<void> {
+    const rest = this.patroniCheckTls();
+    if (!rest || this.ctx.nodes.has(member.name)) return;
+    const apiPort = Number(member.api_url ? new URL(member.api_url).port : Number.NaN);
+    const server: HaproxyServer = {
+      name: member.name,
+      host: member.host,
+      ports: { postgres: member.port, patroni: Number.isInteger(apiPort) && apiPort > 0 ? apiPort : this.ctx.config.ports.patroni },
+    };
+    const known = this.remoteNodes.get(member.name);
+    if (known && known.host === server.host && known.ports.postgres === server.ports.postgres && known.ports.patroni === server.ports.patroni) return;
+    this.remoteNodes.set(member.name, server);
+    this.ctx.log(`HAProxy serves ${member.name}, a node of another host (${server.host}:${server.ports.postgres}), in the read-only and direct endpoints`);
+    this.writeHaproxyConfig();
+    if (!this.children.running("haproxy")) return;
+    try {
+      if (known) await removeServer(this.ctx.paths.haproxyStatsSocket, member.name);
+      await addServer(this.ctx.paths.haproxyStatsSocket, server, rest);
+    } catch (e) {
+      this.ctx.log(`could not add ${member.name} through HAProxy's socket (${(e as Error).message}); restarting HAProxy`);
+      await this.restartHaproxy();
+    }
+  }
+
+  /** Every node HAProxy serves: this host's, then the other hosts'. */
+  private get servers(): HaproxyServer[] {
+    return [...this.ctx.nodes.all, ...this.remoteNodes.values()];
+  }
+
+  /** The node the direct endpoint sends sessions to: the leader, also when it is another host's. */
+  private get directTo(): string {
+    return this.remote && this.remoteNodes.has(this.remote.name) ? this.remote.name : this.ctx.nodes.primary;
   }
 
   /** PgBouncer's file for the primary as routed now. */
@@ -195,8 +241,8 @@ export class Routing {
 
   /** HAProxy's file, for its next start: the current nodes, the direct endpoint on the current primary. */
   private writeHaproxyConfig(): void {
-    const { config, paths, nodes } = this.ctx;
-    writeAtomic(paths.haproxyConfig, haproxyConfig(config, [...nodes.all], nodes.primary, paths.haproxyStatsSocket, this.patroniCheckTls()), 0o644, pgOwner(this.ctx));
+    const { config, paths } = this.ctx;
+    writeAtomic(paths.haproxyConfig, haproxyConfig(config, this.servers, this.directTo, paths.haproxyStatsSocket, this.patroniCheckTls()), 0o644, pgOwner(this.ctx));
   }
 
   /** Converted for the network: HAProxy checks Patroni over TLS with this host's certificate, kept beside its file (owner-only). */
@@ -229,7 +275,11 @@ export class Routing {
   private async routeDirectEndpoint(restartOnFailure = true): Promise<void> {
     if (!this.children.running("haproxy")) return; // not started yet, or restarting: it starts from the file
     try {
-      await routeDirect(this.ctx.paths.haproxyStatsSocket, [...this.ctx.nodes.all], this.ctx.nodes.primary);
+      await routeDirect(
+        this.ctx.paths.haproxyStatsSocket,
+        this.servers.map((n) => n.name),
+        this.directTo,
+      );
     } catch (e) {
       this.ctx.log(`could not route the direct endpoint through HAProxy's socket (${(e as Error).message})${restartOnFailure ? "; restarting HAProxy" : ""}`);
       if (restartOnFailure) await this.restartHaproxy();

@@ -19,7 +19,7 @@ import { startCallbackServer, type CallbackServer } from "./callback-server.js";
 import { Children } from "./children.js";
 import type { ClusterState } from "./cluster-state.js";
 import type { SupervisorContext } from "./context.js";
-import { decide, explain, healthy, type Decision, type DecisionKind } from "./decide.js";
+import { decide, explain, healthy, type Decision, type DecisionKind, type RoutingState } from "./decide.js";
 import { admitHost } from "./host-join.js";
 import { hostsView, type HostView } from "./hosts-view.js";
 import { removeHost, type HostRemoval } from "./host-remove.js";
@@ -106,7 +106,7 @@ export class Supervisor {
     this.backups = new Pgbackrest(config, paths, this.ctx.pgUser);
     this.children = new Children(this.ctx);
     this.routing = new Routing(this.ctx, this.children);
-    this.joined = this.ctx.network?.role === "witness" ? new Witness(this.ctx, this.children) : isJoinedDataHost(this.ctx.network) ? new DataHost(this.ctx, this.children) : undefined;
+    this.joined = this.ctx.network?.role === "witness" ? new Witness(this.ctx, this.children) : isJoinedDataHost(this.ctx.network) ? new DataHost(this.ctx, this.children, this.routing) : undefined;
     this.topology = new Topology(this.ctx, this.children, this.routing);
     this.startup = new Startup(this.ctx, this.children, this.routing, this.backups, this);
     this.monitoring = new Monitoring(config, paths, () => this.report.collectorContext(), log);
@@ -151,10 +151,7 @@ export class Supervisor {
     this.queue.reconcile((kind) => kind === "backup" && pgbackrestRunning(this.paths.pgbackrestConfig, "backup"));
     try {
       await this.startup.run((label, work) => this.step(label, work));
-      this.callbacks = await startCallbackServer(this.paths, this.ctx.pgUser, (event) => {
-        this.log(`patroni callback: ${event}`);
-        void this.routing.followLeader();
-      });
+      this.callbacks = await this.followCallbacks();
       // The first observation sets the phase and the decision together, so status never shows
       // "ready" beside a start-up step's label; a first decision that is not healthy is "degraded".
       await this.watch();
@@ -170,18 +167,27 @@ export class Supervisor {
   }
 
   /**
-   * A host that joined: a witness runs etcd alone (witness.ts), a data host etcd and its node
-   * (data-host.ts); no backups, monitoring or endpoints here yet.
+   * A host that joined: a witness runs etcd alone (witness.ts), a data host etcd, its node and the
+   * cluster's endpoints (data-host.ts); no backups or monitoring here yet.
    */
   private async startJoined(joined: Witness | DataHost): Promise<void> {
     try {
       await joined.start((label, work) => this.step(label, work));
+      if (joined instanceof DataHost) this.callbacks = await this.followCallbacks();
       await this.watch(); // the phase and the decision together, as in start()
       this.log(`ready: ${this.sentence}`);
     } catch (e) {
       this.failed(e);
     }
     this.watchTimer = setInterval(() => void this.watch(), 1000);
+  }
+
+  /** Patroni's role-change callbacks make the routing look at the leader at once. */
+  private followCallbacks(): Promise<CallbackServer> {
+    return startCallbackServer(this.paths, this.ctx.pgUser, (event) => {
+      this.log(`patroni callback: ${event}`);
+      void this.routing.followLeader();
+    });
   }
 
   private failed(e: unknown): void {
@@ -243,9 +249,22 @@ export class Supervisor {
   }
 
   private async decideNow(): Promise<Decision[]> {
-    if (this.joined) return this.joined.decide();
+    if (this.joined instanceof Witness) return this.joined.decide();
+    if (this.joined) return this.joined.decide(await this.routingState());
     const state = await this.observe();
     return decide(state, { settingsChangeRunning: state.operations.some((o) => o.kind === "settings") });
+  }
+
+  /** Patroni's members as this host's nodes see them, and where this host routes (a joined data host's part of the ClusterState). */
+  private async routingState(): Promise<RoutingState> {
+    const { nodes } = this.ctx;
+    return {
+      members: (await this.routing.clusterView()) ?? this.routing.members,
+      routedTo: this.routing.remote?.name ?? nodes.primary,
+      routedToHost: this.routing.remote?.host ?? null,
+      localNodes: nodes.all.map((n) => n.name),
+      remoteServed: this.routing.remoteServed,
+    };
   }
 
   /** Builds this tick's ClusterState: processes, Patroni's members and the primary, etcd, divergence, operations. */
@@ -268,6 +287,7 @@ export class Supervisor {
       routedTo: this.routing.remote?.name ?? nodes.primary,
       routedToHost: this.routing.remote?.host ?? null,
       localNodes: nodes.all.map((n) => n.name),
+      remoteServed: this.routing.remoteServed,
       children: this.children.observe(),
       members,
       primary,
@@ -291,6 +311,7 @@ export class Supervisor {
     "await-etcd": () => undefined,
     "report-pending-restart": () => undefined,
     "promote-etcd-learner": (d) => this.promoteLearner(d),
+    "serve-remote-node": (d) => void this.routing.serveRemoteNode(d.member),
     none: () => undefined,
   };
 
