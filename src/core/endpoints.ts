@@ -17,6 +17,8 @@ export const DEFAULT_PORTS = {
   etcd_client: 2379,
   etcd_peer: 2380,
   api: 8432,
+  /** pgBackRest's TLS server on the first host of a cluster over several machines: the repository of every data host. */
+  backup_server: 8433,
 } as const;
 export type PortName = keyof typeof DEFAULT_PORTS;
 

@@ -218,6 +218,23 @@ test("the first host lost: db2 takes over and accepts writes; with its link back
   assert.equal(sql(h2, dir2, "db2", "SELECT count(*) FROM ep"), "9");
 });
 
+test("WAL of the primary on db2 is archived into the first host's repository, through pgBackRest's TLS server", async () => {
+  const segment = sql(h2, dir2, "db2", "SELECT pg_walfile_name(pg_current_wal_lsn())");
+  sql(h2, dir2, "db2", "INSERT INTO ep VALUES ('archived from db2'); SELECT pg_switch_wal()");
+  await waitFor(`db2 archiving ${segment}`, 60_000, async () => {
+    const [last, failed] = sql(h2, dir2, "db2", "SELECT coalesce(last_archived_wal, ''), failed_count FROM pg_stat_archiver").split("|");
+    return last! >= segment ? { last, failed } : undefined;
+  }).catch((e: Error) => {
+    // What pgBackRest said on each side: the logs live in the hosts' own mount namespaces.
+    const logs = [on(h2, "bash", "-c", `tail -n 20 ${join(dir2, "log", "pgbackrest")}/*`), on(h1, "bash", "-c", `tail -n 20 ${join(dir1, "log")}/pgbackrest-server*`)];
+    throw new Error(`${e.message}\n${logs.join("\n")}`);
+  });
+  const repo = new StatePaths(dir1).backupRepo;
+  const found = on(h1, "find", join(repo, "archive"), "-name", `${segment}-*`).trim();
+  assert.ok(found.length > 0, `${segment} is in the first host's repository`);
+  assert.equal(on(h2, "ls", "-A", dir1).trim(), "", "the data host reached it over the network only");
+});
+
 test("the first host restarted while the primary is db2: it starts its node as db2's replica and routes its pooler to db2", async () => {
   const down = await cluster.cli("down");
   assert.equal(down.code, 0, down.stderr);

@@ -6,6 +6,8 @@ import { DEFAULT_CONFIG } from "../../src/core/config/config-file.js";
 import { haproxyConfig } from "../../src/core/generate/haproxy-config.js";
 import { patroniConfig } from "../../src/core/generate/patroni-config.js";
 import { pgbouncerHba } from "../../src/core/generate/pgbouncer-config.js";
+import { pgbackrestConf } from "../../src/core/generate/pgbackrest-config.js";
+import { serverAltNames } from "../../src/core/tls/server-certificate.js";
 import { pgHbaRules } from "../../src/core/generate/pg-hba.js";
 import { conversionAddress, networkedConfig, type HostNetwork } from "../../src/core/network/host-network.js";
 import { decodeToken, encodeToken, newToken, pruneTokens, spendToken, type JoinToken } from "../../src/core/network/join-tokens.js";
@@ -221,4 +223,30 @@ test("a joined data host says where its endpoints send writes, follows a leader 
     ["none", "serve-remote-node"],
   );
   assert.equal(decideDataHost({ ...state, children: [...up.slice(0, 2), { ...up[2]!, running: false }, up[3]!] })[0]!.kind, "restart-child");
+});
+
+test("one repository across hosts: the first host serves it over TLS to the data hosts' certificates; a data host archives there; certificates name an address for pgBackRest too", () => {
+  const tls = { cert: "/t/server.crt", key: "/t/server.key", ca: "/t/ca.crt" };
+  const server = pgbackrestConf(DEFAULT_CONFIG, paths, [], { kind: "server", address: "198.18.0.1", port: 8433, clients: ["tusk server", "db2 etcd"], tls });
+  assert.match(server, /^repo1-path=/m);
+  const section = server.slice(server.indexOf("[global:server]"), server.indexOf(`[${DEFAULT_CONFIG.cluster_name}]`));
+  assert.match(section, /^tls-server-address=198\.18\.0\.1$/m);
+  assert.match(section, /^tls-server-port=8433$/m);
+  assert.match(section, /^tls-server-ca-file=\/t\/ca\.crt$/m);
+  assert.match(section, new RegExp(`^tls-server-auth=db2 etcd=${DEFAULT_CONFIG.cluster_name}$`, "m"));
+  const remote = pgbackrestConf(DEFAULT_CONFIG, paths, [], { kind: "remote", host: "198.18.0.1", port: 8433, config: "/h1/pgbackrest/pgbackrest.conf", tls });
+  assert.doesNotMatch(remote, /repo1-path|global:server/);
+  for (const line of [
+    "repo1-host-type=tls",
+    "repo1-host=198.18.0.1",
+    "repo1-host-port=8433",
+    "repo1-host-config=/h1/pgbackrest/pgbackrest.conf",
+    "repo1-host-cert-file=/t/server.crt",
+    "repo1-host-key-file=/t/server.key",
+    "repo1-host-ca-file=/t/ca.crt",
+  ]) {
+    assert.ok(remote.split("\n").includes(line), line);
+  }
+  assert.doesNotMatch(pgbackrestConf(DEFAULT_CONFIG, paths, []), /repo1-host|global:server/, "one machine: the local repository alone");
+  assert.deepEqual(serverAltNames("198.18.0.1").slice(-2), ["IP:198.18.0.1", "DNS:198.18.0.1"]);
 });

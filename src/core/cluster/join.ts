@@ -4,7 +4,7 @@ import { stringify } from "yaml";
 import { exitCodeName, TuskError } from "../errors.js";
 import { extensionBuilds, INSTALL_LOG, PG_MAJOR } from "../install/components.js";
 import { ensureInstalled } from "../install/installer.js";
-import { localAddresses, readHostNetwork, urlHost, writeHostNetwork } from "../network/host-network.js";
+import { hostCertificateName, localAddresses, readHostNetwork, urlHost, writeHostNetwork } from "../network/host-network.js";
 import { fetchClusterCa, removeOwnMember, requestJoin } from "../network/join-client.js";
 import type { JoinAnswer } from "../network/join-protocol.js";
 import { decodeToken } from "../network/join-tokens.js";
@@ -68,7 +68,7 @@ export async function joinCluster(cluster: Cluster, tokenText: string, opts: Joi
     ensureDir(paths.root, 0o755);
     ensureDir(tls.dir, 0o700, { uid: etcd.uid, gid: etcd.gid });
     const csr = join(tls.dir, "etcd.csr");
-    await createKeyAndRequest(`${opts.name} etcd`, tls.key, csr);
+    await createKeyAndRequest(hostCertificateName(opts.name), tls.key, csr);
     const answer = await requestJoin(token, ca, {
       secret: token.secret,
       name: opts.name,

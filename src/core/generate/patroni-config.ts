@@ -8,7 +8,7 @@ import type { StatePaths } from "../state-dir.js";
 import { pgHbaRules } from "./pg-hba.js";
 import { tlsFiles } from "../tls/server-certificate.js";
 import { clusterCa } from "../tls/cluster-ca.js";
-import { urlHost, type HostNetwork } from "../network/host-network.js";
+import { isJoinedDataHost, urlHost, type HostNetwork } from "../network/host-network.js";
 import { nodePaths, type NodeInfo, type NodePaths } from "../cluster/nodes.js";
 
 /**
@@ -57,6 +57,12 @@ export interface PatroniSecrets {
   replication: string;
   rewind: string;
   restApi: string;
+}
+
+/** The host holding the backup repository, when it is not this one (a joined data host's: the first host). */
+function repositoryHost(config: TuskConfig, network: HostNetwork | null | undefined): { host: string; port: number } | undefined {
+  const first = network?.hosts[0];
+  return first && isJoinedDataHost(network ?? null) ? { host: first.address, port: config.ports.backup_server } : undefined;
 }
 
 /** Where Patroni keeps its clusters' keys in etcd: NAMESPACE + cluster_name + "/". */
@@ -165,7 +171,7 @@ export function patroniConfig(
       // behind the primary's WAL fetches it from the backup repository.
       create_replica_methods: ["basebackup"],
       basebackup: [{ checkpoint: "fast" }],
-      recovery_conf: { restore_command: restoreWalCommand(config, paths, PGBACKREST_BIN, np) },
+      recovery_conf: { restore_command: restoreWalCommand(config, paths, PGBACKREST_BIN, np, repositoryHost(config, network)) },
       callbacks: { on_role_change: callback.command, on_start: callback.command },
     },
     watchdog: { mode: "off" },

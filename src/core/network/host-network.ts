@@ -34,6 +34,11 @@ export interface HostRecord {
   etcdName: string;
   /** When the certificate the cluster issued it ends (ISO 8601); recorded at its join. */
   certificateExpires?: string;
+  /**
+   * Where pgBackRest's file is on that host. The first host's is sent to the data hosts: pgBackRest's
+   * TLS server reads the repository's options from the file the client names (`repo1-host-config`).
+   */
+  backupConfig?: string;
 }
 
 /** The first host: the one `tusk up` made, converted by the first `tusk host token`. */
@@ -47,6 +52,12 @@ export const isJoinedDataHost = (network: HostNetwork | null): boolean => networ
 
 /** The etcd member name of a host: the first host keeps the one-machine name. */
 export const etcdMemberName = (clusterName: string, host: string): string => (host === FIRST_HOST ? `${clusterName}-etcd1` : `${clusterName}-${host}`);
+
+/**
+ * The common name of a joined host's certificate (its key is made on the host at the join): what
+ * pgBackRest's TLS server authorizes (`tls-server-auth`) for the cluster's stanza.
+ */
+export const hostCertificateName = (host: string): string => `${host} etcd`;
 
 /** An address as the host part of a URL (IPv6 in brackets). */
 export const urlHost = (address: string): string => (address.includes(":") ? `[${address}]` : address);

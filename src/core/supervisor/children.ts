@@ -7,6 +7,8 @@ import { haproxySpec } from "../processes/haproxy.js";
 import { ManagedProcess, type ProcessSpec } from "../processes/managed-process.js";
 import { isServiceOf } from "../processes/leftovers.js";
 import { pgbouncerSpec } from "../processes/pgbouncer.js";
+import { pgbackrestServerSpec } from "../processes/pgbackrest-server.js";
+import { servesRepository } from "./node-setup.js";
 import { patroniNode, patroniSpec } from "../processes/patroni.js";
 import { livePidFromFile, processArgs, sleep, stopEscalating } from "../processes/pid-file.js";
 import type { SupervisorContext } from "./context.js";
@@ -47,7 +49,8 @@ export class Children {
   order(): ChildName[] {
     if (this.ctx.network?.role === "witness") return ["etcd"]; // a witness host runs etcd alone
     if (isJoinedDataHost(this.ctx.network)) return ["etcd", patroniChild(this.ctx.nodes.primary), "pgbouncer", "haproxy"]; // a joined data host: etcd, its node, the endpoints
-    return ["etcd", patroniChild(this.ctx.nodes.primary), ...this.ctx.nodes.replicas.map((n) => patroniChild(n.name)), "pgbouncer", "haproxy"];
+    const repository = servesRepository(this.ctx) ? ["pgbackrest-server"] : []; // converted: the data hosts' repository
+    return ["etcd", patroniChild(this.ctx.nodes.primary), ...this.ctx.nodes.replicas.map((n) => patroniChild(n.name)), "pgbouncer", "haproxy", ...repository];
   }
 
   get(name: ChildName): ManagedProcess | undefined {
@@ -74,6 +77,7 @@ export class Children {
     if (name === "etcd") return etcdSpec(config, paths, etcdOsUser, network);
     if (name === "haproxy") return haproxySpec(paths, pgUser);
     if (name === "pgbouncer") return pgbouncerSpec(paths, pgUser, Number(asRecord(settings.pgbouncer).max_client_conn ?? 2000));
+    if (name === "pgbackrest-server") return pgbackrestServerSpec(paths, pgUser);
     return patroniSpec(nodePaths(paths, nodeOfChild(name)), pgUser, name);
   }
 

@@ -1,14 +1,13 @@
 import { join } from "node:path";
-import { pgbackrestConf } from "../generate/pgbackrest-config.js";
 import { EtcdMembers } from "../network/etcd-members.js";
 import { etcdReady } from "../processes/etcd.js";
 import { patroniNode } from "../processes/patroni.js";
-import { ensureDir, writeAtomic } from "../state-dir.js";
+import { ensureDir } from "../state-dir.js";
 import { patroniChild, type Children } from "./children.js";
 import { pgOwner, type SupervisorContext } from "./context.js";
 import { decideDataHost, type DataHostState, type Decision, type RoutingState } from "./decide.js";
 import type { Routing } from "./routing.js";
-import { prepareNodeDirs, writePatroniConfig } from "./node-setup.js";
+import { prepareNodeDirs, writePatroniConfig, writePgbackrestConfig } from "./node-setup.js";
 import { etcdCaughtUp, etcdSelf } from "./witness.js";
 
 /**
@@ -53,7 +52,7 @@ export class DataHost {
     if (!children.running("haproxy")) await step("Starting HAProxy (read-only and direct endpoints over the cluster's nodes)", () => routing.startHaproxy());
   }
 
-  /** Directories, pgBackRest's file (archive and restore commands name it) and the node's patroni.yml. */
+  /** Directories, pgBackRest's file (archive and restore commands name it; the repository is the first host's) and the node's patroni.yml. */
   private prepare(): void {
     const { ctx } = this;
     const pg = pgOwner(ctx);
@@ -66,7 +65,7 @@ export class DataHost {
     for (const dir of [ctx.paths.pgbackrestDir, join(ctx.paths.logDir, "pgbackrest")]) ensureDir(dir, 0o700, pg);
     const node = ctx.nodes.primaryNode;
     prepareNodeDirs(ctx, node);
-    writeAtomic(ctx.paths.pgbackrestConfig, pgbackrestConf(ctx.config, ctx.paths, ctx.settings.pgbackrest), 0o600, pg);
+    writePgbackrestConfig(ctx);
     writePatroniConfig(ctx, node);
   }
 

@@ -10,6 +10,7 @@ import { readTokenStore, spendToken, writeTokenStore } from "../network/join-tok
 import { reloadPatroni } from "../processes/patroni.js";
 import { sleep } from "../processes/pid-file.js";
 import { readSecret } from "../secrets.js";
+import { hostAltNames } from "../tls/server-certificate.js";
 import { caCertificate, clusterCa, signRequest } from "../tls/cluster-ca.js";
 import type { SupervisorContext } from "./context.js";
 import { patroniAuth, writePatroniConfig } from "./node-setup.js";
@@ -82,7 +83,9 @@ export async function admitHost(ctx: SupervisorContext, req: JoinRequest, log: (
   };
   const added = await addLearner(etcd, `https://${urlHost(req.address)}:${ctx.config.ports.etcd_peer}`);
   try {
-    const next = { ...network, hosts: [...network.hosts, record] };
+    // A cluster converted before hosts recorded pgBackRest's file: the first host's is named now (this host's).
+    const hosts = network.hosts.map((h) => (h.name === network.name && !h.backupConfig ? { ...h, backupConfig: ctx.paths.pgbackrestConfig } : h));
+    const next = { ...network, hosts: [...hosts, record] };
     writeHostNetwork(ctx.paths, next);
     ctx.network = next;
     for (const node of ctx.nodes.all) {
@@ -135,7 +138,7 @@ async function sign(ctx: SupervisorContext, req: JoinRequest): Promise<string> {
   const dir = mkdtempSync(join(ctx.paths.secretsDir, "join-"));
   try {
     writeFileSync(join(dir, "host.csr"), req.csr);
-    await signRequest(clusterCa(ctx.paths), join(dir, "host.csr"), ["DNS:localhost", "IP:127.0.0.1", `IP:${req.address}`], HOST_CERT_DAYS, join(dir, "host.crt"));
+    await signRequest(clusterCa(ctx.paths), join(dir, "host.csr"), ["DNS:localhost", "IP:127.0.0.1", ...hostAltNames(req.address)], HOST_CERT_DAYS, join(dir, "host.crt"));
     return readFileSync(join(dir, "host.crt"), "utf8");
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -101,7 +101,16 @@ export async function convertForNetwork(parts: ConversionParts, address: string,
     address,
     name: FIRST_HOST,
     role: "data",
-    hosts: [{ name: FIRST_HOST, address, role: "data", etcdName, certificateExpires: new Date(new X509Certificate(readFileSync(etcdTls.cert)).validTo).toISOString() }],
+    hosts: [
+      {
+        name: FIRST_HOST,
+        address,
+        role: "data",
+        etcdName,
+        backupConfig: ctx.paths.pgbackrestConfig,
+        certificateExpires: new Date(new X509Certificate(readFileSync(etcdTls.cert)).validTo).toISOString(),
+      },
+    ],
     since: new Date().toISOString(),
   };
   try {

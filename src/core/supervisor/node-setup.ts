@@ -3,7 +3,8 @@ import { dirname, join } from "node:path";
 import { asRecord } from "../config/effective-settings.js";
 import { FIRST_NODE, nodePaths, type NodeInfo } from "../cluster/nodes.js";
 import { localParameters, PATRONI_REST_USER, patroniConfig } from "../generate/patroni-config.js";
-import { pgbackrestConf } from "../generate/pgbackrest-config.js";
+import { pgbackrestConf, type RepositoryLink } from "../generate/pgbackrest-config.js";
+import { hostCertificateName, isJoinedDataHost } from "../network/host-network.js";
 import { ensureServerCertificate } from "../tls/server-certificate.js";
 import { ensureEtcdCertificate } from "../tls/etcd-certificate.js";
 import { usePatroniRest, type PatroniAuth, type PatroniRestTls } from "../processes/patroni.js";
@@ -27,10 +28,36 @@ export async function prepareStateDir(ctx: SupervisorContext): Promise<void> {
   ensureDir(paths.etcdDataDir, 0o700, { uid: ctx.etcdOsUser.uid, gid: ctx.etcdOsUser.gid });
   for (const dir of [paths.pgbackrestDir, join(paths.pgbackrestDir, "spool"), join(paths.runDir, "pgbackrest"), join(paths.logDir, "pgbackrest")]) ensureDir(dir, 0o700, pg);
   ensureDir(paths.backupRepo, 0o750, pg);
-  writeAtomic(paths.pgbackrestConfig, pgbackrestConf(config, paths, ctx.settings.pgbackrest), 0o600, pg);
+  writePgbackrestConfig(ctx);
   await ensureServerCertificate(paths, config.listen_address, config.cluster_name, ctx.pgUser);
   if (ctx.network) await ensureEtcdCertificate(paths, config.cluster_name, ctx.network.address, ctx.etcdOsUser);
 }
+
+/** pgbackrest.conf: the settings in force, and where the repository is (`repositoryLink`). */
+export function writePgbackrestConfig(ctx: SupervisorContext): void {
+  writeAtomic(ctx.paths.pgbackrestConfig, pgbackrestConf(ctx.config, ctx.paths, ctx.settings.pgbackrest, repositoryLink(ctx)), 0o600, pgOwner(ctx));
+}
+
+/**
+ * Where this host's backup repository is once hosts joined: on the first host, which serves it to
+ * the data hosts through pgBackRest's TLS server, so WAL reaches one repository whichever host's
+ * node is primary (a repository per host would break at the first failover: archive-push into the
+ * new primary's empty repository fails). None on one machine, and on a witness.
+ */
+export function repositoryLink(ctx: SupervisorContext): RepositoryLink | undefined {
+  const { network, config, paths } = ctx;
+  const first = network?.hosts[0];
+  if (network?.role !== "data" || !first) return undefined;
+  const tls = { ...tlsFiles(paths), ca: clusterCa(paths).cert };
+  const port = config.ports.backup_server;
+  if (isJoinedDataHost(network)) return { kind: "remote", host: first.address, port, config: first.backupConfig ?? paths.pgbackrestConfig, tls };
+  const joined = network.hosts.filter((h) => h.role === "data" && h.name !== network.name).map((h) => hostCertificateName(h.name));
+  // The first host's own certificate ("tusk server") keeps the list non-empty before any data host joined.
+  return { kind: "server", address: network.address, port, clients: ["tusk server", ...joined], tls };
+}
+
+/** Whether this host serves the repository to the others (the first host of a converted cluster). */
+export const servesRepository = (ctx: SupervisorContext): boolean => repositoryLink(ctx)?.kind === "server";
 
 export function prepareNodeDirs(ctx: SupervisorContext, node: NodeInfo): void {
   const pg = pgOwner(ctx);

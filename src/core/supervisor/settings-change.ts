@@ -4,12 +4,10 @@ import type { TuskConfig } from "../config/config-file.js";
 import type { ChangePlan } from "../config/config-change.js";
 import { effectiveSettings } from "../config/effective-settings.js";
 import type { HostFacts } from "../config/host-facts.js";
-import { pgbackrestConf } from "../generate/pgbackrest-config.js";
 import type { Monitoring } from "../metrics/monitoring.js";
-import { writeAtomic } from "../state-dir.js";
 import type { BackupScheduler } from "./backup-scheduler.js";
-import { pgOwner, type SupervisorContext } from "./context.js";
-import { writePatroniConfig } from "./node-setup.js";
+import type { SupervisorContext } from "./context.js";
+import { writePatroniConfig, writePgbackrestConfig } from "./node-setup.js";
 import type { ReplicationStatus } from "./replication.js";
 import type { Routing } from "./routing.js";
 import { convergeSettings, restartNode } from "./settings.js";
@@ -58,7 +56,7 @@ export async function applySettingsChange(parts: SettingsChangeParts, wanted: Tu
     ctx.config = wanted;
     ctx.settings = effectiveSettings(wanted, parts.host);
     for (const node of ctx.nodes.all) writePatroniConfig(ctx, node);
-    writeAtomic(ctx.paths.pgbackrestConfig, pgbackrestConf(ctx.config, ctx.paths, ctx.settings.pgbackrest), 0o600, pgOwner(ctx));
+    writePgbackrestConfig(ctx);
     report("PostgreSQL and Patroni settings");
     const converged = await convergeSettings(ctx);
     if (plan.changes.some((c) => c.key.startsWith("pgbouncer."))) {

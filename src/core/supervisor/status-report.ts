@@ -85,7 +85,6 @@ export class StatusReport {
   async status(head: StatusHead): Promise<SupervisorStatus> {
     const { ctx, children, figures, scheduler, monitoring } = this.src;
     const versions = await figures.versions(this.src.patroni());
-    const { ports } = ctx.config;
     const processes: ProcessStatus[] = children.order().map((name) => {
       const child = children.get(name);
       const patroni = name.startsWith("patroni");
@@ -93,7 +92,7 @@ export class StatusReport {
         name,
         up: child?.running ?? false,
         pid: child?.pid ?? null,
-        ports: name === "etcd" ? [ports.etcd_client] : patroni ? [ctx.nodes.node(nodeOfChild(name))!.ports.patroni] : name === "haproxy" ? [ports.readonly, ports.direct] : [ports.pooler],
+        ports: this.processPorts(name),
         version: (patroni ? versions.patroni : versions[name]) ?? null,
         restarts: child?.restarts ?? 0,
         startedAt: child?.startedAt?.toISOString() ?? null,
@@ -113,6 +112,17 @@ export class StatusReport {
     };
   }
 
+  /** The ports a supervised process listens on (Patroni: its API). */
+  private processPorts(name: string): number[] {
+    const { ctx } = this.src;
+    const { ports } = ctx.config;
+    if (name === "etcd") return [ports.etcd_client];
+    if (name.startsWith("patroni")) return [ctx.nodes.node(nodeOfChild(name))!.ports.patroni];
+    if (name === "haproxy") return [ports.readonly, ports.direct];
+    if (name === "pgbackrest-server") return [ports.backup_server];
+    return [ports.pooler];
+  }
+
   /** What every host's status has: the phase and decision, the processes, this supervisor, the host, the operations. */
   private frame(head: StatusHead, processes: ProcessStatus[]) {
     const { ctx, queue } = this.src;
@@ -130,7 +140,7 @@ export class StatusReport {
   }
 
   /**
-   * A host that joined: its processes (a witness's etcd; a data host's etcd and its node's Patroni);
+   * A host that joined: its processes (a witness's etcd; a data host's etcd, its node's Patroni and the endpoints);
    * no backups or monitoring run here, and the cluster's replication is shown on the first host.
    */
   async joinedStatus(head: StatusHead): Promise<SupervisorStatus> {
@@ -145,8 +155,8 @@ export class StatusReport {
         name,
         up: child?.running ?? false,
         pid: child?.pid ?? null,
-        ports: node ? [node.ports.postgres, node.ports.patroni] : [ports.etcd_client, ports.etcd_peer],
-        version: (patroni ? versions.patroni : versions.etcd) ?? null,
+        ports: node ? [node.ports.postgres, node.ports.patroni] : name === "etcd" ? [ports.etcd_client, ports.etcd_peer] : this.processPorts(name),
+        version: (patroni ? versions.patroni : versions[name]) ?? null,
         restarts: child?.restarts ?? 0,
         startedAt: child?.startedAt?.toISOString() ?? null,
       };

@@ -18,11 +18,21 @@ export function tlsFiles(paths: StatePaths): TlsFiles {
 const SERVER_CERT_DAYS = 825;
 const RENEW_BEFORE_DAYS = 30;
 
-/** The names a server certificate covers: loopback, and the configured listen address when it is one. */
+/**
+ * The names a server certificate covers: loopback, and the configured listen address when it is one
+ * — as an IP entry and as a DNS entry too: pgBackRest 2.45's TLS client matches the host it dials
+ * against the certificate's CN and DNS entries only ("unable to find hostname '10.0.0.1' in
+ * certificate common name or subject alternative names" with an IP entry alone, measured here).
+ */
 export function serverAltNames(listenAddress: string): string[] {
   const names = ["DNS:localhost", "IP:127.0.0.1", "IP:0:0:0:0:0:0:0:1"];
-  if (!isLoopback(listenAddress) && /^[0-9.:a-fA-F]+$/.test(listenAddress) && listenAddress !== "0.0.0.0") names.push(`IP:${listenAddress}`);
+  if (!isLoopback(listenAddress) && /^[0-9.:a-fA-F]+$/.test(listenAddress) && listenAddress !== "0.0.0.0") names.push(...hostAltNames(listenAddress));
   return names;
+}
+
+/** A host address as a certificate names it: an IP entry (PostgreSQL, etcd, Patroni) and a DNS entry (pgBackRest). */
+export function hostAltNames(address: string): string[] {
+  return [`IP:${address}`, `DNS:${address}`];
 }
 
 /** Whether the certificate's subjectAltName covers every name (as openssl prints them). */
