@@ -90,7 +90,7 @@ after(async () => {
   await runCli(["--state-dir", dir2, "destroy", "--yes"], { via: h2.via }).catch(() => undefined);
   await cluster?.destroy();
   net?.destroy();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  for (const d of [...dirs, `${dir1}-clones`]) rmSync(d, { recursive: true, force: true });
   rmSync(caFile, { force: true });
 });
 
@@ -113,6 +113,7 @@ test("a data host joins: its node, named after the host, is copied from the firs
       ["patroni-db2", true],
       ["pgbouncer", true],
       ["haproxy", true],
+      ["pgbackrest-server", true],
     ],
   );
   const view = JSON.parse((await cluster.cli("hosts", "--json")).stdout) as HostView[];
@@ -247,4 +248,29 @@ test("the first host restarted while the primary is db2: it starts its node as d
   const pooled = await cluster.cli("psql", "-c", "INSERT INTO ha VALUES (5)");
   assert.equal(pooled.code, 0, pooled.stderr);
   assert.equal(sql(h2, dir2, "db2", "SELECT count(*) FROM ha"), "5");
+});
+
+test("with the primary on db2, the first host takes a backup from it (through db2's pgBackRest TLS server), drills it and clones from it", async () => {
+  const backup = await cluster.cli("backup", "--type", "full");
+  assert.equal(backup.code, 0, backup.stderr + backup.stdout);
+  const listed = await cluster.cli("backups", "--json");
+  assert.equal(listed.code, 0, listed.stderr);
+  const catalog = JSON.parse(listed.stdout) as { backups: { type: string }[]; archiver: unknown };
+  assert.equal(catalog.backups.at(-1)?.type, "full");
+  assert.equal(catalog.archiver, null, "pg1 is a replica: the archiving figures are the primary's, on db2's host");
+  const drill = await cluster.cli("drill", "restore", "--json");
+  assert.equal(drill.code, 0, drill.stderr + drill.stdout);
+  const result = JSON.parse(drill.stdout) as { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] };
+  assert.equal(result.ok, true, JSON.stringify(result.checks));
+  // Counted on pg1 (a replica of db2) with its replay paused, and restored to the position it had replayed.
+  assert.match(result.checks.find((c) => c.name === "row counts")!.detail, /tables match/);
+  const clone = await cluster.cli("restore", "--into", "fromdb2", "--json");
+  assert.equal(clone.code, 0, clone.stderr + clone.stdout);
+  try {
+    const urls = JSON.parse(clone.stdout) as { direct: string };
+    const rows = on(h1, "psql", urls.direct, "-At", "-c", "SELECT count(*) FROM ep").trim();
+    assert.equal(rows, sql(h2, dir2, "db2", "SELECT count(*) FROM ep"), "the clone has what db2 wrote after the failover");
+  } finally {
+    await cluster.cli("--state-dir", `${dir1}-clones/fromdb2`, "destroy", "--yes");
+  }
 });

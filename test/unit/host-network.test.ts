@@ -6,7 +6,9 @@ import { DEFAULT_CONFIG } from "../../src/core/config/config-file.js";
 import { haproxyConfig } from "../../src/core/generate/haproxy-config.js";
 import { patroniConfig } from "../../src/core/generate/patroni-config.js";
 import { pgbouncerHba } from "../../src/core/generate/pgbouncer-config.js";
-import { pgbackrestConf } from "../../src/core/generate/pgbackrest-config.js";
+import { pgbackrestConf, remotePrimaryOptions } from "../../src/core/generate/pgbackrest-config.js";
+import { remotePgNode } from "../../src/core/cluster/remote-primary.js";
+import { drillTarget } from "../../src/core/backup/drill-baseline.js";
 import { serverAltNames } from "../../src/core/tls/server-certificate.js";
 import { pgHbaRules } from "../../src/core/generate/pg-hba.js";
 import { conversionAddress, networkedConfig, type HostNetwork } from "../../src/core/network/host-network.js";
@@ -225,17 +227,23 @@ test("a joined data host says where its endpoints send writes, follows a leader 
   assert.equal(decideDataHost({ ...state, children: [...up.slice(0, 2), { ...up[2]!, running: false }, up[3]!] })[0]!.kind, "restart-child");
 });
 
-test("one repository across hosts: the first host serves it over TLS to the data hosts' certificates; a data host archives there; certificates name an address for pgBackRest too", () => {
+test("one repository across hosts: the first host serves it over TLS to the data hosts' certificates; a data host archives there and serves its node to the first host; certificates name an address for pgBackRest too", () => {
   const tls = { cert: "/t/server.crt", key: "/t/server.key", ca: "/t/ca.crt" };
-  const server = pgbackrestConf(DEFAULT_CONFIG, paths, [], { kind: "server", address: "198.18.0.1", port: 8433, clients: ["tusk server", "db2 etcd"], tls });
+  const server = pgbackrestConf(DEFAULT_CONFIG, paths, [], { tls, server: { address: "198.18.0.1", port: 8433, clients: ["tusk server", "db2 etcd"] } });
   assert.match(server, /^repo1-path=/m);
   const section = server.slice(server.indexOf("[global:server]"), server.indexOf(`[${DEFAULT_CONFIG.cluster_name}]`));
   assert.match(section, /^tls-server-address=198\.18\.0\.1$/m);
   assert.match(section, /^tls-server-port=8433$/m);
   assert.match(section, /^tls-server-ca-file=\/t\/ca\.crt$/m);
   assert.match(section, new RegExp(`^tls-server-auth=db2 etcd=${DEFAULT_CONFIG.cluster_name}$`, "m"));
-  const remote = pgbackrestConf(DEFAULT_CONFIG, paths, [], { kind: "remote", host: "198.18.0.1", port: 8433, config: "/h1/pgbackrest/pgbackrest.conf", tls });
-  assert.doesNotMatch(remote, /repo1-path|global:server/);
+  const remote = pgbackrestConf(DEFAULT_CONFIG, paths, [], {
+    tls,
+    repository: { host: "198.18.0.1", port: 8433, config: "/h1/pgbackrest/pgbackrest.conf" },
+    server: { address: "198.18.0.2", port: 8433, clients: ["tusk server"] },
+  });
+  assert.doesNotMatch(remote, /repo1-path/);
+  assert.match(remote, /^tls-server-address=198\.18\.0\.2$/m);
+  assert.match(remote, new RegExp(`^tls-server-auth=tusk server=${DEFAULT_CONFIG.cluster_name}$`, "m"));
   for (const line of [
     "repo1-host-type=tls",
     "repo1-host=198.18.0.1",
@@ -249,4 +257,27 @@ test("one repository across hosts: the first host serves it over TLS to the data
   }
   assert.doesNotMatch(pgbackrestConf(DEFAULT_CONFIG, paths, []), /repo1-host|global:server/, "one machine: the local repository alone");
   assert.deepEqual(serverAltNames("198.18.0.1").slice(-2), ["IP:198.18.0.1", "DNS:198.18.0.1"]);
+  // A backup on the first host reaches a primary on db2's host through db2's TLS server, with db2's own paths.
+  const options = remotePrimaryOptions(remotePgNode({ name: "db2", host: "198.18.0.2", port: 5432, stateDir: "/h2" }), 8433, tls);
+  for (const option of [
+    "--pg1-host=198.18.0.2",
+    "--pg1-host-type=tls",
+    "--pg1-host-port=8433",
+    "--pg1-host-config=/h2/pgbackrest/pgbackrest.conf",
+    "--pg1-port=5432",
+    "--pg1-host-cert-file=/t/server.crt",
+  ]) {
+    assert.ok(options.includes(option), option);
+  }
+  assert.ok(
+    options.some((o) => o.startsWith("--pg1-path=/h2/") && o.includes("db2")),
+    "db2's data directory on its host",
+  );
+});
+
+test("a drill restores to where its baseline counted: the restore point on the primary, the replica's replay position (exclusive) on another host, or the backup's end", () => {
+  const base = { backupLabel: "L", recordedAt: "2026-12-06T00:00:00Z", database: "app", counts: {}, changedWhileRecorded: [] };
+  assert.deepEqual(drillTarget({ ...base, restorePoint: "tusk-drill-L" }), ["--type=name", "--target=tusk-drill-L", "--target-action=promote"]);
+  assert.deepEqual(drillTarget({ ...base, replayedLsn: "0/5000060" }), ["--type=lsn", "--target=0/5000060", "--target-exclusive", "--target-action=promote"]);
+  assert.deepEqual(drillTarget(undefined), ["--type=immediate", "--target-action=promote"]);
 });

@@ -68,9 +68,14 @@ export function summarize(info: PgbackrestInfo | undefined, repo: number | "all"
     }));
 }
 
-export async function archiverStatus(superuser: pg.Client): Promise<ArchiverStatus> {
+/**
+ * The primary's archiving figures, when the client reaches the primary; undefined on a replica (this
+ * host's node while the primary is another host's, which the superuser cannot reach over the network).
+ */
+export async function archiverStatus(superuser: pg.Client): Promise<ArchiverStatus | null> {
   const sql = readFileSync(new URL("./sql/archiver.sql", import.meta.url), "utf8");
   const r = (await superuser.query(sql)).rows[0] as Record<string, unknown>;
+  if (r.in_recovery === true) return null;
   const t = (v: unknown) => (v instanceof Date ? v.toISOString() : null);
   return {
     archivedCount: Number(r.archived_count),

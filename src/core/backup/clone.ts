@@ -1,5 +1,9 @@
+import pg from "pg";
 import { formatWallClock } from "../time/wall-clock.js";
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync, chmodSync } from "node:fs";
+import { ROLES } from "../endpoints.js";
+import { readSecret } from "../secrets.js";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { clusterCa } from "../tls/cluster-ca.js";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { TuskError } from "../errors.js";
@@ -25,6 +29,29 @@ export function cloneDir(source: Cluster, name: string): string {
 }
 
 /**
+ * A transaction with an xid, committed now on the primary: through the superuser's client when this
+ * host's node is the primary, else as the application role through this host's PgBouncer, which
+ * routes to the primary on another host (the superuser is never admitted over the network).
+ */
+async function commitNow(source: Cluster, superuser: pg.Client): Promise<void> {
+  if (!(await superuser.query<{ r: boolean }>("SELECT pg_is_in_recovery() AS r")).rows[0]!.r) {
+    await superuser.query("SELECT txid_current()");
+    return;
+  }
+  const { config, paths } = source;
+  // A converted cluster's PgBouncer takes TLS only; its certificate names the host's address, not
+  // loopback, so the CA is checked and the name is not (libpq's verify-ca).
+  const ssl = { ca: readFileSync(clusterCa(paths).cert, "utf8"), checkServerIdentity: () => undefined };
+  const app = new pg.Client({ host: "127.0.0.1", port: config.ports.pooler, user: ROLES.app, password: readSecret(paths, "app"), database: config.database, ssl, connectionTimeoutMillis: 10_000 });
+  await app.connect();
+  try {
+    await app.query("SELECT txid_current()");
+  } finally {
+    await app.end();
+  }
+}
+
+/**
  * Checks a restore target against what the repository can reach, before anything is written:
  * a time inside the restorable window, a restore point tusk recorded, an LSN after the oldest backup.
  */
@@ -35,7 +62,7 @@ export async function checkTarget(source: Cluster, target: RestoreTarget): Promi
     // is none and recovery would end "before the recovery target was reached". A transaction with
     // an xid commits now, after any target in the window.
     const archivedThrough = new Date().toISOString();
-    await client.query("SELECT txid_current()");
+    await commitNow(source, client);
     // check closes the current WAL segment and waits until it is in the repository, so "latest", a
     // time a few seconds ago, or a restore point just created are archived before the window is
     // read. pg_stat_archiver may lag behind the repository for a moment, so everything written

@@ -5,7 +5,7 @@ import type { Progress } from "../progress.js";
 import { readSecret } from "../secrets.js";
 import { ensureDir, writeAtomic, type StatePaths } from "../state-dir.js";
 import { summarize } from "./catalog.js";
-import { readBaseline } from "./drill-baseline.js";
+import { drillTarget, readBaseline } from "./drill-baseline.js";
 import { pgbackrestFor, type BackupTarget } from "./operations.js";
 import { ScratchPostgres } from "./scratch-postgres.js";
 
@@ -79,7 +79,7 @@ export async function runDrill(cluster: BackupTarget, progress: Progress): Promi
     result.checks.every((x) => x.ok) ? step.done() : step.fail();
 
     const baseline = readBaseline(paths, latest.label);
-    const target = baseline ? ["--type=name", `--target=${baseline.restorePoint}`, "--target-action=promote"] : ["--type=immediate", "--target-action=promote"];
+    const target = drillTarget(baseline);
     step = progress.step(`Restoring ${latest.label} into a scratch instance`);
     const started = Date.now();
     try {

@@ -6,6 +6,10 @@ import type { TuskConfig } from "../config/config-file.js";
 import type { OsUser } from "../os-user.js";
 import type { StatePaths } from "../state-dir.js";
 import { FIRST_NODE, readPrimary } from "../cluster/nodes.js";
+import { readRemotePrimary, remotePgNode } from "../cluster/remote-primary.js";
+import { remotePrimaryOptions } from "../generate/pgbackrest-config.js";
+import { clusterCa } from "../tls/cluster-ca.js";
+import { tlsFiles } from "../tls/server-certificate.js";
 
 /** The parts of `pgbackrest info --output=json` tusk reads (pgBackRest keeps this format stable). */
 export interface PgbackrestInfo {
@@ -56,12 +60,19 @@ export class Pgbackrest {
 
   /**
    * The configuration names node pg1; after a failover, the commands that reach PostgreSQL are
-   * pointed at the current primary. The others (info, expire, verify) reject pg options.
+   * pointed at the current primary: another local node, or a node of another host (through that
+   * host's pgBackRest TLS server; archive-push stays local, as pgBackRest requires). The others
+   * (info, expire, verify) reject pg options.
    */
   private base(command: string): string[] {
+    return [`--config=${this.paths.pgbackrestConfig}`, `--stanza=${this.config.cluster_name}`, ...(REACHES_POSTGRES.has(command) ? this.primaryOptions(command) : [])];
+  }
+
+  private primaryOptions(command: string): string[] {
+    const remote = command === "archive-push" ? undefined : readRemotePrimary(this.paths);
+    if (remote) return remotePrimaryOptions(remotePgNode(remote), this.config.ports.backup_server, { ...tlsFiles(this.paths), ca: clusterCa(this.paths).cert });
     const primary = readPrimary(this.config, this.paths);
-    const node = primary.name === FIRST_NODE || !REACHES_POSTGRES.has(command) ? [] : [`--pg1-path=${primary.dataDir}`, `--pg1-port=${primary.port}`, `--pg1-socket-path=${primary.socketDir}`];
-    return [`--config=${this.paths.pgbackrestConfig}`, `--stanza=${this.config.cluster_name}`, ...node];
+    return primary.name === FIRST_NODE ? [] : [`--pg1-path=${primary.dataDir}`, `--pg1-port=${primary.port}`, `--pg1-socket-path=${primary.socketDir}`];
   }
 
   /**

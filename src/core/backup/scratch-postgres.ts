@@ -50,6 +50,9 @@ export class ScratchPostgres {
       `hba_file=${join(this.dataDir, "pg_hba.conf")}`,
       `ident_file=${join(this.dataDir, "pg_ident.conf")}`,
       "archive_mode=off",
+      // The restored settings name the source node's certificate, which is on another host when the
+      // backup was taken from a primary there; the scratch instance serves loopback alone.
+      "ssl=off",
       // A source in synchronous mode hands down the standby Patroni named: a scratch instance has
       // none, and every commit would wait for it forever.
       "synchronous_standby_names=''",

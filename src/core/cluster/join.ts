@@ -78,6 +78,7 @@ export async function joinCluster(cluster: Cluster, tokenText: string, opts: Joi
       extensions: extensionBuilds(),
       clock: Date.now() + clockOffset(),
       csr: readFileSync(csr, "utf8"),
+      stateDir: paths.root,
     });
     rmSync(csr, { force: true });
     // The role is the cluster's word (the token's copy is not signed): it spent the token for it.

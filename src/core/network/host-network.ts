@@ -35,10 +35,11 @@ export interface HostRecord {
   /** When the certificate the cluster issued it ends (ISO 8601); recorded at its join. */
   certificateExpires?: string;
   /**
-   * Where pgBackRest's file is on that host. The first host's is sent to the data hosts: pgBackRest's
-   * TLS server reads the repository's options from the file the client names (`repo1-host-config`).
+   * Its state directory. pgBackRest on one host names files of another: its TLS server reads the
+   * options from the file the client names (`repo1-host-config`, `pg1-host-config`), and a backup
+   * names the primary's data directory and socket there.
    */
-  backupConfig?: string;
+  stateDir?: string;
 }
 
 /** The first host: the one `tusk up` made, converted by the first `tusk host token`. */

@@ -14,6 +14,8 @@ export interface JoinRequest {
   clock: number;
   /** PEM certificate signing request for its certificate. */
   csr: string;
+  /** Its state directory (pgBackRest on the other hosts names files in it). */
+  stateDir?: string;
 }
 
 /** What the cluster answers: its name and ports, the CA, the joiner's certificate, the hosts and etcd's membership. */

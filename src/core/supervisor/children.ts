@@ -8,7 +8,7 @@ import { ManagedProcess, type ProcessSpec } from "../processes/managed-process.j
 import { isServiceOf } from "../processes/leftovers.js";
 import { pgbouncerSpec } from "../processes/pgbouncer.js";
 import { pgbackrestServerSpec } from "../processes/pgbackrest-server.js";
-import { servesRepository } from "./node-setup.js";
+import { runsBackupServer } from "./node-setup.js";
 import { patroniNode, patroniSpec } from "../processes/patroni.js";
 import { livePidFromFile, processArgs, sleep, stopEscalating } from "../processes/pid-file.js";
 import type { SupervisorContext } from "./context.js";
@@ -45,12 +45,15 @@ export class Children {
 
   constructor(private readonly ctx: SupervisorContext) {}
 
-  /** Start order: etcd, the primary's Patroni, the replicas', PgBouncer, HAProxy (stop order is the reverse). */
+  /**
+   * Start order: etcd, the primary's Patroni, the replicas', PgBouncer, HAProxy, and on a converted
+   * cluster's data hosts pgBackRest's TLS server (stop order is the reverse).
+   */
   order(): ChildName[] {
     if (this.ctx.network?.role === "witness") return ["etcd"]; // a witness host runs etcd alone
-    if (isJoinedDataHost(this.ctx.network)) return ["etcd", patroniChild(this.ctx.nodes.primary), "pgbouncer", "haproxy"]; // a joined data host: etcd, its node, the endpoints
-    const repository = servesRepository(this.ctx) ? ["pgbackrest-server"] : []; // converted: the data hosts' repository
-    return ["etcd", patroniChild(this.ctx.nodes.primary), ...this.ctx.nodes.replicas.map((n) => patroniChild(n.name)), "pgbouncer", "haproxy", ...repository];
+    const backupServer: ChildName[] = runsBackupServer(this.ctx) ? ["pgbackrest-server"] : [];
+    if (isJoinedDataHost(this.ctx.network)) return ["etcd", patroniChild(this.ctx.nodes.primary), "pgbouncer", "haproxy", ...backupServer]; // a joined data host: etcd, its node, the endpoints
+    return ["etcd", patroniChild(this.ctx.nodes.primary), ...this.ctx.nodes.replicas.map((n) => patroniChild(n.name)), "pgbouncer", "haproxy", ...backupServer];
   }
 
   get(name: ChildName): ManagedProcess | undefined {

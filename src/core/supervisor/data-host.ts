@@ -8,6 +8,7 @@ import { pgOwner, type SupervisorContext } from "./context.js";
 import { decideDataHost, type DataHostState, type Decision, type RoutingState } from "./decide.js";
 import type { Routing } from "./routing.js";
 import { prepareNodeDirs, writePatroniConfig, writePgbackrestConfig } from "./node-setup.js";
+import { serveBackupServer } from "./backup-server.js";
 import { etcdCaughtUp, etcdSelf } from "./witness.js";
 
 /**
@@ -50,6 +51,7 @@ export class DataHost {
     const where = () => (routing.remote ? `${routing.remote.name} on ${routing.remote.host}` : node.name);
     if (!children.running("pgbouncer")) await step(`Starting PgBouncer, routed to the primary ${where()}`, () => routing.startPgbouncer());
     if (!children.running("haproxy")) await step("Starting HAProxy (read-only and direct endpoints over the cluster's nodes)", () => routing.startHaproxy());
+    if (!children.running("pgbackrest-server")) await step(`Serving this host's node to the backups ${first.name} takes (pgBackRest's TLS server)`, () => serveBackupServer(ctx, children));
   }
 
   /** Directories, pgBackRest's file (archive and restore commands name it; the repository is the first host's) and the node's patroni.yml. */
@@ -62,7 +64,7 @@ export class DataHost {
     ensureDir(ctx.paths.etcdDataDir, 0o700, { uid: ctx.etcdOsUser.uid, gid: ctx.etcdOsUser.gid });
     ensureDir(ctx.paths.pgbouncerDir, 0o700, pg);
     ensureDir(ctx.paths.haproxyDir, 0o700, pg);
-    for (const dir of [ctx.paths.pgbackrestDir, join(ctx.paths.logDir, "pgbackrest")]) ensureDir(dir, 0o700, pg);
+    for (const dir of [ctx.paths.pgbackrestDir, join(ctx.paths.logDir, "pgbackrest"), join(ctx.paths.runDir, "pgbackrest")]) ensureDir(dir, 0o700, pg);
     const node = ctx.nodes.primaryNode;
     prepareNodeDirs(ctx, node);
     writePgbackrestConfig(ctx);

@@ -79,12 +79,13 @@ export async function admitHost(ctx: SupervisorContext, req: JoinRequest, log: (
     address: req.address,
     role: spent.token.role,
     etcdName: etcdMemberName(ctx.config.cluster_name, req.name),
+    ...(req.stateDir ? { stateDir: req.stateDir } : {}),
     certificateExpires: new Date(new X509Certificate(cert).validTo).toISOString(),
   };
   const added = await addLearner(etcd, `https://${urlHost(req.address)}:${ctx.config.ports.etcd_peer}`);
   try {
-    // A cluster converted before hosts recorded pgBackRest's file: the first host's is named now (this host's).
-    const hosts = network.hosts.map((h) => (h.name === network.name && !h.backupConfig ? { ...h, backupConfig: ctx.paths.pgbackrestConfig } : h));
+    // A cluster converted before hosts recorded their state directory: this (the first) host's is named now.
+    const hosts = network.hosts.map((h) => (h.name === network.name && !h.stateDir ? { ...h, stateDir: ctx.paths.root } : h));
     const next = { ...network, hosts: [...hosts, record] };
     writeHostNetwork(ctx.paths, next);
     ctx.network = next;

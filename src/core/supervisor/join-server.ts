@@ -27,6 +27,7 @@ const JOIN_BODY = {
     extensions: { type: "object", additionalProperties: str },
     clock: { type: "number" },
     csr: { type: "string", maxLength: 8192 },
+    stateDir: { type: "string", maxLength: 512, pattern: "^/[^\\n\\r]*$" },
   },
 } as const;
 

@@ -1,17 +1,18 @@
+import { clearRemotePrimary } from "../cluster/remote-primary.js";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { asRecord } from "../config/effective-settings.js";
 import { FIRST_NODE, nodePaths, type NodeInfo } from "../cluster/nodes.js";
 import { localParameters, PATRONI_REST_USER, patroniConfig } from "../generate/patroni-config.js";
-import { pgbackrestConf, type RepositoryLink } from "../generate/pgbackrest-config.js";
+import { pgbackrestConf, type BackupLinks } from "../generate/pgbackrest-config.js";
 import { hostCertificateName, isJoinedDataHost } from "../network/host-network.js";
 import { ensureServerCertificate } from "../tls/server-certificate.js";
 import { ensureEtcdCertificate } from "../tls/etcd-certificate.js";
 import { usePatroniRest, type PatroniAuth, type PatroniRestTls } from "../processes/patroni.js";
 import { clusterCa } from "../tls/cluster-ca.js";
-import { tlsFiles } from "../tls/server-certificate.js";
+import { SERVER_CERTIFICATE_NAME, tlsFiles } from "../tls/server-certificate.js";
 import { ensureSecret } from "../secrets.js";
-import { ensureDir, writeAtomic } from "../state-dir.js";
+import { ensureDir, StatePaths, writeAtomic } from "../state-dir.js";
 import { callbackSocket, CALLBACK_SCRIPT } from "./callback-server.js";
 import { pgOwner, type SupervisorContext } from "./context.js";
 
@@ -29,35 +30,43 @@ export async function prepareStateDir(ctx: SupervisorContext): Promise<void> {
   for (const dir of [paths.pgbackrestDir, join(paths.pgbackrestDir, "spool"), join(paths.runDir, "pgbackrest"), join(paths.logDir, "pgbackrest")]) ensureDir(dir, 0o700, pg);
   ensureDir(paths.backupRepo, 0o750, pg);
   writePgbackrestConfig(ctx);
+  clearRemotePrimary(paths); // until this supervisor sees the leader on another host
   await ensureServerCertificate(paths, config.listen_address, config.cluster_name, ctx.pgUser);
   if (ctx.network) await ensureEtcdCertificate(paths, config.cluster_name, ctx.network.address, ctx.etcdOsUser);
 }
 
-/** pgbackrest.conf: the settings in force, and where the repository is (`repositoryLink`). */
+/** pgbackrest.conf: the settings in force, and how pgBackRest reaches the other hosts (`backupLinks`). */
 export function writePgbackrestConfig(ctx: SupervisorContext): void {
-  writeAtomic(ctx.paths.pgbackrestConfig, pgbackrestConf(ctx.config, ctx.paths, ctx.settings.pgbackrest, repositoryLink(ctx)), 0o600, pgOwner(ctx));
+  writeAtomic(ctx.paths.pgbackrestConfig, pgbackrestConf(ctx.config, ctx.paths, ctx.settings.pgbackrest, backupLinks(ctx)), 0o600, pgOwner(ctx));
 }
 
 /**
- * Where this host's backup repository is once hosts joined: on the first host, which serves it to
- * the data hosts through pgBackRest's TLS server, so WAL reaches one repository whichever host's
- * node is primary (a repository per host would break at the first failover: archive-push into the
- * new primary's empty repository fails). None on one machine, and on a witness.
+ * How this host's pgBackRest reaches the others once hosts joined. The first host's repository is
+ * the cluster's, served by its TLS server to the data hosts' certificates, so WAL reaches one
+ * repository whichever host's node is primary (a repository per host would break at the first
+ * failover: archive-push into the new primary's empty repository fails). A data host archives
+ * there, and runs a TLS server of its own for the first host's certificate ("tusk server"):
+ * backups run on the repository's host (pgBackRest requires it) and reach a primary on a data host
+ * through it. None on one machine, and on a witness.
  */
-export function repositoryLink(ctx: SupervisorContext): RepositoryLink | undefined {
+export function backupLinks(ctx: SupervisorContext): BackupLinks | undefined {
   const { network, config, paths } = ctx;
   const first = network?.hosts[0];
   if (network?.role !== "data" || !first) return undefined;
   const tls = { ...tlsFiles(paths), ca: clusterCa(paths).cert };
   const port = config.ports.backup_server;
-  if (isJoinedDataHost(network)) return { kind: "remote", host: first.address, port, config: first.backupConfig ?? paths.pgbackrestConfig, tls };
+  const server = (clients: string[]) => ({ address: network.address, port, clients });
+  if (isJoinedDataHost(network)) {
+    const config = new StatePaths(first.stateDir ?? paths.root).pgbackrestConfig;
+    return { tls, repository: { host: first.address, port, config }, server: server([SERVER_CERTIFICATE_NAME]) };
+  }
   const joined = network.hosts.filter((h) => h.role === "data" && h.name !== network.name).map((h) => hostCertificateName(h.name));
-  // The first host's own certificate ("tusk server") keeps the list non-empty before any data host joined.
-  return { kind: "server", address: network.address, port, clients: ["tusk server", ...joined], tls };
+  // The first host's own certificate keeps the list non-empty before any data host joined.
+  return { tls, server: server([SERVER_CERTIFICATE_NAME, ...joined]) };
 }
 
-/** Whether this host serves the repository to the others (the first host of a converted cluster). */
-export const servesRepository = (ctx: SupervisorContext): boolean => repositoryLink(ctx)?.kind === "server";
+/** Whether this host runs pgBackRest's TLS server (a data host of a converted cluster). */
+export const runsBackupServer = (ctx: SupervisorContext): boolean => backupLinks(ctx)?.server !== undefined;
 
 export function prepareNodeDirs(ctx: SupervisorContext, node: NodeInfo): void {
   const pg = pgOwner(ctx);

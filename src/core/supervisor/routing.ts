@@ -1,3 +1,4 @@
+import { clearRemotePrimary, writeRemotePrimary } from "../cluster/remote-primary.js";
 import { TuskError } from "../errors.js";
 import type { NodeInfo } from "../cluster/nodes.js";
 import { recordRoleChange } from "../cluster/history.js";
@@ -109,6 +110,7 @@ export class Routing {
     if (!nodes.has(leader.name)) return this.routeToAnotherHost(leader);
     const wasRemote = this.remote;
     this.remote = undefined;
+    if (wasRemote) clearRemotePrimary(this.ctx.paths);
     if (leader.name === nodes.primary) {
       if (wasRemote) {
         log(`primary moved from ${wasRemote.name} (another host) to ${leader.name}: PgBouncer and the direct endpoint send writes to port ${nodes.primaryNode.ports.postgres} again`);
@@ -146,6 +148,10 @@ export class Routing {
     if (this.remote && this.remote.name === target.name && this.remote.host === target.host && this.remote.port === target.port) return;
     const from = this.remote?.name ?? this.ctx.nodes.primary;
     this.remote = target;
+    // Where the first host's backups reach it: its host's state directory names its files there.
+    const stateDir = this.ctx.network?.hosts.find((h) => h.address === leader.host)?.stateDir;
+    if (stateDir) writeRemotePrimary(this.ctx.paths, { ...target, stateDir });
+    else clearRemotePrimary(this.ctx.paths);
     this.ctx.log(`primary moved from ${from} to ${leader.name}, a node of another host: PgBouncer (over TLS) and the direct endpoint now send writes to ${target.host}:${target.port}`);
     await this.serveRemoteNode(leader);
     await Promise.all([this.retargetPooler(), this.retargetDirect()]);

@@ -18,8 +18,8 @@ import { nodeOfChild, patroniChild, type ChildName, type Children } from "./chil
 import { removeStaleLocks, stopOrphanPostmaster } from "../processes/leftovers.js";
 import { portAccepts } from "../processes/pgbouncer.js";
 import type { SupervisorContext } from "./context.js";
-import { patroniAuth, prepareStateDir, servesRepository, writePatroniConfig } from "./node-setup.js";
-import { repositoryServerReady, serveRepository } from "./repository-server.js";
+import { patroniAuth, prepareStateDir, runsBackupServer, writePatroniConfig } from "./node-setup.js";
+import { backupServerReady, serveBackupServer } from "./backup-server.js";
 import { lastLogLines } from "./postgres-log.js";
 import type { Routing } from "./routing.js";
 import { convergeSettings, pendingRestart } from "./settings.js";
@@ -136,7 +136,7 @@ export class Startup {
     if (name === "etcd") return etcdReady(this.ctx.config);
     if (name === "pgbouncer") return portAccepts(ports.pooler);
     if (name === "haproxy") return (await portAccepts(ports.readonly)) && portAccepts(ports.direct);
-    if (name === "pgbackrest-server") return repositoryServerReady(this.ctx);
+    if (name === "pgbackrest-server") return backupServerReady(this.ctx);
     const node = this.ctx.nodes.node(nodeOfChild(name));
     return node !== undefined && (await patroniNode(node.ports.patroni)) !== undefined;
   }
@@ -217,8 +217,8 @@ export class Startup {
     else await step(pgbouncerLabel, () => this.routing.startPgbouncer());
     if (children.running("haproxy")) await this.routing.retargetDirect();
     else await step("Starting the read-only and direct endpoints (HAProxy)", () => this.routing.startHaproxy());
-    if (servesRepository(ctx) && !children.running("pgbackrest-server")) {
-      await step("Serving the backup repository to the other data hosts (pgBackRest's TLS server)", () => serveRepository(ctx, children));
+    if (runsBackupServer(ctx) && !children.running("pgbackrest-server")) {
+      await step("Serving the backup repository to the other data hosts (pgBackRest's TLS server)", () => serveBackupServer(ctx, children));
     }
     const replicas = ctx.nodes.replicas.filter((n) => !children.running(patroniChild(n.name)));
     if (replicas.length > 0) {

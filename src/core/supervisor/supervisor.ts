@@ -36,7 +36,7 @@ import { migrationLockHolders } from "../migrations/lock.js";
 import { withSuperuser } from "../provision/provision.js";
 import type { ReplicationStatus } from "./replication.js";
 import { Routing } from "./routing.js";
-import { serveRepository } from "./repository-server.js";
+import { serveBackupServer } from "./backup-server.js";
 import { applySettingsChange, type SettingsChangeResult } from "./settings-change.js";
 import { Startup } from "./startup.js";
 import type { Phase, StepRecord, SupervisorStatus } from "./status.js";
@@ -209,7 +209,7 @@ export class Supervisor {
       this.exclusive("network", `join of host ${req.name} (${req.address})`, async () => {
         const answer = await admitHost(this.ctx, req, this.log);
         // A data host archives into this host's repository: the TLS server authorizes its certificate from now on.
-        if (req.role === "data") await serveRepository(this.ctx, this.children, true).catch((e) => this.log(`could not restart the repository's TLS server: ${(e as Error).message}`));
+        if (req.role === "data") await serveBackupServer(this.ctx, this.children, true).catch((e) => this.log(`could not restart the repository's TLS server: ${(e as Error).message}`));
         return answer;
       }),
     );
@@ -418,7 +418,7 @@ export class Supervisor {
   async hostToken(req: HostTokenRequest): Promise<HostTokenResult> {
     const parts = { ctx: this.ctx, children: this.children, routing: this.routing, replication: () => this.report.replication() };
     const token = await issueHostToken(parts, (kind, detail, work) => this.exclusive(kind, detail, work), req);
-    await serveRepository(this.ctx, this.children);
+    await serveBackupServer(this.ctx, this.children);
     await this.openJoinEndpoint();
     return token;
   }

@@ -14,6 +14,9 @@ export function tlsFiles(paths: StatePaths): TlsFiles {
   return { cert: join(paths.tlsDir, "server.crt"), key: join(paths.tlsDir, "server.key") };
 }
 
+/** The common name of the certificate `tusk up` makes (the first host's, on a converted cluster). */
+export const SERVER_CERTIFICATE_NAME = "tusk server";
+
 /** Validity of a server certificate, and how long before its end a start renews it. */
 const SERVER_CERT_DAYS = 825;
 const RENEW_BEFORE_DAYS = 30;
@@ -54,6 +57,6 @@ export async function ensureServerCertificate(paths: StatePaths, listenAddress: 
   const names = serverAltNames(listenAddress);
   if ((await issuedByAndValid(ca, files.cert, RENEW_BEFORE_DAYS)) && (await covers(files.cert, names))) return files;
   ensureDir(paths.tlsDir, 0o700, { uid: owner.uid, gid: owner.gid });
-  await issueCertificate(ca, { name: "tusk server", altNames: names, cert: files.cert, key: files.key, owner: { uid: owner.uid, gid: owner.gid }, days: SERVER_CERT_DAYS });
+  await issueCertificate(ca, { name: SERVER_CERTIFICATE_NAME, altNames: names, cert: files.cert, key: files.key, owner: { uid: owner.uid, gid: owner.gid }, days: SERVER_CERT_DAYS });
   return files;
 }
