@@ -12,6 +12,7 @@ import type { HostView } from "../../src/core/supervisor/hosts-view.js";
 import type { SupervisorStatus } from "../../src/core/supervisor/status.js";
 import { runCli } from "../helpers/cli.js";
 import { waitFor } from "../helpers/crash-tools.js";
+import { Writer } from "../../src/core/failover/writer.js";
 import { TestNetwork, type TestHost } from "../helpers/netns.js";
 import { TestCluster } from "../helpers/test-cluster.js";
 
@@ -273,4 +274,31 @@ test("with the primary on db2, the first host takes a backup from it (through db
   } finally {
     await cluster.cli("--state-dir", `${dir1}-clones/fromdb2`, "destroy", "--yes");
   }
+});
+
+test("the synchronous standby's host lost: commits on db2 pause until Patroni drops pg1 from the synchronous standbys, then go on with nothing lost; with its link back pg1 is the synchronous standby again", async () => {
+  const syncStandby = () => sql(h2, dir2, "db2", "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'pg1' AND state = 'streaming' AND sync_state = 'sync'") === "1";
+  await waitFor("pg1 streaming as db2's synchronous standby", 120_000, async () => (syncStandby() ? true : undefined));
+  sql(h2, dir2, "db2", "CREATE TABLE sb (id int PRIMARY KEY); GRANT ALL ON sb TO app");
+  const writer = new Writer(endpoint(h2, cluster.ports.pooler, "verify-full").replace("sslrootcert=ca", `sslrootcert=${encodeURIComponent(caFile)}`), "sb");
+  let report: Awaited<ReturnType<Writer["stop"]>> | undefined;
+  try {
+    await new Promise((r) => setTimeout(r, 2000));
+    const lost = Date.now();
+    execFileSync("ip", ["link", "set", `${net.tag}v1`, "down"]);
+    try {
+      // A commit waits for the standby's flush: the writer's commits stop until pg1 leaves synchronous_standby_names.
+      await waitFor("commits on db2 again without pg1", 90_000, async () => (writer.lastAckAt > lost + 100 ? true : undefined));
+      await new Promise((r) => setTimeout(r, 1000));
+    } finally {
+      execFileSync("ip", ["link", "set", `${net.tag}v1`, "up"]);
+    }
+  } finally {
+    report = await writer.stop();
+  }
+  console.log(`commits through db2's host paused ${report.maxGapMs} ms with the synchronous standby's host lost`);
+  assert.ok(report.acked.length > 0);
+  const found = sql(h2, dir2, "db2", `SELECT count(*) FROM sb WHERE id = ANY('{${report.acked.join(",")}}'::int[])`);
+  assert.equal(Number(found), report.acked.length, "every acknowledged commit is on db2");
+  await waitFor("pg1 the synchronous standby again", 180_000, async () => (syncStandby() ? true : undefined));
 });

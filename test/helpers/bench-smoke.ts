@@ -15,6 +15,7 @@ const SMOKE = {
   vector: ["--rows", "2000", "--dims", "16", "--queries", "200", "--recall-queries", "50", "--clients", "2", "--clusters", "10", "--targets", "stock,tusk", "--pgbench-seconds", "2"],
   backup: ["--scale", "1", "--vectors", "200"],
   failover: ["--trials", "1", "--no-baseline"],
+  "host-loss": ["--trials", "1", "--join-scale", "1", "--no-baseline"],
   monitoring: ["--rounds", "1", "--seconds", "3", "--scale", "1", "--history-seconds", "5"],
 } satisfies Record<string, string[]>;
 
@@ -25,8 +26,8 @@ function runBench(name: string, args: string[]): Promise<{ code: number | null; 
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    // Bounded: a smoke run that hangs fails instead of holding CI.
-    const timer = setTimeout(() => child.kill("SIGTERM"), 300_000);
+    // Bounded: a smoke run that hangs fails instead of holding CI (three hosts take longer to stand up).
+    const timer = setTimeout(() => child.kill("SIGTERM"), name === "host-loss" ? 600_000 : 300_000);
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);

@@ -7,9 +7,7 @@ import type { OsUser } from "../os-user.js";
 import type { StatePaths } from "../state-dir.js";
 import { FIRST_NODE, readPrimary } from "../cluster/nodes.js";
 import { readRemotePrimary, remotePgNode } from "../cluster/remote-primary.js";
-import { remotePrimaryOptions } from "../generate/pgbackrest-config.js";
-import { clusterCa } from "../tls/cluster-ca.js";
-import { tlsFiles } from "../tls/server-certificate.js";
+import { hostTls, remotePrimaryOptions } from "../generate/pgbackrest-config.js";
 
 /** The parts of `pgbackrest info --output=json` tusk reads (pgBackRest keeps this format stable). */
 export interface PgbackrestInfo {
@@ -70,7 +68,7 @@ export class Pgbackrest {
 
   private primaryOptions(command: string): string[] {
     const remote = command === "archive-push" ? undefined : readRemotePrimary(this.paths);
-    if (remote) return remotePrimaryOptions(remotePgNode(remote), this.config.ports.backup_server, { ...tlsFiles(this.paths), ca: clusterCa(this.paths).cert });
+    if (remote) return remotePrimaryOptions(remotePgNode(remote), this.config.ports.backup_server, hostTls(this.paths));
     const primary = readPrimary(this.config, this.paths);
     return primary.name === FIRST_NODE ? [] : [`--pg1-path=${primary.dataDir}`, `--pg1-port=${primary.port}`, `--pg1-socket-path=${primary.socketDir}`];
   }

@@ -2,6 +2,8 @@ import type { TuskConfig } from "../config/config-file.js";
 import type { TunedSetting } from "../config/tuner.js";
 import type { RemotePgNode } from "../cluster/remote-primary.js";
 import type { StatePaths } from "../state-dir.js";
+import { clusterCa } from "../tls/cluster-ca.js";
+import { tlsFiles } from "../tls/server-certificate.js";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import type { S3Repository } from "../config/s3-repository.js";
@@ -42,6 +44,9 @@ export interface HostTls {
   key: string;
   ca: string;
 }
+
+/** This host's TLS files, as pgBackRest names them to its peers on the other hosts. */
+export const hostTls = (paths: StatePaths): HostTls => ({ ...tlsFiles(paths), ca: clusterCa(paths).cert });
 
 /** pgBackRest on another host, reached through its TLS server: its address and port, and pgbackrest.conf's path there. */
 export interface BackupPeer {

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { asRecord } from "../config/effective-settings.js";
 import { FIRST_NODE, nodePaths, type NodeInfo } from "../cluster/nodes.js";
 import { localParameters, PATRONI_REST_USER, patroniConfig } from "../generate/patroni-config.js";
-import { pgbackrestConf, type BackupLinks } from "../generate/pgbackrest-config.js";
+import { hostTls, pgbackrestConf, type BackupLinks } from "../generate/pgbackrest-config.js";
 import { hostCertificateName, isJoinedDataHost } from "../network/host-network.js";
 import { ensureServerCertificate } from "../tls/server-certificate.js";
 import { ensureEtcdCertificate } from "../tls/etcd-certificate.js";
@@ -53,7 +53,7 @@ export function backupLinks(ctx: SupervisorContext): BackupLinks | undefined {
   const { network, config, paths } = ctx;
   const first = network?.hosts[0];
   if (network?.role !== "data" || !first) return undefined;
-  const tls = { ...tlsFiles(paths), ca: clusterCa(paths).cert };
+  const tls = hostTls(paths);
   const port = config.ports.backup_server;
   const server = (clients: string[]) => ({ address: network.address, port, clients });
   if (isJoinedDataHost(network)) {

@@ -113,6 +113,9 @@ export class Routing {
     if (wasRemote) clearRemotePrimary(this.ctx.paths);
     if (leader.name === nodes.primary) {
       if (wasRemote) {
+        // Patroni names the leader as it asks PostgreSQL to promote: route once it is writable (a
+        // write routed earlier fails as read-only, seen in the host-loss benchmark).
+        await this.waitForWritable(leader.name, Date.now() + 2000).catch((e) => log(`${(e as Error).message} Routing to it anyway.`));
         log(`primary moved from ${wasRemote.name} (another host) to ${leader.name}: PgBouncer and the direct endpoint send writes to port ${nodes.primaryNode.ports.postgres} again`);
         await Promise.all([this.retargetPooler(), this.retargetDirect()]);
       }
