@@ -1,4 +1,5 @@
 import type { SupervisorStatus } from "../core/supervisor/status.js";
+import type { HostNode } from "../core/supervisor/hosts-view.js";
 import type { AcrossHosts, ConnectionStrings } from "../core/cluster/connection-strings.js";
 import { formatWallClock } from "../core/time/wall-clock.js";
 
@@ -165,4 +166,10 @@ export function formatAcrossHosts(a: AcrossHosts): string[] {
     `  application, direct to the primary:  ${a.direct}`,
     `  migrations (owner role), direct to the primary:  ${a.migrations}`,
   ];
+}
+
+/** A host's PostgreSQL nodes on one line: "pg1 primary, pg2 replica (0 B behind)"; "-" for none. */
+export function formatHostNodes(nodes: HostNode[]): string {
+  if (nodes.length === 0) return "-";
+  return nodes.map((n) => `${n.name} ${n.role}${n.role === "primary" ? "" : ` ${n.state}${n.lagBytes === null ? "" : `, ${bytes(n.lagBytes)} behind`}`}`).join("; ");
 }

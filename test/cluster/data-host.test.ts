@@ -125,6 +125,12 @@ test("a data host joins: its node, named after the host, is copied from the firs
       ["db2", "data", true],
     ],
   );
+  // Each host's nodes, as Patroni's members name them (Patroni names the synchronous standby on its next loop).
+  await waitFor("the hosts view naming db2 the synchronous standby", 30_000, async () => {
+    const hosts = JSON.parse((await cluster.cli("hosts", "--json")).stdout) as HostView[];
+    const nodes = hosts.map((h) => h.nodes.map((n) => `${n.name} ${n.role}`));
+    return JSON.stringify(nodes) === JSON.stringify([["pg1 primary"], ["db2 sync standby"]]) ? true : undefined;
+  });
   assert.equal(on(h2, "ls", "-A", dir1).trim(), "", "the first host's files are not visible on the data host");
 });
 
@@ -301,4 +307,66 @@ test("the synchronous standby's host lost: commits on db2 pause until Patroni dr
   const found = sql(h2, dir2, "db2", `SELECT count(*) FROM sb WHERE id = ANY('{${report.acked.join(",")}}'::int[])`);
   assert.equal(Number(found), report.acked.length, "every acknowledged commit is on db2");
   await waitFor("pg1 the synchronous standby again", 180_000, async () => (syncStandby() ? true : undefined));
+});
+
+test("tusk switchover across hosts: to pg1 on the first host, then back to the synchronous standby db2; both hosts' endpoints and the multi-host string follow", async () => {
+  const up = await cluster.cli("up", "--json");
+  const across = (JSON.parse(up.stdout) as ConnectionStrings).acrossHosts!;
+  const syncStandby = (host: TestHost, dir: string, node: string, standby: string) =>
+    sql(host, dir, node, `SELECT count(*) FROM pg_stat_replication WHERE application_name = '${standby}' AND state = 'streaming' AND sync_state = 'sync'`) === "1";
+  await waitFor("pg1 streaming as db2's synchronous standby", 120_000, async () => (syncStandby(h2, dir2, "db2", "pg1") ? true : undefined));
+  const toFirst = await cluster.cli("switchover", "--to", "pg1", "--json");
+  assert.equal(toFirst.code, 0, toFirst.stderr + toFirst.stdout);
+  assert.deepEqual((({ from, to }) => ({ from, to }))(JSON.parse(toFirst.stdout) as { from: string; to: string }), { from: "db2", to: "pg1" });
+  assert.equal(inRecovery(h1, dir1, "pg1"), false, "pg1 is the primary");
+  psqlVia(across.pooled, "INSERT INTO ep VALUES ('multi-host, after the switchover to pg1')");
+  await waitFor("db2's PgBouncer routed to pg1", 30_000, async () => {
+    try {
+      return psqlVia(endpoint(h2, cluster.ports.pooler, "verify-full"), "SELECT inet_server_addr()") === h1.address ? true : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  await waitFor("db2 streaming as pg1's synchronous standby", 120_000, async () => (syncStandby(h1, dir1, "pg1", "db2") ? true : undefined));
+  const back = await cluster.cli("switchover", "--json");
+  assert.equal(back.code, 0, back.stderr + back.stdout);
+  assert.equal((JSON.parse(back.stdout) as { to: string }).to, "db2", "the synchronous standby, on the other host");
+  assert.equal(inRecovery(h2, dir2, "db2"), false, "db2 is the primary again");
+  psqlVia(across.pooled, "INSERT INTO ep VALUES ('multi-host, after the switchover back to db2')");
+  assert.equal(psqlVia(endpoint(h1, cluster.ports.pooler, "verify-full"), "SELECT inet_server_addr()"), h2.address, "the first host's PgBouncer follows to db2");
+});
+
+test("tusk host remove of a dead data host, refused while it holds the primary; then the machine, cleared, joins again under the same name and streams as the synchronous standby", async () => {
+  const refused = await cluster.cli("host", "remove", "db2");
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /db2 holds the primary \(db2\)/);
+  await waitFor("pg1 streaming as db2's synchronous standby", 120_000, async () =>
+    sql(h2, dir2, "db2", "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'pg1' AND state = 'streaming' AND sync_state = 'sync'") === "1" ? true : undefined,
+  );
+  const moved = await cluster.cli("switchover", "--to", "pg1");
+  assert.equal(moved.code, 0, moved.stderr + moved.stdout);
+  execFileSync("ip", ["link", "set", `${net.tag}v2`, "down"]);
+  try {
+    const removed = await cluster.cli("host", "remove", "db2", "--json");
+    if (removed.code !== 0) assert.fail(`${removed.stderr}${removed.stdout}\n${on(h1, "tail", "-n", "30", join(dir1, "log", "supervisor.log"))}`);
+    const view = JSON.parse((await cluster.cli("hosts", "--json")).stdout) as HostView[];
+    assert.deepEqual(
+      view.map((h) => h.name),
+      ["host1", "w3"],
+    );
+    // Commits go on once Patroni stops waiting for the lost synchronous standby (its member key expires).
+    const wrote = await cluster.cli("psql", "-c", "INSERT INTO ha VALUES (6)");
+    assert.equal(wrote.code, 0, wrote.stderr);
+  } finally {
+    execFileSync("ip", ["link", "set", `${net.tag}v2`, "up"]);
+  }
+  const destroyed = await runCli(["--state-dir", dir2, "destroy", "--yes"], { via: h2.via });
+  assert.equal(destroyed.code, 0, destroyed.stderr);
+  const again = await runCli(["--state-dir", dir2, "join", await token("data", h1.address), "--name", "db2", "--address", h2.address], { via: h2.via, timeoutMs: 600_000 });
+  assert.equal(again.code, 0, again.stderr + again.stdout);
+  await waitFor("db2 streaming again as the synchronous standby", 120_000, async () => {
+    const rows = (await cluster.cli("psql", "--superuser", "-At", "-c", "SELECT application_name, sync_state FROM pg_stat_replication WHERE application_name = 'db2'")).stdout.trim();
+    return rows === "db2|sync" ? true : undefined;
+  });
+  assert.equal(sql(h2, dir2, "db2", "SELECT count(*) FROM ha"), "6", "the new db2 has every write");
 });

@@ -9,6 +9,10 @@ import { pgbouncerHba } from "../../src/core/generate/pgbouncer-config.js";
 import { pgbackrestConf, remotePrimaryOptions } from "../../src/core/generate/pgbackrest-config.js";
 import { remotePgNode } from "../../src/core/cluster/remote-primary.js";
 import { drillTarget } from "../../src/core/backup/drill-baseline.js";
+import { chooseCandidate, otherHostsNodes, type NodeStatus } from "../../src/core/supervisor/replication.js";
+import type { PatroniMember } from "../../src/core/processes/patroni.js";
+import { nodesOn } from "../../src/core/supervisor/hosts-view.js";
+import { formatHostNodes } from "../../src/cli/format.js";
 import { serverAltNames } from "../../src/core/tls/server-certificate.js";
 import { pgHbaRules } from "../../src/core/generate/pg-hba.js";
 import { conversionAddress, networkedConfig, type HostNetwork } from "../../src/core/network/host-network.js";
@@ -280,4 +284,34 @@ test("a drill restores to where its baseline counted: the restore point on the p
   assert.deepEqual(drillTarget({ ...base, restorePoint: "tusk-drill-L" }), ["--type=name", "--target=tusk-drill-L", "--target-action=promote"]);
   assert.deepEqual(drillTarget({ ...base, replayedLsn: "0/5000060" }), ["--type=lsn", "--target=0/5000060", "--target-exclusive", "--target-action=promote"]);
   assert.deepEqual(drillTarget(undefined), ["--type=immediate", "--target-action=promote"]);
+});
+
+test("a switchover across hosts chooses among this host's nodes and the other hosts' members: the synchronous standby on another host, named by Patroni's view", () => {
+  const local: NodeStatus[] = [{ name: "pg1", role: "primary", state: "running", timeline: 3, postgresPort: 5432, patroniPort: 8008, lagBytes: 0, lagSeconds: 0, syncState: null, servesReads: null }];
+  const members: PatroniMember[] = [
+    { name: "pg1", role: "leader", state: "running", host: "198.18.0.1", port: 5432, timeline: 3 },
+    { name: "db2", role: "sync_standby", state: "streaming", host: "198.18.0.2", port: 5432, api_url: "https://198.18.0.2:8008/patroni", timeline: 3, lag: 0 },
+  ];
+  const others = otherHostsNodes(members, local);
+  assert.deepEqual(
+    others.map((n) => [n.name, n.role, n.patroniPort, n.lagBytes]),
+    [["db2", "sync standby", 8008, 0]],
+  );
+  assert.deepEqual(chooseCandidate([...local, ...others], undefined, true), { ok: true, name: "db2" });
+  const behind = otherHostsNodes([members[0]!, { ...members[1]!, lag: "unknown" }], local);
+  assert.equal(chooseCandidate([...local, ...behind], "db2", true).ok, false, "a member whose lag Patroni cannot tell is no candidate");
+});
+
+test("the hosts view groups Patroni's members by the address their PostgreSQL listens on", () => {
+  const members: PatroniMember[] = [
+    { name: "pg1", role: "leader", state: "running", host: "198.18.0.1", port: 5432 },
+    { name: "db2", role: "replica", state: "streaming", host: "198.18.0.2", port: 5432, lag: 4096 },
+    { name: "db3", role: "replica", state: "starting", host: "198.18.0.3", port: 5432, lag: "unknown" },
+  ];
+  assert.deepEqual(nodesOn("198.18.0.2", members), [{ name: "db2", role: "replica", state: "streaming", lagBytes: 4096 }]);
+  assert.deepEqual(nodesOn("198.18.0.3", members)[0]!.lagBytes, null);
+  assert.equal(nodesOn(undefined, members).length, 3, "one machine: every member is this host's");
+  assert.equal(formatHostNodes(nodesOn("198.18.0.1", members)), "pg1 primary");
+  assert.equal(formatHostNodes(nodesOn("198.18.0.2", members)), "db2 replica streaming, 4.0 kB behind");
+  assert.equal(formatHostNodes([]), "-");
 });

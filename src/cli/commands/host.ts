@@ -4,7 +4,7 @@ import { parseDuration } from "../../core/config/units.js";
 import { HOST_ROLES, type HostRole } from "../../core/network/join-tokens.js";
 import { TOKEN_TTL_MS, type HostTokenResult } from "../../core/supervisor/host-tokens.js";
 import { clusterFor } from "../context.js";
-import { formatAcrossHosts, table, when } from "../format.js";
+import { formatAcrossHosts, formatHostNodes, table, when } from "../format.js";
 import { connectionStrings } from "../../core/cluster/connection-strings.js";
 import { terminalProgress } from "../terminal-progress.js";
 
@@ -41,7 +41,9 @@ export function formatHostToken(r: HostTokenResult): string[] {
 export function registerHost(program: Command): void {
   program
     .command("hosts")
-    .description("the cluster's hosts: role, etcd membership (voter or learner), whether each host's etcd answers from here, certificate expiry; then the connection strings across hosts")
+    .description(
+      "the cluster's hosts: role, etcd membership (voter or learner), whether each host's etcd answers from here, certificate expiry, its PostgreSQL nodes (role, state, lag); then the connection strings across hosts",
+    )
     .option("--json", "print the hosts as JSON")
     .action(async (opts: { json?: boolean }, command: Command) => {
       const cluster = clusterFor(command);
@@ -52,8 +54,8 @@ export function registerHost(program: Command): void {
       }
       console.log(
         table(
-          hosts.map((h) => [h.name, h.address, h.role, h.etcd, h.reachable ? "yes" : "no", h.certificateExpires ? when(h.certificateExpires) : "-"]),
-          ["NAME", "ADDRESS", "ROLE", "ETCD", "REACHABLE", "CERTIFICATE ENDS"],
+          hosts.map((h) => [h.name, h.address, h.role, h.etcd, h.reachable ? "yes" : "no", h.certificateExpires ? when(h.certificateExpires) : "-", formatHostNodes(h.nodes)]),
+          ["NAME", "ADDRESS", "ROLE", "ETCD", "REACHABLE", "CERTIFICATE ENDS", "POSTGRESQL"],
         ),
       );
       const across = connectionStrings(cluster.config, cluster.paths).acrossHosts;

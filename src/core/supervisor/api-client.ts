@@ -72,7 +72,7 @@ export class ApiClient {
   }
 
   removeHost(name: string): Promise<HostRemoval> {
-    return this.request(routeTo(ROUTES.host, { name }), "DELETE", 60_000);
+    return this.request(routeTo(ROUTES.host, { name }), "DELETE", 120_000);
   }
 
   async hosts(): Promise<HostView[]> {

@@ -66,10 +66,22 @@ export const SCHEMAS = {
   },
   hosts: {
     tags: ["cluster"],
-    summary: "The cluster's hosts: role, etcd membership (voter or learner), whether each host's etcd answers over mutual TLS, certificate expiry",
+    summary:
+      "The cluster's hosts: role, etcd membership (voter or learner), whether each host's etcd answers over mutual TLS, certificate expiry, its PostgreSQL nodes (Patroni role, state, bytes behind)",
     response: {
       200: obj({
-        hosts: { type: "array", items: obj({ name: str, address: str, role: str, etcd: str, reachable: bool, certificateExpires: { type: ["string", "null"] } }) },
+        hosts: {
+          type: "array",
+          items: obj({
+            name: str,
+            address: str,
+            role: str,
+            etcd: str,
+            reachable: bool,
+            certificateExpires: { type: ["string", "null"] },
+            nodes: { type: "array", items: obj({ name: str, role: str, state: str, lagBytes: { type: ["number", "null"] } }) },
+          }),
+        },
       }),
       ...errors,
     },

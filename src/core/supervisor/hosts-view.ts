@@ -1,3 +1,5 @@
+import type { PatroniMember } from "../processes/patroni.js";
+import { memberRole, type NodeStatus } from "./replication.js";
 import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { httpsRequest } from "../processes/http-probe.js";
@@ -17,6 +19,27 @@ export interface HostView {
   reachable: boolean;
   /** When its certificate ends (ISO 8601), as issued. */
   certificateExpires: string | null;
+  /** Its PostgreSQL nodes as Patroni's members describe them (none on a witness, or while they are down). */
+  nodes: HostNode[];
+}
+
+export interface HostNode {
+  name: string;
+  role: NodeStatus["role"];
+  /** Patroni's state: running, streaming, starting, stopped, … */
+  state: string;
+  /** Bytes behind the leader (0 for the primary; null when Patroni cannot tell). */
+  lagBytes: number | null;
+}
+
+/** The members whose PostgreSQL listens on `address` (every member when the cluster is one machine). */
+export function nodesOn(address: string | undefined, members: PatroniMember[]): HostNode[] {
+  return members
+    .filter((m) => address === undefined || m.host === address)
+    .map((m) => {
+      const role = memberRole(m);
+      return { name: m.name, role, state: m.state, lagBytes: role === "primary" ? 0 : typeof m.lag === "number" ? m.lag : null };
+    });
 }
 
 /**
@@ -24,7 +47,7 @@ export interface HostView {
  * and each host's etcd asked over mutual TLS with this host's certificate. A cluster not converted
  * for the network is one host.
  */
-export async function hostsView(ctx: SupervisorContext): Promise<HostView[]> {
+export async function hostsView(ctx: SupervisorContext, patroniMembers: PatroniMember[]): Promise<HostView[]> {
   const network = ctx.network;
   const tls = etcdTlsFiles(ctx.paths);
   const creds = network && existsSync(tls.cert) ? { ca: readFileSync(tls.ca), cert: readFileSync(tls.cert), key: readFileSync(tls.key) } : undefined;
@@ -38,6 +61,7 @@ export async function hostsView(ctx: SupervisorContext): Promise<HostView[]> {
         etcd: members.length > 0 ? "voter" : "not a member",
         reachable: members.length > 0,
         certificateExpires: null,
+        nodes: nodesOn(undefined, patroniMembers),
       },
     ];
   }
@@ -53,6 +77,7 @@ export async function hostsView(ctx: SupervisorContext): Promise<HostView[]> {
         etcd: m ? (m.isLearner ? "learner" : "voter") : "not a member",
         reachable: creds ? await etcdHealthy(h.address, ctx.config.ports.etcd_client, creds) : false,
         certificateExpires: own ? new Date(own).toISOString() : (h.certificateExpires ?? null),
+        nodes: nodesOn(h.address, patroniMembers),
       } satisfies HostView;
     }),
   );

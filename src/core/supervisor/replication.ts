@@ -58,11 +58,14 @@ export function primaryOf(r: ReplicationStatus): NodeStatus | undefined {
 }
 
 /** Joins tusk's nodes, Patroni's members and the primary's pg_stat_replication into one row per node. */
+/** A Patroni member's role as tusk names it. */
+export const memberRole = (m: PatroniMember | undefined): NodeStatus["role"] => (!m ? "unknown" : m.role === "leader" ? "primary" : m.role === "sync_standby" ? "sync standby" : "replica");
+
 export function nodeStatuses(nodes: NodeInfo[], members: PatroniMember[], rows: ReplicationRow[], readers?: ReadonlySet<string>): NodeStatus[] {
   return nodes.map((n) => {
     const m = members.find((x) => x.name === n.name);
     const row = rows.find((x) => x.name === n.name);
-    const role: NodeStatus["role"] = !m ? "unknown" : m.role === "leader" ? "primary" : m.role === "sync_standby" ? "sync standby" : "replica";
+    const role = memberRole(m);
     const patroniLag = typeof m?.lag === "number" ? m.lag : null;
     return {
       name: n.name,
@@ -77,6 +80,30 @@ export function nodeStatuses(nodes: NodeInfo[], members: PatroniMember[], rows: 
       servesReads: readers ? readers.has(n.name) : null,
     };
   });
+}
+
+/**
+ * The nodes of other hosts as Patroni's members describe them (role, state, timeline, bytes behind
+ * the leader): beside this host's own, they are what a switchover across hosts chooses from.
+ */
+export function otherHostsNodes(members: PatroniMember[], local: NodeStatus[]): NodeStatus[] {
+  return members
+    .filter((m) => !local.some((n) => n.name === m.name))
+    .map((m) => {
+      const role = memberRole(m);
+      return {
+        name: m.name,
+        role,
+        state: m.state,
+        timeline: m.timeline ?? null,
+        postgresPort: m.port,
+        patroniPort: m.api_url ? Number(new URL(m.api_url).port) : 0,
+        lagBytes: role === "primary" ? 0 : typeof m.lag === "number" ? m.lag : null,
+        lagSeconds: role === "primary" ? 0 : null,
+        syncState: role === "sync standby" ? "sync" : null,
+        servesReads: null,
+      };
+    });
 }
 
 /** A replica this far behind is not a switchover target (Patroni's maximum_lag_on_failover). */

@@ -160,9 +160,29 @@ export class Routing {
     await Promise.all([this.retargetPooler(), this.retargetDirect()]);
   }
 
+  /** The node PgBouncer and the direct endpoint send writes to: this host's primary, or the leader on another host. */
+  get writesTo(): string {
+    return this.remote?.name ?? this.ctx.nodes.primary;
+  }
+
   /** The names of the other hosts' nodes HAProxy serves. */
   get remoteServed(): string[] {
     return [...this.remoteNodes.keys()];
+  }
+
+  /** A removed host's nodes leave HAProxy's backends. */
+  async forgetNodesOn(address: string): Promise<void> {
+    const gone = [...this.remoteNodes.values()].filter((s) => s.host === address);
+    if (gone.length === 0) return;
+    for (const s of gone) this.remoteNodes.delete(s.name);
+    this.writeHaproxyConfig();
+    if (!this.children.running("haproxy")) return;
+    try {
+      for (const s of gone) await removeServer(this.ctx.paths.haproxyStatsSocket, s.name);
+    } catch (e) {
+      this.ctx.log(`could not remove ${gone.map((s) => s.name).join(", ")} through HAProxy's socket (${(e as Error).message}); restarting HAProxy`);
+      await this.restartHaproxy();
+    }
   }
 
   /**

@@ -406,12 +406,20 @@ export class Supervisor {
 
   /** The cluster's hosts (hosts-view.ts). */
   hosts(): Promise<HostView[]> {
-    return hostsView(this.ctx);
+    return hostsView(this.ctx, this.routing.members);
   }
 
   /** Removes a host, also a dead one (host-remove.ts). */
   removeHost(name: string): Promise<HostRemoval> {
-    return this.exclusive("network", `removal of host ${name}`, () => removeHost(this.ctx, name, this.log));
+    return this.exclusive("network", `removal of host ${name}`, async () => {
+      const data = this.ctx.network?.hosts.find((h) => h.name === name)?.role === "data";
+      const removed = await removeHost(this.ctx, name, this.routing.members, this.log);
+      if (!data) return removed;
+      await this.routing.forgetNodesOn(removed.address);
+      // The repository's TLS server stops admitting the removed host's certificate.
+      await serveBackupServer(this.ctx, this.children, true).catch((e) => this.log(`could not restart the repository's TLS server: ${(e as Error).message}`));
+      return removed;
+    });
   }
 
   /** A join token; the first one converts the cluster for the network (host-tokens.ts). */

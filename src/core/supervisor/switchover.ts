@@ -4,7 +4,7 @@ import { patroniSwitchover } from "../processes/patroni.js";
 import { sleep } from "../processes/pid-file.js";
 import type { SupervisorContext } from "./context.js";
 import { patroniAuth } from "./node-setup.js";
-import { chooseCandidate, poolerAdmin, type ReplicationStatus } from "./replication.js";
+import { chooseCandidate, otherHostsNodes, poolerAdmin, type ReplicationStatus } from "./replication.js";
 import type { Routing } from "./routing.js";
 
 export interface SwitchoverResult {
@@ -31,31 +31,41 @@ export async function switchover(ctx: SupervisorContext, routing: Routing, repli
 async function switchoverNow(ctx: SupervisorContext, routing: Routing, replication: () => Promise<ReplicationStatus>, to: string | undefined): Promise<SwitchoverResult> {
   const { config, nodes, paths, log } = ctx;
   const started = Date.now();
-  if (nodes.all.length < 2) throw new TuskError("IncompatibleState", "There is no replica to switch over to.", { hint: "Add one with `tusk scale --replicas 1`." });
+  // This host's nodes, and once hosts joined the other hosts' as Patroni's members describe them.
+  const view = async () => {
+    const local = (await replication()).nodes;
+    return [...local, ...(ctx.network ? otherHostsNodes(routing.members, local) : [])];
+  };
+  let candidates = await view();
+  if (candidates.length < 2) throw new TuskError("IncompatibleState", "There is no replica to switch over to.", { hint: "Add one with `tusk scale --replicas 1`, or join a data host." });
   // Right after a role change Patroni takes up to loop_wait to name the new synchronous standby.
-  let choice = chooseCandidate((await replication()).nodes, to, config.replication_mode !== "async");
+  let choice = chooseCandidate(candidates, to, config.replication_mode !== "async");
   while (!choice.ok && choice.transient && Date.now() - started < 15_000) {
     await sleep(500);
     await routing.followLeader();
-    choice = chooseCandidate((await replication()).nodes, to, config.replication_mode !== "async");
+    candidates = await view();
+    choice = chooseCandidate(candidates, to, config.replication_mode !== "async");
   }
   if (!choice.ok) throw new TuskError(choice.code, choice.message, { hint: choice.hint });
-  const from = nodes.primary;
-  log(`switchover from ${from} to ${choice.name}: pausing the pool`);
+  const from = candidates.find((n) => n.role === "primary")?.name ?? nodes.primary;
+  const local = nodes.has(choice.name);
+  log(`switchover from ${from} to ${choice.name}${local ? "" : " (a node of another host)"}: pausing the pool`);
   let pausedAt = Date.now();
   await withPoolPaused(ctx, async () => {
     pausedAt = Date.now();
+    // Any member's API takes it: Patroni writes the switchover into etcd and the leader acts on it.
     const r = await patroniSwitchover(nodes.primaryNode.ports.patroni, patroniAuth(ctx), from, choice.name);
     if (r.status >= 300) throw new TuskError("ProcessFailed", `Patroni refused the switchover (${r.status}): ${r.body.slice(0, 200)}`);
     const deadline = Date.now() + 60_000;
-    while (nodes.primary !== choice.name) {
+    while (routing.writesTo !== choice.name) {
       if (Date.now() > deadline) throw new TuskError("Timeout", `${choice.name} did not become the primary within 60 s.`, { hint: `See ${paths.logDir}.` });
       await routing.followLeader();
-      if (nodes.primary !== choice.name) await sleep(100);
+      if (routing.writesTo !== choice.name) await sleep(100);
     }
     // Patroni names the new leader as soon as it asks PostgreSQL to promote; until recovery has
-    // ended, a resumed client's write would fail as read-only.
-    await routing.waitForWritable(choice.name, deadline);
+    // ended, a resumed client's write would fail as read-only. (A node of another host is not
+    // reachable as the superuser: Patroni's member state is what this host sees of it.)
+    if (local) await routing.waitForWritable(choice.name, deadline);
   });
   const totalMs = Date.now() - started;
   const pausedMs = Date.now() - pausedAt;
