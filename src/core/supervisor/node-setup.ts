@@ -1,8 +1,8 @@
-import { clearRemotePrimary } from "../cluster/remote-primary.js";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { asRecord } from "../config/effective-settings.js";
 import { FIRST_NODE, nodePaths, type NodeInfo } from "../cluster/nodes.js";
+import { clearRemotePrimary } from "../cluster/remote-primary.js";
 import { localParameters, PATRONI_REST_USER, patroniConfig } from "../generate/patroni-config.js";
 import { hostTls, pgbackrestConf, type BackupLinks } from "../generate/pgbackrest-config.js";
 import { hostCertificateName, isJoinedDataHost } from "../network/host-network.js";
