@@ -63,6 +63,14 @@ const inRecovery = (host: TestHost, stateDir: string, node: string): boolean | u
   }
 };
 
+/** Waits until the first host's view of Patroni's members (tusk hosts) names `node` with `role`: what a switchover there chooses from. */
+async function patroniNames(node: string, role: string): Promise<void> {
+  await waitFor(`Patroni naming ${node} ${role}`, 60_000, async () => {
+    const hosts = JSON.parse((await cluster.cli("hosts", "--json")).stdout) as HostView[];
+    return hosts.some((h) => h.nodes.some((n) => n.name === node && n.role === role && (n.state === "streaming" || n.state === "running"))) ? true : undefined;
+  });
+}
+
 async function token(role: "data" | "witness", address?: string): Promise<string> {
   const made = await cluster.cli("host", "token", "--role", role, ...(address ? ["--address", address] : []), "--json");
   assert.equal(made.code, 0, made.stderr);
@@ -315,6 +323,7 @@ test("tusk switchover across hosts: to pg1 on the first host, then back to the s
   const syncStandby = (host: TestHost, dir: string, node: string, standby: string) =>
     sql(host, dir, node, `SELECT count(*) FROM pg_stat_replication WHERE application_name = '${standby}' AND state = 'streaming' AND sync_state = 'sync'`) === "1";
   await waitFor("pg1 streaming as db2's synchronous standby", 120_000, async () => (syncStandby(h2, dir2, "db2", "pg1") ? true : undefined));
+  await patroniNames("pg1", "sync standby");
   const toFirst = await cluster.cli("switchover", "--to", "pg1", "--json");
   assert.equal(toFirst.code, 0, toFirst.stderr + toFirst.stdout);
   assert.deepEqual((({ from, to }) => ({ from, to }))(JSON.parse(toFirst.stdout) as { from: string; to: string }), { from: "db2", to: "pg1" });
@@ -328,6 +337,7 @@ test("tusk switchover across hosts: to pg1 on the first host, then back to the s
     }
   });
   await waitFor("db2 streaming as pg1's synchronous standby", 120_000, async () => (syncStandby(h1, dir1, "pg1", "db2") ? true : undefined));
+  await patroniNames("db2", "sync standby");
   const back = await cluster.cli("switchover", "--json");
   assert.equal(back.code, 0, back.stderr + back.stdout);
   assert.equal((JSON.parse(back.stdout) as { to: string }).to, "db2", "the synchronous standby, on the other host");
@@ -343,6 +353,7 @@ test("tusk host remove of a dead data host, refused while it holds the primary; 
   await waitFor("pg1 streaming as db2's synchronous standby", 120_000, async () =>
     sql(h2, dir2, "db2", "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'pg1' AND state = 'streaming' AND sync_state = 'sync'") === "1" ? true : undefined,
   );
+  await patroniNames("pg1", "sync standby");
   const moved = await cluster.cli("switchover", "--to", "pg1");
   assert.equal(moved.code, 0, moved.stderr + moved.stdout);
   execFileSync("ip", ["link", "set", `${net.tag}v2`, "down"]);

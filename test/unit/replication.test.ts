@@ -140,3 +140,12 @@ test("divergence: a replica whose replay stands still behind the leader's timeli
     assert.deepEqual(unsure.observe([member("pg3", "replica", 1), member("pg2", "leader", 2)], new Map(), 9000, t0 + s * 1000), []);
   }
 });
+
+test("a named replica that Patroni last saw (re)starting is worth another look; one that is far behind is not", () => {
+  const primary: NodeStatus = { name: "pg1", role: "primary", state: "running", timeline: 2, postgresPort: 5432, patroniPort: 8008, lagBytes: 0, lagSeconds: 0, syncState: null, servesReads: null };
+  const starting: NodeStatus = { ...primary, name: "pg2", role: "replica", state: "starting", lagBytes: null, lagSeconds: null };
+  const choice = chooseCandidate([primary, starting], "pg2", false);
+  assert.ok(!choice.ok && choice.transient === true);
+  const behind = chooseCandidate([primary, { ...starting, state: "streaming", lagBytes: 64 * 1024 * 1024 }], "pg2", false);
+  assert.ok(!behind.ok && !behind.transient);
+});

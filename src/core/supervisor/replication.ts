@@ -106,6 +106,9 @@ export function otherHostsNodes(members: PatroniMember[], local: NodeStatus[]): 
     });
 }
 
+/** Patroni member states a replica passes through on its way to streaming. */
+const TRANSITIONAL_STATES = new Set(["starting", "stopping", "stopped", "restarting", "creating replica"]);
+
 /** A replica this far behind is not a switchover target (Patroni's maximum_lag_on_failover). */
 export const SWITCHOVER_MAX_LAG_BYTES = 1_048_576;
 
@@ -131,6 +134,8 @@ export function chooseCandidate(nodes: NodeStatus[], to: string | undefined, syn
         code: "IncompatibleState",
         message: `${to} is not a healthy, caught-up replica (state ${n.state}, ${n.lagBytes ?? "unknown"} bytes behind).`,
         hint: "Wait until it streams and has caught up (tusk status), or choose another node.",
+        // A replica that is (re)starting, as Patroni's members last said, is worth a few more looks.
+        transient: TRANSITIONAL_STATES.has(n.state),
       };
     }
     if (synchronous && sync && sync.name !== to) {

@@ -54,7 +54,15 @@ async function switchoverNow(ctx: SupervisorContext, routing: Routing, replicati
   await withPoolPaused(ctx, async () => {
     pausedAt = Date.now();
     // Any member's API takes it: Patroni writes the switchover into etcd and the leader acts on it.
-    const r = await patroniSwitchover(nodes.primaryNode.ports.patroni, patroniAuth(ctx), from, choice.name);
+    // Patroni checks the candidate against the synchronous standby it has in etcd, which follows
+    // pg_stat_replication by a loop: a standby that has just come back is refused for a moment
+    // ("candidate name does not match with sync_standby", seen in CI), so that answer is retried.
+    const asked = Date.now();
+    let r = await patroniSwitchover(nodes.primaryNode.ports.patroni, patroniAuth(ctx), from, choice.name);
+    while (r.status === 412 && /sync_standby/.test(r.body) && Date.now() - asked < 5000) {
+      await sleep(500);
+      r = await patroniSwitchover(nodes.primaryNode.ports.patroni, patroniAuth(ctx), from, choice.name);
+    }
     if (r.status >= 300) throw new TuskError("ProcessFailed", `Patroni refused the switchover (${r.status}): ${r.body.slice(0, 200)}`);
     const deadline = Date.now() + 60_000;
     while (routing.writesTo !== choice.name) {
