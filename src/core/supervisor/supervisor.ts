@@ -209,10 +209,15 @@ export class Supervisor {
       this.exclusive("network", `join of host ${req.name} (${req.address})`, async () => {
         const answer = await admitHost(this.ctx, req, this.log);
         // A data host archives into this host's repository: the TLS server authorizes its certificate from now on.
-        if (req.role === "data") await serveBackupServer(this.ctx, this.children, true).catch((e) => this.log(`could not restart the repository's TLS server: ${(e as Error).message}`));
+        if (req.role === "data") await this.restartBackupServer();
         return answer;
       }),
     );
+  }
+
+  /** pgBackRest's TLS server rereads which hosts' certificates it admits (after a data host joined or was removed). */
+  private async restartBackupServer(): Promise<void> {
+    await serveBackupServer(this.ctx, this.children, true).catch((e) => this.log(`could not restart the repository's TLS server: ${(e as Error).message}`));
   }
 
   private async step<T>(label: string, work: () => Promise<T>): Promise<T> {
@@ -417,7 +422,7 @@ export class Supervisor {
       if (!data) return removed;
       await this.routing.forgetNodesOn(removed.address);
       // The repository's TLS server stops admitting the removed host's certificate.
-      await serveBackupServer(this.ctx, this.children, true).catch((e) => this.log(`could not restart the repository's TLS server: ${(e as Error).message}`));
+      await this.restartBackupServer();
       return removed;
     });
   }
