@@ -10,6 +10,8 @@
  * ids (either writer) missing on the new primary. Baseline in the same run: Patroni's default
  * timing (ttl 30, loop_wait 10, retry_timeout 10, primary_start_timeout 300, no failsafe mode). Also
  * timed: `tusk join` to a streaming replica, for a database of pgbench scale --join-scale (68 ≈ 1 GB).
+ * Then as many planned switchovers (`tusk switchover` on the first host, alternating hosts) under the
+ * same two writers: the longest pause either saw, client errors, rows lost.
  *
  *   bash bench/run.sh host-loss [--trials N] [--join-scale N] [--no-baseline]
  */
@@ -210,6 +212,42 @@ class Bench {
     return { outageMs: survivorReport.maxGapMs, errors: survivorReport.errors.length, lost, lostHost: lostHost.node };
   }
 
+  /**
+   * One planned switchover (tusk switchover on the first host, to the synchronous standby) under
+   * both writers: the longest pause either saw, their errors, acknowledged rows lost.
+   */
+  async switchoverTrial(n: number): Promise<{ pauseMs: number; errors: number; lost: number; to: string }> {
+    const [primary, standby] = await this.healthy();
+    const tables = this.data.map((d) => `so_${n}_${d.node}`);
+    this.sql(primary, tables.map((t) => `CREATE TABLE ${t} (id int PRIMARY KEY); GRANT ALL ON ${t} TO app;`).join(" "));
+    await until("the tables on the standby", 30_000, () => (this.sql(standby, `SELECT count(*) FROM pg_tables WHERE tablename = '${tables[1]}'`) === "1" ? true : undefined));
+    const writers = this.data.map((d, i) => new Writer(this.pooled(d), tables[i]!));
+    try {
+      await sleep(2000);
+      log(`switchover ${n}: from ${primary.node}`);
+      // Patroni names the synchronous standby in etcd a loop after pg_stat_replication shows it.
+      await until("tusk switchover", 60_000, async () => {
+        const r = await this.cluster.cli("switchover", "--json");
+        if (r.code === 0) return true;
+        log(`  switchover refused, asked again: ${r.stderr.trim().split("\n")[0]}`);
+        await sleep(2000);
+        return undefined;
+      });
+      await sleep(2000);
+    } finally {
+      await Promise.all(writers.map((w) => w.stop()));
+    }
+    const reports = await Promise.all(writers.map((w) => w.stop()));
+    let lost = 0;
+    for (const [i, report] of reports.entries()) {
+      if (report.acked.length === 0) continue;
+      lost += report.acked.length - Number(this.sql(standby, `SELECT count(*) FROM ${tables[i]} WHERE id = ANY('{${report.acked.join(",")}}'::int[])`));
+    }
+    const kinds = [...new Set(reports.flatMap((r) => r.errors))];
+    if (kinds.length) log(`  client errors: ${kinds.slice(0, 3).join(" | ")}`);
+    return { pauseMs: Math.max(...reports.map((r) => r.maxGapMs)), errors: reports.reduce((a, r) => a + r.errors.length, 0), lost, to: standby.node };
+  }
+
   async destroy(): Promise<void> {
     await runCli(["--state-dir", this.dirs[2]!, "destroy", "--yes"], { via: this.witness.via }).catch(() => undefined);
     await runCli(["--state-dir", this.data[1].dir, "destroy", "--yes"], { via: this.data[1].host.via }).catch(() => undefined);
@@ -222,6 +260,7 @@ class Bench {
 
 async function main(): Promise<void> {
   const rows: (string | number)[][] = [];
+  const switchoverRows: (string | number)[][] = [];
   let joinRow: (string | number)[] | undefined;
   let versions = "";
   for (const profile of PROFILES) {
@@ -248,6 +287,14 @@ async function main(): Promise<void> {
       }
       const outages = results.map((r) => r.outageMs);
       rows.push([profile, TRIALS, seconds(median(outages)), seconds(Math.max(...outages)), results.reduce((a, r) => a + r.errors, 0), results.reduce((a, r) => a + r.lost, 0)]);
+      const moves = [];
+      for (let t = 1; t <= TRIALS; t++) {
+        const r = await bench.switchoverTrial(t);
+        log(`${profile}: switchover ${t}/${TRIALS} (to ${r.to}): longest client pause ${seconds(r.pauseMs)} s, ${r.errors} client errors, ${r.lost} lost`);
+        moves.push(r);
+      }
+      const pauses = moves.map((r) => r.pauseMs);
+      switchoverRows.push([profile, TRIALS, seconds(median(pauses)), seconds(Math.max(...pauses)), moves.reduce((a, r) => a + r.errors, 0), moves.reduce((a, r) => a + r.lost, 0)]);
     } finally {
       process.off("SIGTERM", stop);
       await bench.destroy();
@@ -265,6 +312,11 @@ async function main(): Promise<void> {
     "Loss of the primary's host (link down), alternating hosts: client-observed write outage through the surviving host's PgBouncer (longest gap between acknowledged commits; writer every 10 ms, 5 s query timeout)",
     ["settings", "trials", "outage median (s)", "outage worst (s)", "client errors", "acknowledged rows lost"],
     rows,
+  );
+  printTable(
+    "Planned switchover (tusk switchover on the first host, to the synchronous standby on the other host), alternating: the longest pause a writer saw through either host's PgBouncer",
+    ["settings", "trials", "pause median (s)", "pause worst (s)", "client errors", "acknowledged rows lost"],
+    switchoverRows,
   );
   if (joinRow) printTable("tusk join to a streaming replica (tusk's settings)", ["database", "size", "join to streaming (s)"], [joinRow]);
 }

@@ -317,13 +317,51 @@ test("the synchronous standby's host lost: commits on db2 pause until Patroni dr
   await waitFor("pg1 the synchronous standby again", 180_000, async () => (syncStandby() ? true : undefined));
 });
 
-test("tusk switchover across hosts: to pg1 on the first host, then back to the synchronous standby db2; both hosts' endpoints and the multi-host string follow", async () => {
+test("tusk switchover across hosts: to pg1 on the first host, then back to the synchronous standby db2; writers through both hosts' PgBouncer see no error and lose nothing; both hosts' endpoints and the multi-host string follow", async () => {
   const up = await cluster.cli("up", "--json");
   const across = (JSON.parse(up.stdout) as ConnectionStrings).acrossHosts!;
   const syncStandby = (host: TestHost, dir: string, node: string, standby: string) =>
     sql(host, dir, node, `SELECT count(*) FROM pg_stat_replication WHERE application_name = '${standby}' AND state = 'streaming' AND sync_state = 'sync'`) === "1";
   await waitFor("pg1 streaming as db2's synchronous standby", 120_000, async () => (syncStandby(h2, dir2, "db2", "pg1") ? true : undefined));
   await patroniNames("pg1", "sync standby");
+  // A writer through each data host's PgBouncer: the host that runs the switchover pauses the
+  // other's pool too, so neither sees an error.
+  sql(h2, dir2, "db2", "CREATE TABLE sw1 (id int PRIMARY KEY); CREATE TABLE sw2 (id int PRIMARY KEY); GRANT ALL ON sw1, sw2 TO app");
+  const writers = [h1, h2].map((h, i) => new Writer(endpoint(h, cluster.ports.pooler, "verify-full").replace("sslrootcert=ca", `sslrootcert=${encodeURIComponent(caFile)}`), `sw${i + 1}`));
+  let reports: { pausedMs: number }[];
+  try {
+    reports = await switchOverTwice(across);
+  } finally {
+    await Promise.all(writers.map((w) => w.stop()));
+  }
+  const [through1, through2] = await Promise.all(writers.map((w) => w.stop())); // their reports
+  for (const [via, r] of [
+    ["host1", through1!],
+    ["db2", through2!],
+  ] as const) {
+    console.log(
+      `through ${via}'s PgBouncer: ${r.acked.length} commits, ${r.errors.length} errors, longest pause ${r.maxGapMs} ms (switchover paused ${reports.map((x) => x.pausedMs).join(" and ")} ms)`,
+    );
+    assert.deepEqual(r.errors, [], `no error through ${via}'s PgBouncer`);
+  }
+  // db2 paused for the first host's switchovers and resumed once the candidate took writes.
+  const db2Log = on(h2, "cat", join(dir2, "log", "supervisor.log"));
+  assert.match(db2Log, /host1 is switching over from db2 to pg1: pausing the pool/);
+  assert.match(db2Log, /pool resumed after \d+ ms: pg1 is the primary and writable/);
+  assert.match(db2Log, /pool resumed after \d+ ms: db2 is the primary and writable/);
+  assert.match(on(h1, "cat", join(dir1, "log", "supervisor.log")), /switchover announced to the other data hosts: pool paused on db2/);
+  for (const [table, r] of [
+    ["sw1", through1!],
+    ["sw2", through2!],
+  ] as const) {
+    assert.equal(Number(sql(h2, dir2, "db2", `SELECT count(*) FROM ${table} WHERE id = ANY('{${r.acked.join(",")}}'::int[])`)), r.acked.length, `every acknowledged commit of ${table} is on db2`);
+  }
+});
+
+/** The two switchovers of the test above, with the checks between them; Patroni's pause figures. */
+async function switchOverTwice(across: NonNullable<ConnectionStrings["acrossHosts"]>): Promise<{ pausedMs: number }[]> {
+  const syncStandby = (host: TestHost, dir: string, node: string, standby: string) =>
+    sql(host, dir, node, `SELECT count(*) FROM pg_stat_replication WHERE application_name = '${standby}' AND state = 'streaming' AND sync_state = 'sync'`) === "1";
   const toFirst = await cluster.cli("switchover", "--to", "pg1", "--json");
   assert.equal(toFirst.code, 0, toFirst.stderr + toFirst.stdout);
   assert.deepEqual((({ from, to }) => ({ from, to }))(JSON.parse(toFirst.stdout) as { from: string; to: string }), { from: "db2", to: "pg1" });
@@ -344,7 +382,8 @@ test("tusk switchover across hosts: to pg1 on the first host, then back to the s
   assert.equal(inRecovery(h2, dir2, "db2"), false, "db2 is the primary again");
   psqlVia(across.pooled, "INSERT INTO ep VALUES ('multi-host, after the switchover back to db2')");
   assert.equal(psqlVia(endpoint(h1, cluster.ports.pooler, "verify-full"), "SELECT inet_server_addr()"), h2.address, "the first host's PgBouncer follows to db2");
-});
+  return [JSON.parse(toFirst.stdout) as { pausedMs: number }, JSON.parse(back.stdout) as { pausedMs: number }];
+}
 
 test("tusk host remove of a dead data host, refused while it holds the primary; then the machine, cleared, joins again under the same name and streams as the synchronous standby", async () => {
   const refused = await cluster.cli("host", "remove", "db2");

@@ -16,7 +16,20 @@ export interface EtcdCredentials {
   key: string | Buffer;
 }
 
-type Post = (path: string, body: unknown) => Promise<{ status: number; body: string }>;
+/** One POST to an etcd member's v3 JSON gateway. */
+export type EtcdPost = (path: string, body: unknown) => Promise<{ status: number; body: string }>;
+
+/** This host's etcd on its loopback client URL (plain HTTP there). */
+export const localEtcd =
+  (clientPort: number, timeoutMs = 10_000): EtcdPost =>
+  (path, body) =>
+    httpRequest(`http://127.0.0.1:${clientPort}${path}`, { method: "POST", body, timeoutMs });
+
+/** Another host's etcd on its address, with mutual TLS. */
+export const remoteEtcd =
+  (address: string, clientPort: number, creds: EtcdCredentials, timeoutMs = 10_000): EtcdPost =>
+  (path, body) =>
+    httpsRequest({ host: address, port: clientPort, path, method: "POST", body, tls: creds, timeoutMs });
 
 /**
  * etcd's cluster membership through the v3 API's JSON gateway: on this host's loopback client URL
@@ -24,14 +37,14 @@ type Post = (path: string, body: unknown) => Promise<{ status: number; body: str
  * membership nor promotion requests, so a witness asks a voter).
  */
 export class EtcdMembers {
-  private constructor(private readonly post: Post) {}
+  private constructor(private readonly post: EtcdPost) {}
 
   static local(clientPort: number): EtcdMembers {
-    return new EtcdMembers((path, body) => httpRequest(`http://127.0.0.1:${clientPort}${path}`, { method: "POST", body, timeoutMs: 10_000 }));
+    return new EtcdMembers(localEtcd(clientPort));
   }
 
   static remote(address: string, clientPort: number, creds: EtcdCredentials): EtcdMembers {
-    return new EtcdMembers((path, body) => httpsRequest({ host: address, port: clientPort, path, method: "POST", body, tls: creds, timeoutMs: 10_000 }));
+    return new EtcdMembers(remoteEtcd(address, clientPort, creds));
   }
 
   private async call<T>(path: string, body: unknown): Promise<T> {

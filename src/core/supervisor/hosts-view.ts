@@ -1,11 +1,10 @@
 import type { PatroniMember } from "../processes/patroni.js";
 import { memberRole, type NodeStatus } from "./replication.js";
 import { X509Certificate } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
 import { httpsRequest } from "../processes/http-probe.js";
 import { EtcdMembers, type EtcdCredentials, type EtcdMember } from "../network/etcd-members.js";
 import { urlHost } from "../network/host-network.js";
-import { etcdTlsFiles } from "../tls/etcd-certificate.js";
+import { etcdCredentials } from "./cluster-etcd.js";
 import type { SupervisorContext } from "./context.js";
 
 /** One host as `tusk hosts` shows it. */
@@ -49,8 +48,7 @@ export function nodesOn(address: string | undefined, members: PatroniMember[]): 
  */
 export async function hostsView(ctx: SupervisorContext, patroniMembers: PatroniMember[]): Promise<HostView[]> {
   const network = ctx.network;
-  const tls = etcdTlsFiles(ctx.paths);
-  const creds = network && existsSync(tls.cert) ? { ca: readFileSync(tls.ca), cert: readFileSync(tls.cert), key: readFileSync(tls.key) } : undefined;
+  const creds = etcdCredentials(ctx);
   const members = await membership(ctx, creds);
   if (!network) {
     return [

@@ -16,6 +16,7 @@ import { pgOwner, type SupervisorContext } from "./context.js";
 import { patroniRestTls } from "./node-setup.js";
 import { clusterCa } from "../tls/cluster-ca.js";
 import { cutClientsOf, poolerAdmin } from "./replication.js";
+import { remoteNodeWritable } from "./remote-node.js";
 
 /**
  * Where clients' connections go: PgBouncer (the pooled endpoint) and HAProxy's direct endpoint send
@@ -235,14 +236,24 @@ export class Routing {
     return this.remote ? pgbouncerIni(config, paths, settings.pgbouncer, this.remote.port, this.remote.host) : pgbouncerIni(config, paths, settings.pgbouncer, nodes.primaryNode.ports.postgres);
   }
 
+  /**
+   * Whether `node` has left recovery: this host's node asked as the superuser on loopback, another
+   * host's as the rewind role over TLS (remote-node.ts). Not answering counts as still in recovery.
+   */
+  async writable(node: string): Promise<boolean> {
+    if (!this.ctx.nodes.has(node)) {
+      const m = this.members.find((x) => x.name === node);
+      return m !== undefined && this.ctx.network !== null && remoteNodeWritable(this.ctx, m.host, m.port);
+    }
+    const inRecovery = await withSuperuser(this.ctx.config, this.ctx.paths, async (c) => (await c.query<{ r: boolean }>("SELECT pg_is_in_recovery() AS r")).rows[0]?.r ?? true, {
+      timeoutMs: 2000,
+    }).catch(() => true);
+    return !inRecovery;
+  }
+
   /** Waits until the routed primary has left recovery, so a resumed client's write does not fail as read-only. */
   async waitForWritable(node: string, deadline: number): Promise<void> {
-    for (;;) {
-      // Not answering yet counts as still in recovery: the loop asks again until the deadline.
-      const inRecovery = await withSuperuser(this.ctx.config, this.ctx.paths, async (c) => (await c.query<{ r: boolean }>("SELECT pg_is_in_recovery() AS r")).rows[0]?.r ?? true, {
-        timeoutMs: 2000,
-      }).catch(() => true);
-      if (!inRecovery) return;
+    while (!(await this.writable(node))) {
       if (Date.now() > deadline) throw new TuskError("Timeout", `${node} was named primary but PostgreSQL did not leave recovery in time.`, { hint: `See ${this.ctx.paths.logDir}.` });
       await sleep(50);
     }

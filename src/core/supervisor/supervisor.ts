@@ -42,6 +42,7 @@ import { Startup } from "./startup.js";
 import type { Phase, StepRecord, SupervisorStatus } from "./status.js";
 import { StatusFigures } from "./status-figures.js";
 import { switchover, type SwitchoverResult } from "./switchover.js";
+import { FOLLOW_INTERVAL_MS, SwitchoverFollower } from "./switchover-pause.js";
 import { Topology } from "./topology.js";
 import { StatusReport } from "./status-report.js";
 import { BackupRequests } from "./backup-requests.js";
@@ -86,6 +87,9 @@ export class Supervisor {
   private readonly backups: Pgbackrest;
   private readonly startedAt = new Date();
   private watchTimer: NodeJS.Timeout | undefined;
+  /** Another host's switchover pauses this host's pool too (switchover-pause.ts); looked for once converted. */
+  private readonly switchovers: SwitchoverFollower | undefined;
+  private followTimer: NodeJS.Timeout | undefined;
   private watchingSince: number | null = null;
   private callbacks: CallbackServer | undefined;
   /** When etcd stopped answering its health check, while it does not. */
@@ -109,6 +113,7 @@ export class Supervisor {
     this.routing = new Routing(this.ctx, this.children);
     this.joined = this.ctx.network?.role === "witness" ? new Witness(this.ctx, this.children) : isJoinedDataHost(this.ctx.network) ? new DataHost(this.ctx, this.children, this.routing) : undefined;
     this.topology = new Topology(this.ctx, this.children, this.routing);
+    this.switchovers = this.joined instanceof Witness ? undefined : new SwitchoverFollower(this.ctx, this.routing);
     this.startup = new Startup(this.ctx, this.children, this.routing, this.backups, this);
     this.monitoring = new Monitoring(config, paths, () => this.report.collectorContext(), log);
     this.queue = new OperationQueue(paths, log, () => this.migrations());
@@ -163,7 +168,7 @@ export class Supervisor {
     } catch (e) {
       this.failed(e);
     }
-    this.watchTimer = setInterval(() => void this.watch(), 1000);
+    this.watchTimers();
     if (this.phase !== "failed" && this.phase !== "stopping") await this.scheduler.start();
   }
 
@@ -180,7 +185,14 @@ export class Supervisor {
     } catch (e) {
       this.failed(e);
     }
+    this.watchTimers();
+  }
+
+  /** The one-second watch, and on a host serving the endpoints the look for other hosts' switchovers. */
+  private watchTimers(): void {
     this.watchTimer = setInterval(() => void this.watch(), 1000);
+    const follower = this.switchovers;
+    if (follower) this.followTimer = setInterval(() => void follower.tick(), FOLLOW_INTERVAL_MS);
   }
 
   /** Patroni's role-change callbacks make the routing look at the leader at once. */
@@ -466,6 +478,7 @@ export class Supervisor {
     this.phase = "stopping";
     this.sentence = "handing over to a new supervisor: every process keeps running";
     if (this.watchTimer) clearInterval(this.watchTimer);
+    if (this.followTimer) clearInterval(this.followTimer);
     this.scheduler.stop();
     this.callbacks?.close();
     await this.joinServer?.close();
@@ -478,6 +491,7 @@ export class Supervisor {
     this.phase = "stopping";
     this.sentence = "stopping: PgBouncer, then the replicas, the primary (Patroni and PostgreSQL), then etcd";
     if (this.watchTimer) clearInterval(this.watchTimer);
+    if (this.followTimer) clearInterval(this.followTimer);
     this.scheduler.stop();
     this.callbacks?.close();
     await this.joinServer?.close();

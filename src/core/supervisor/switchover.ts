@@ -4,7 +4,8 @@ import { patroniSwitchover } from "../processes/patroni.js";
 import { sleep } from "../processes/pid-file.js";
 import type { SupervisorContext } from "./context.js";
 import { patroniAuth } from "./node-setup.js";
-import { chooseCandidate, otherHostsNodes, poolerAdmin, type ReplicationStatus } from "./replication.js";
+import { chooseCandidate, otherHostsNodes, type ReplicationStatus } from "./replication.js";
+import { announceSwitchover, hostsToPause, pausePool, resumePool } from "./switchover-pause.js";
 import type { Routing } from "./routing.js";
 
 export interface SwitchoverResult {
@@ -50,31 +51,18 @@ async function switchoverNow(ctx: SupervisorContext, routing: Routing, replicati
   const from = candidates.find((n) => n.role === "primary")?.name ?? nodes.primary;
   const local = nodes.has(choice.name);
   log(`switchover from ${from} to ${choice.name}${local ? "" : " (a node of another host)"}: pausing the pool`);
+  // The other data hosts' pools pause too (switchover-pause.ts); they resume by themselves once
+  // the candidate is writable, or when the announcement ends.
+  const others = ctx.network ? await announceSwitchover(ctx, { from, to: choice.name }, hostsToPause(ctx.network, routing.members)) : undefined;
   let pausedAt = Date.now();
-  await withPoolPaused(ctx, async () => {
-    pausedAt = Date.now();
-    // Any member's API takes it: Patroni writes the switchover into etcd and the leader acts on it.
-    // Patroni checks the candidate against the synchronous standby it has in etcd, which follows
-    // pg_stat_replication by a loop: a standby that has just come back is refused for a moment
-    // ("candidate name does not match with sync_standby", seen in CI), so that answer is retried.
-    const asked = Date.now();
-    let r = await patroniSwitchover(nodes.primaryNode.ports.patroni, patroniAuth(ctx), from, choice.name);
-    while (r.status === 412 && /sync_standby/.test(r.body) && Date.now() - asked < 5000) {
-      await sleep(500);
-      r = await patroniSwitchover(nodes.primaryNode.ports.patroni, patroniAuth(ctx), from, choice.name);
-    }
-    if (r.status >= 300) throw new TuskError("ProcessFailed", `Patroni refused the switchover (${r.status}): ${r.body.slice(0, 200)}`);
-    const deadline = Date.now() + 60_000;
-    while (routing.writesTo !== choice.name) {
-      if (Date.now() > deadline) throw new TuskError("Timeout", `${choice.name} did not become the primary within 60 s.`, { hint: `See ${paths.logDir}.` });
-      await routing.followLeader();
-      if (routing.writesTo !== choice.name) await sleep(100);
-    }
-    // Patroni names the new leader as soon as it asks PostgreSQL to promote; until recovery has
-    // ended, a resumed client's write would fail as read-only. (A node of another host is not
-    // reachable as the superuser: Patroni's member state is what this host sees of it.)
-    if (local) await routing.waitForWritable(choice.name, deadline);
-  });
+  try {
+    await withPoolPaused(ctx, () => {
+      pausedAt = Date.now();
+      return handOver(ctx, routing, from, choice.name);
+    });
+  } finally {
+    await others?.end();
+  }
   const totalMs = Date.now() - started;
   const pausedMs = Date.now() - pausedAt;
   log(`switchover to ${choice.name} done in ${totalMs} ms (pool paused ${pausedMs} ms)`);
@@ -83,18 +71,41 @@ async function switchoverNow(ctx: SupervisorContext, routing: Routing, replicati
   return { from, to: choice.name, pausedMs, totalMs };
 }
 
+/**
+ * Patroni hands the lock from `from` to `to`; returns once this host routes writes to `to` and it
+ * has left recovery. Any member's API takes the request: Patroni writes the switchover into etcd
+ * and the leader acts on it. Patroni checks the candidate against the synchronous standby it has in
+ * etcd, which follows pg_stat_replication by a loop: a standby that has just come back is refused
+ * for a moment ("candidate name does not match with sync_standby", seen in CI), so that answer is
+ * retried.
+ */
+async function handOver(ctx: SupervisorContext, routing: Routing, from: string, to: string): Promise<void> {
+  const { nodes, paths } = ctx;
+  const asked = Date.now();
+  let r = await patroniSwitchover(nodes.primaryNode.ports.patroni, patroniAuth(ctx), from, to);
+  while (r.status === 412 && /sync_standby/.test(r.body) && Date.now() - asked < 5000) {
+    await sleep(500);
+    r = await patroniSwitchover(nodes.primaryNode.ports.patroni, patroniAuth(ctx), from, to);
+  }
+  if (r.status >= 300) throw new TuskError("ProcessFailed", `Patroni refused the switchover (${r.status}): ${r.body.slice(0, 200)}`);
+  const deadline = Date.now() + 60_000;
+  while (routing.writesTo !== to) {
+    if (Date.now() > deadline) throw new TuskError("Timeout", `${to} did not become the primary within 60 s.`, { hint: `See ${paths.logDir}.` });
+    await routing.followLeader();
+    if (routing.writesTo !== to) await sleep(100);
+  }
+  // Patroni names the new leader as soon as it asks PostgreSQL to promote; until recovery has
+  // ended, a resumed client's write would fail as read-only (another host's node is asked as the
+  // rewind role).
+  await routing.waitForWritable(to, deadline);
+}
+
 /** Runs `work` with the pool paused (new transactions wait, none fail), resuming whatever happens. */
 export async function withPoolPaused<T>(ctx: SupervisorContext, work: () => Promise<T>): Promise<T> {
-  const { config, paths, log } = ctx;
-  await poolerAdmin(config, paths, (c) => withTimeout(c.query(`PAUSE ${config.database}`), 15_000, "PgBouncer could not pause within 15 s: a transaction stayed open"));
+  await pausePool(ctx);
   try {
     return await work();
   } finally {
-    await poolerAdmin(config, paths, (c) => c.query(`RESUME ${config.database}`)).catch((e) => log(`RESUME failed: ${(e as Error).message}`));
+    await resumePool(ctx);
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new TuskError("Timeout", message)), ms)))]).finally(() => clearTimeout(timer));
 }
