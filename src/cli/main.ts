@@ -23,6 +23,7 @@ import { registerHistory } from "./commands/history.js";
 import { registerAlerts } from "./commands/alerts.js";
 import { registerToken } from "./commands/token.js";
 import { registerCa } from "./commands/ca.js";
+import { registerCerts } from "./commands/certs.js";
 import { registerHost } from "./commands/host.js";
 import { registerJoin } from "./commands/join.js";
 import { registerQueries } from "./commands/queries.js";
@@ -59,6 +60,7 @@ for (const register of [
   registerQueries,
   registerToken,
   registerCa,
+  registerCerts,
   registerHost,
   registerJoin,
   registerDashboard,

@@ -39,6 +39,11 @@ export const ROUTES = {
   /** The join endpoint (on the host's address, TLS): the CA's certificate (public; checked against the token's fingerprint), and a join. */
   joinCa: `${API_PREFIX}/join/ca`,
   join: `${API_PREFIX}/join`,
+  /** On the join endpoint, with the host's current certificate (mutual TLS): a renewed certificate for a host of the cluster. */
+  joinCertificate: `${API_PREFIX}/join/certificate`,
+  /** This host's certificates and when they end; POST …/renew renews them now. */
+  certificates: `${API_PREFIX}/certificates`,
+  certificatesRenew: `${API_PREFIX}/certificates/renew`,
   series: `${API_PREFIX}/metrics/series`,
   queries: `${API_PREFIX}/queries`,
   querySeries: `${API_PREFIX}/queries/:queryid/series`,

@@ -185,6 +185,79 @@ test("every data host serves the endpoints: pooled and direct reach the primary 
   assert.match(text.stdout, /Across hosts/);
 });
 
+/** The serial of the certificate a TLS server presents (`starttls`: postgres for PostgreSQL and PgBouncer), as openssl prints it. */
+function servedSerial(host: TestHost, port: number, starttls?: "postgres"): string {
+  const pem = execFileSync("sh", ["-c", `openssl s_client -connect ${host.address}:${port} ${starttls ? `-starttls ${starttls}` : ""} </dev/null 2>/dev/null | openssl x509 -noout -serial`], {
+    encoding: "utf8",
+    timeout: 15_000,
+  });
+  return pem.trim().replace(/^serial=/, "");
+}
+
+test("tusk certs renew on the data host (the first host signs a new key's certificate over mutual TLS) and on the first host: the new certificates are served without a restart of PostgreSQL, and the endpoints, replication and etcd go on", async () => {
+  const { ports } = cluster;
+  const certsOf = async (host: TestHost, dir: string) => {
+    const r = await runCli(["--state-dir", dir, "certs", "--json"], { via: host.via });
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as { host: string; certificate: string; expiresAt: string; serial: string | null }[];
+  };
+  const serial = (certs: Awaited<ReturnType<typeof certsOf>>, host: string, certificate: string) => certs.find((c) => c.host === host && c.certificate === certificate)?.serial;
+  const before2 = await certsOf(h2, dir2);
+  const pgStarted = sql(h2, dir2, "db2", "SELECT pg_postmaster_start_time()");
+  const renewed2 = await runCli(["--state-dir", dir2, "certs", "renew", "--json"], { via: h2.via });
+  assert.equal(renewed2.code, 0, renewed2.stderr + renewed2.stdout);
+  const r2 = JSON.parse(renewed2.stdout) as { certificates: typeof before2; applied: string[] };
+  const etcd2 = serial(r2.certificates, "db2", "etcd")!;
+  assert.notEqual(etcd2, serial(before2, "db2", "etcd"), "a new certificate");
+  assert.equal(serial(r2.certificates, "db2", "server"), etcd2, "a data host's server certificate is its host certificate");
+  assert.ok(!r2.applied.some((a) => /failed/.test(a)), r2.applied.join("\n"));
+  // Served at once by PostgreSQL, PgBouncer, Patroni's API and etcd, with PostgreSQL not restarted.
+  const hex = (s: string) => s.replace(/^0+/, "").toUpperCase();
+  for (const [port, starttls] of [
+    [ports.postgres, "postgres"],
+    [ports.pooler, "postgres"],
+    [ports.patroni, undefined],
+    [ports.etcd_client, undefined],
+  ] as const) {
+    assert.equal(hex(servedSerial(h2, port, starttls)), hex(etcd2), `port ${port} on db2 serves the new certificate`);
+  }
+  assert.equal(sql(h2, dir2, "db2", "SELECT pg_postmaster_start_time()"), pgStarted, "PostgreSQL was reloaded, not restarted");
+  // The first host recorded the new end; the CA is the same.
+  const seen = await certsOf(h1, dir1);
+  assert.ok(Date.parse(seen.find((c) => c.host === "db2")!.expiresAt) >= Date.parse(before2.find((c) => c.certificate === "etcd")!.expiresAt));
+  // The first host's own.
+  const renewed1 = await cluster.cli("certs", "renew", "--json");
+  assert.equal(renewed1.code, 0, renewed1.stderr + renewed1.stdout);
+  const r1 = JSON.parse(renewed1.stdout) as { certificates: typeof before2; applied: string[] };
+  assert.notEqual(serial(r1.certificates, "host1", "server"), serial(seen, "host1", "server"));
+  assert.ok(!r1.applied.some((a) => /failed/.test(a)), r1.applied.join("\n"));
+  assert.equal(hex(servedSerial(h1, ports.pooler, "postgres")), hex(serial(r1.certificates, "host1", "server")!));
+  assert.equal(hex(servedSerial(h1, ports.api)), hex(serial(r1.certificates, "host1", "server")!), "the join endpoint swapped its TLS context");
+  assert.equal(serial(r1.certificates, "host1", "ca"), serial(seen, "host1", "ca"));
+  // Everything between the hosts goes on with the new certificates.
+  assert.equal((await cluster.cli("psql", "--superuser", "-c", "CREATE TABLE rn (via text); GRANT ALL ON rn TO app")).code, 0);
+  for (const host of [h1, h2]) psqlVia(endpoint(host, ports.pooler, "verify-full"), `INSERT INTO rn VALUES ('after renewal ${host.address}')`);
+  await waitFor("db2 streaming after the renewals", 60_000, async () =>
+    (await cluster.cli("psql", "--superuser", "-At", "-c", "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'db2' AND state = 'streaming'")).stdout.trim() === "1" ? true : undefined,
+  );
+  await waitFor("the first host's read-only endpoint on db2 (HAProxy's checks with its renewed certificate)", 30_000, async () => {
+    try {
+      return psqlVia(endpoint(h1, ports.readonly, "verify-ca"), "SELECT inet_server_addr()") === h2.address ? true : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  const hosts = JSON.parse((await cluster.cli("hosts", "--json")).stdout) as HostView[];
+  assert.deepEqual(
+    hosts.map((h) => [h.name, h.reachable]),
+    [
+      ["host1", true],
+      ["db2", true],
+      ["w3", true],
+    ],
+  );
+});
+
 test("the first host lost: db2 takes over and accepts writes; with its link back, the first host's node follows db2 as a replica and has every write", async () => {
   const across = (JSON.parse((await cluster.cli("up", "--json")).stdout) as ConnectionStrings).acrossHosts!;
   const lost = Date.now();

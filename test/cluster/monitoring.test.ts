@@ -556,6 +556,11 @@ test("tusk alerts, alerts explain, alerts rules and queries print what the API h
   assert.match(explain.stdout, /What it means:[^]*Why it matters:[^]*What to do:/);
   assert.equal((await cluster.cli("alerts", "explain", "meteor")).code, ExitCode.Usage);
   assert.match((await cluster.cli("alerts", "rules")).stdout, /connections-high +critical +on +50 %/);
+  const rulesJson = JSON.parse((await cluster.cli("alerts", "rules", "--json")).stdout) as { rules: { id: string }[] };
+  assert.ok(
+    rulesJson.rules.some((r) => r.id === "certificate-expiring"),
+    "alerts rules --json prints JSON (alerts takes --json too)",
+  );
   assert.equal((await cluster.cli("alerts", "silence", "disk-usage", "--for", "forever")).code, ExitCode.Usage);
   const queries = await cluster.cli("queries", "--since", "1h", "--order", "calls");
   assert.equal(queries.code, 0, queries.stderr);

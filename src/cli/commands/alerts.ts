@@ -74,9 +74,10 @@ export function registerAlerts(program: Command): void {
     .command("rules")
     .description("every rule with its threshold, 'for' duration and window in force")
     .option("--json", "print as JSON")
-    .action(async (opts: { json?: boolean }, command: Command) => {
+    .action(async (_opts: unknown, command: Command) => {
       const r = await clusterFor(command).api.get<RuleAnswer>(ROUTES.rules);
-      if (opts.json) return void console.log(JSON.stringify(r, null, 2));
+      // `alerts` takes --json too, and commander gives it the flag wherever it is written.
+      if (command.optsWithGlobals<{ json?: boolean }>().json) return void console.log(JSON.stringify(r, null, 2));
       console.log(
         table(
           r.rules.map((x) => [x.id, x.severity, x.enabled ? "on" : "off", `${x.threshold}${x.unit ? ` ${x.unit}` : ""}`, `${x.forSeconds} s`, x.windowSeconds ? `${x.windowSeconds} s` : "-", x.title]),

@@ -29,6 +29,8 @@ export interface CollectorContext {
   backupRepositoryBytes: number | null;
   /** Processes the supervisor runs, and whether each is up. */
   processes: { name: string; up: boolean }[];
+  /** Certificates: this host's, and those the cluster issued its other hosts; when each ends (ISO 8601). */
+  certificates: { host: string; certificate: string; expiresAt: string }[];
 }
 
 interface StatementRow {
@@ -243,5 +245,8 @@ function contextSamples(c: CollectorContext, at: Date): Sample[] {
   if (c.dataDirBytes !== null) out.push({ name: "tusk_data_directory_bytes", labels: {}, value: c.dataDirBytes });
   if (c.backupRepositoryBytes !== null) out.push({ name: "tusk_backup_repository_bytes", labels: {}, value: c.backupRepositoryBytes });
   if (c.lastDrillOk !== null) out.push({ name: "tusk_last_drill_ok", labels: {}, value: c.lastDrillOk ? 1 : 0 });
+  for (const cert of c.certificates) {
+    out.push({ name: "tusk_certificate_expiry_seconds", labels: { host: cert.host, certificate: cert.certificate }, value: (Date.parse(cert.expiresAt) - at.getTime()) / 1000 });
+  }
   return out;
 }

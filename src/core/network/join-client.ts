@@ -62,3 +62,25 @@ export async function requestJoin(token: JoinToken, ca: string, body: JoinReques
   }
   throw new TuskError(exitCodeName(e.exitCode ?? ExitCode.Usage), `The cluster refused the join: ${e.error ?? `HTTP ${r.status}`}`, { hint: e.hint || undefined });
 }
+
+/**
+ * A renewed certificate for this (joined) host: the signing request goes to the first host's join
+ * endpoint over mutual TLS with the host's current certificate, which is what admits it there.
+ */
+export async function requestCertificate(endpoint: string, creds: EtcdCredentials, csr: string): Promise<string> {
+  const host = endpoint.slice(0, endpoint.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+  const port = Number(endpoint.slice(endpoint.lastIndexOf(":") + 1));
+  const r = await httpsRequest({ host, port, path: ROUTES.joinCertificate, body: { csr }, tls: creds, timeoutMs: 60_000 }).catch((e: NodeJS.ErrnoException) => {
+    throw new TuskError("Unreachable", `Could not reach the first host's join endpoint at ${endpoint}: ${e.code ?? e.message}.`, {
+      hint: `The first host signs certificates: check that this host reaches ${host} on TCP port ${port} and that its tusk runs, then renew again.`,
+    });
+  });
+  if (r.status === 200) return (JSON.parse(r.body) as { cert: string }).cert;
+  let e: { error?: string; hint?: string; exitCode?: number } = {};
+  try {
+    e = JSON.parse(r.body);
+  } catch {
+    /* not JSON */
+  }
+  throw new TuskError(exitCodeName(e.exitCode ?? ExitCode.ProcessFailed), `The first host refused to renew this host's certificate: ${e.error ?? `HTTP ${r.status}`}`, { hint: e.hint || undefined });
+}

@@ -84,3 +84,14 @@ export async function removeServer(socketPath: string, name: string, timeoutMs =
     }
   }
 }
+
+/**
+ * Replaces a certificate HAProxy loaded from `file` (the client certificate of its Patroni checks)
+ * with `pem` at run time, as a transaction committed at once: no restart, no session cut.
+ */
+export async function replaceCertificate(socketPath: string, file: string, pem: string): Promise<void> {
+  const set = await haproxyCommand(socketPath, `set ssl cert ${file} <<\n${pem.trimEnd()}\n`);
+  if (!/Transaction (created|updated)/.test(set)) throw new Error(`HAProxy refused the new certificate for ${file}: ${set}`);
+  const commit = await haproxyCommand(socketPath, `commit ssl cert ${file}`, 5000);
+  if (!/Success/.test(commit)) throw new Error(`HAProxy did not commit the new certificate for ${file}: ${commit}`);
+}

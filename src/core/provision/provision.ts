@@ -7,11 +7,11 @@ import type { StatePaths } from "../state-dir.js";
 import { sqlFile } from "./sql-template.js";
 import { readPrimary } from "../cluster/nodes.js";
 
-/** A superuser connection to the current primary over loopback TCP with the generated password. */
-export async function superuserClient(config: TuskConfig, paths: StatePaths, database = "postgres", timeoutMs = 10_000): Promise<pg.Client> {
+/** A superuser connection to the current primary (or the node on `port`) over loopback TCP with the generated password. */
+export async function superuserClient(config: TuskConfig, paths: StatePaths, database = "postgres", timeoutMs = 10_000, port?: number): Promise<pg.Client> {
   const client = new pg.Client({
     host: "127.0.0.1",
-    port: readPrimary(config, paths).port,
+    port: port ?? readPrimary(config, paths).port,
     user: ROLES.superuser,
     password: readSecret(paths, "superuser"),
     database,
@@ -30,8 +30,13 @@ export async function superuserClient(config: TuskConfig, paths: StatePaths, dat
  * The one way to run work as the superuser on the current primary: connect, run, close whatever
  * happens (a close that fails after the work is ignored: the connection is gone either way).
  */
-export async function withSuperuser<T>(config: TuskConfig, paths: StatePaths, work: (c: pg.Client) => Promise<T>, options: { database?: string; timeoutMs?: number } = {}): Promise<T> {
-  const client = await superuserClient(config, paths, options.database, options.timeoutMs);
+export async function withSuperuser<T>(
+  config: TuskConfig,
+  paths: StatePaths,
+  work: (c: pg.Client) => Promise<T>,
+  options: { database?: string; timeoutMs?: number /** a node of this host other than the primary */; port?: number } = {},
+): Promise<T> {
+  const client = await superuserClient(config, paths, options.database, options.timeoutMs, options.port);
   try {
     return await work(client);
   } finally {

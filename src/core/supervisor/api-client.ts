@@ -12,6 +12,8 @@ import { ExitCode, exitCodeName, TuskError } from "../errors.js";
 import type { HostRole } from "../network/join-tokens.js";
 import type { HostTokenResult } from "./host-tokens.js";
 import type { HostView } from "./hosts-view.js";
+import type { CertificateFact } from "../tls/certificate-facts.js";
+import type { CertificateRenewal } from "./certificate-renewal.js";
 import type { HostRemoval } from "./host-remove.js";
 
 export type { SwitchoverResult };
@@ -77,6 +79,14 @@ export class ApiClient {
 
   async hosts(): Promise<HostView[]> {
     return (await this.get<{ hosts: HostView[] }>(ROUTES.hosts)).hosts;
+  }
+
+  async certificates(): Promise<CertificateFact[]> {
+    return (await this.get<{ certificates: CertificateFact[] }>(ROUTES.certificates)).certificates;
+  }
+
+  renewCertificates(): Promise<CertificateRenewal> {
+    return this.post(ROUTES.certificatesRenew, {}, 300_000);
   }
 
   /** A join token; the first one converts the cluster for the network (minutes, with restarts). */

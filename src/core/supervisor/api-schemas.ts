@@ -44,6 +44,7 @@ const plan = obj({
   restart: bool,
 });
 const silence = obj({ id: int, rule: str, labels, until: str, comment: str, createdAt: str });
+const certificate = obj({ host: str, certificate: { type: "string", enum: ["ca", "server", "etcd"] }, expiresAt: str, serial: { type: ["string", "null"] } });
 
 export const SCHEMAS = {
   status: { tags: ["cluster"], summary: "Processes, nodes, backups, the collector and open alerts", response: { 200: obj({ phase: str, decision: str }), ...errors } },
@@ -85,6 +86,18 @@ export const SCHEMAS = {
       }),
       ...errors,
     },
+  },
+  certificates: {
+    tags: ["cluster"],
+    summary: "Certificates: this host's (the CA's, the server's, etcd's: when each ends, its serial) and those the cluster issued its other hosts (as recorded when issued)",
+    response: { 200: obj({ certificates: { type: "array", items: certificate } }), ...errors },
+  },
+  renewCertificates: {
+    tags: ["cluster"],
+    summary:
+      "Renews this host's certificates now (the supervisor does it by itself 45 days before the first ends): the first host issues its own, a joined host asks the first host; every process takes them up without a database restart",
+    body: { type: "object", additionalProperties: false, properties: {} },
+    response: { 200: obj({ certificates: { type: "array", items: certificate }, applied: { type: "array", items: str } }), ...errors },
   },
   removeHost: {
     tags: ["cluster"],

@@ -98,6 +98,8 @@ export async function buildApi(supervisor: Supervisor, tokens: TokenVerifier, on
   app.get(ROUTES.config, { schema: SCHEMAS.configPlan }, async () => supervisor.configPlan().plan);
   app.post(ROUTES.config, { schema: SCHEMAS.configApply }, async () => supervisor.applyConfig());
   app.get(ROUTES.hosts, { schema: SCHEMAS.hosts }, async () => ({ hosts: await supervisor.hosts() }));
+  app.get(ROUTES.certificates, { schema: SCHEMAS.certificates }, async () => ({ certificates: supervisor.certificates() }));
+  app.post(ROUTES.certificatesRenew, { schema: SCHEMAS.renewCertificates }, async () => supervisor.renewCertificates());
   app.delete<{ Params: { name: string } }>(ROUTES.host, { schema: SCHEMAS.removeHost }, async (req) => supervisor.removeHost(req.params.name));
   app.post<{ Body: { role?: HostRole; ttlSeconds?: number; address?: string } }>(ROUTES.hostTokens, { schema: SCHEMAS.hostToken }, async (req) =>
     supervisor.hostToken({ role: req.body.role ?? "data", ttlMs: (req.body.ttlSeconds ?? TOKEN_TTL_MS.default / 1000) * 1000, address: req.body.address }),

@@ -1,6 +1,4 @@
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { TuskError } from "../errors.js";
 import { extensionBuilds, PG_MAJOR } from "../install/components.js";
 import { EtcdMembers } from "../network/etcd-members.js";
@@ -10,13 +8,10 @@ import { readTokenStore, spendToken, writeTokenStore } from "../network/join-tok
 import { reloadPatroni } from "../processes/patroni.js";
 import { sleep } from "../processes/pid-file.js";
 import { readSecret } from "../secrets.js";
-import { hostAltNames } from "../tls/server-certificate.js";
-import { caCertificate, clusterCa, signRequest } from "../tls/cluster-ca.js";
+import { caCertificate } from "../tls/cluster-ca.js";
+import { signHostCertificate } from "./host-certificates.js";
 import type { SupervisorContext } from "./context.js";
 import { patroniAuth, writePatroniConfig } from "./node-setup.js";
-
-/** Days a joined host's certificate is valid (renewed like the server certificate). */
-const HOST_CERT_DAYS = 825;
 
 const REFUSED = {
   unknown: "This join token is not one of this cluster's (mistyped, or made by another cluster).",
@@ -73,7 +68,7 @@ export async function admitHost(ctx: SupervisorContext, req: JoinRequest, log: (
     log(`etcd: ${name} promoted from learner to voter to make room for ${req.name} (etcd 3.4 holds one learner at a time)`);
   }
   writeTokenStore(ctx.paths, spent.store);
-  const cert = await sign(ctx, req);
+  const cert = await signHostCertificate(ctx, req.name, req.address, req.csr);
   const record: HostRecord = {
     name: req.name,
     address: req.address,
@@ -128,20 +123,5 @@ async function addLearner(etcd: EtcdMembers, peerUrl: string): Promise<Awaited<R
       if (!/unhealthy cluster/.test((e as Error).message) || Date.now() > deadline) throw e;
       await sleep(1000);
     }
-  }
-}
-
-/** The CA signs the joining host's request for its address and loopback; its key never left it. */
-async function sign(ctx: SupervisorContext, req: JoinRequest): Promise<string> {
-  if (!/^-----BEGIN CERTIFICATE REQUEST-----[\s\S]+-----END CERTIFICATE REQUEST-----\s*$/.test(req.csr)) {
-    throw new TuskError("Usage", "The join request carries no certificate signing request (PEM).", { hint: "Join with tusk join, which makes one." });
-  }
-  const dir = mkdtempSync(join(ctx.paths.secretsDir, "join-"));
-  try {
-    writeFileSync(join(dir, "host.csr"), req.csr);
-    await signRequest(clusterCa(ctx.paths), join(dir, "host.csr"), ["DNS:localhost", "IP:127.0.0.1", ...hostAltNames(req.address)], HOST_CERT_DAYS, join(dir, "host.crt"));
-    return readFileSync(join(dir, "host.crt"), "utf8");
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -2,10 +2,11 @@ import { clearRemotePrimary, writeRemotePrimary } from "../cluster/remote-primar
 import { TuskError } from "../errors.js";
 import type { NodeInfo } from "../cluster/nodes.js";
 import { recordRoleChange } from "../cluster/history.js";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { haproxyConfig, type HaproxyServer, type PatroniCheckTls } from "../generate/haproxy-config.js";
 import { pgbouncerHba, pgbouncerIni, pgbouncerUserlist } from "../generate/pgbouncer-config.js";
-import { addServer, removeServer, routeDirect } from "../processes/haproxy-runtime.js";
+import { addServer, removeServer, replaceCertificate, routeDirect } from "../processes/haproxy-runtime.js";
 import { patroniCluster, type PatroniClusterView, type PatroniMember } from "../processes/patroni.js";
 import { portAccepts } from "../processes/pgbouncer.js";
 import { sleep } from "../processes/pid-file.js";
@@ -297,6 +298,18 @@ export class Routing {
     const clientPem = join(this.ctx.paths.haproxyDir, "patroni-client.pem");
     writeAtomic(clientPem, `${rest.cert.toString().trimEnd()}\n${rest.key.toString().trimEnd()}\n`, 0o600, pgOwner(this.ctx));
     return { address: rest.address, caFile: clusterCa(this.ctx.paths).cert, clientPem };
+  }
+
+  /** HAProxy's client certificate for its Patroni checks follows a renewed host certificate: replaced at run time, or HAProxy restarts if it refuses. */
+  async refreshCheckCertificate(): Promise<void> {
+    const rest = this.patroniCheckTls();
+    if (!rest || !this.children.running("haproxy")) return;
+    try {
+      await replaceCertificate(this.ctx.paths.haproxyStatsSocket, rest.clientPem, readFileSync(rest.clientPem, "utf8"));
+    } catch (e) {
+      this.ctx.log(`${(e as Error).message}; restarting HAProxy`);
+      await this.restartHaproxy();
+    }
   }
 
   /** HAProxy serves the read-only and the direct endpoints. */

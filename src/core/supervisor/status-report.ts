@@ -11,6 +11,7 @@ import { withSuperuser } from "../provision/provision.js";
 import { TUSK_VERSION } from "../state-dir.js";
 import type { BackupScheduler } from "./backup-scheduler.js";
 import { nodeOfChild, type Children } from "./children.js";
+import type { CertificateFact } from "../tls/certificate-facts.js";
 import type { SupervisorContext } from "./context.js";
 import type { OperationQueue } from "./operation-queue.js";
 import { nodeStatuses, replicationRows, type ReplicationRow, type ReplicationStatus } from "./replication.js";
@@ -29,6 +30,8 @@ export interface StatusSources {
   queue: OperationQueue;
   phase: () => Phase;
   patroni: () => PatroniNodeStatus | undefined;
+  /** This host's certificates and those the cluster issued its other hosts. */
+  certificates: () => CertificateFact[];
 }
 
 /** The supervisor's own account of itself: its phase, decision, start-up steps and failure. */
@@ -79,6 +82,7 @@ export class StatusReport {
       dataDirBytes: await figures.dataSize(phase, ctx.nodes.primary),
       backupRepositoryBytes: await figures.backupRepositorySize(),
       processes: children.order().map((name) => ({ name, up: children.running(name) })),
+      certificates: this.src.certificates().map(({ host, certificate, expiresAt }) => ({ host, certificate, expiresAt })),
     };
   }
 

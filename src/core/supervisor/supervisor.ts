@@ -43,6 +43,9 @@ import type { Phase, StepRecord, SupervisorStatus } from "./status.js";
 import { StatusFigures } from "./status-figures.js";
 import { switchover, type SwitchoverResult } from "./switchover.js";
 import { FOLLOW_INTERVAL_MS, SwitchoverFollower } from "./switchover-pause.js";
+import { Certificates, type CertificateRenewal } from "./certificate-renewal.js";
+import type { CertificateFact } from "../tls/certificate-facts.js";
+import type { Server as TlsServer } from "node:tls";
 import { Topology } from "./topology.js";
 import { StatusReport } from "./status-report.js";
 import { BackupRequests } from "./backup-requests.js";
@@ -90,6 +93,9 @@ export class Supervisor {
   /** Another host's switchover pauses this host's pool too (switchover-pause.ts); looked for once converted. */
   private readonly switchovers: SwitchoverFollower | undefined;
   private followTimer: NodeJS.Timeout | undefined;
+  /** This host's certificates, renewed before they end (certificate-renewal.ts). */
+  private readonly certs: Certificates;
+  private renewTimer: NodeJS.Timeout | undefined;
   private watchingSince: number | null = null;
   private callbacks: CallbackServer | undefined;
   /** When etcd stopped answering its health check, while it does not. */
@@ -114,6 +120,7 @@ export class Supervisor {
     this.joined = this.ctx.network?.role === "witness" ? new Witness(this.ctx, this.children) : isJoinedDataHost(this.ctx.network) ? new DataHost(this.ctx, this.children, this.routing) : undefined;
     this.topology = new Topology(this.ctx, this.children, this.routing);
     this.switchovers = this.joined instanceof Witness ? undefined : new SwitchoverFollower(this.ctx, this.routing);
+    this.certs = new Certificates(this.ctx, this.children, this.routing, () => this.joinServer?.server as unknown as TlsServer | undefined);
     this.startup = new Startup(this.ctx, this.children, this.routing, this.backups, this);
     this.monitoring = new Monitoring(config, paths, () => this.report.collectorContext(), log);
     this.queue = new OperationQueue(paths, log, () => this.migrations());
@@ -137,6 +144,7 @@ export class Supervisor {
       queue: this.queue,
       phase: () => this.phase,
       patroni: () => this.lastPatroni ?? this.startup.lastPatroni,
+      certificates: () => this.certs.cluster(),
     });
   }
 
@@ -193,6 +201,10 @@ export class Supervisor {
     this.watchTimer = setInterval(() => void this.watch(), 1000);
     const follower = this.switchovers;
     if (follower) this.followTimer = setInterval(() => void follower.tick(), FOLLOW_INTERVAL_MS);
+    // Certificates are looked at once an hour (and now): renewed 45 days before the first ends.
+    const renew = () => void this.certs.renewIfDue().catch((e) => this.log(`certificate renewal failed: ${(e as Error).message}`));
+    if (this.phase !== "failed") renew();
+    this.renewTimer = setInterval(renew, 3_600_000);
   }
 
   /** Patroni's role-change callbacks make the routing look at the leader at once. */
@@ -217,13 +229,16 @@ export class Supervisor {
    */
   private async openJoinEndpoint(): Promise<void> {
     if (this.joinServer || !this.ctx.network || this.ctx.network.role !== "data" || !existsSync(clusterCa(this.paths).key)) return;
-    this.joinServer = await startJoinServer(this.ctx, (req) =>
-      this.exclusive("network", `join of host ${req.name} (${req.address})`, async () => {
-        const answer = await admitHost(this.ctx, req, this.log);
-        // A data host archives into this host's repository: the TLS server authorizes its certificate from now on.
-        if (req.role === "data") await this.restartBackupServer();
-        return answer;
-      }),
+    this.joinServer = await startJoinServer(
+      this.ctx,
+      (req) =>
+        this.exclusive("network", `join of host ${req.name} (${req.address})`, async () => {
+          const answer = await admitHost(this.ctx, req, this.log);
+          // A data host archives into this host's repository: the TLS server authorizes its certificate from now on.
+          if (req.role === "data") await this.restartBackupServer();
+          return answer;
+        }),
+      (host, csr) => this.certs.signFor(host, csr),
     );
   }
 
@@ -439,6 +454,16 @@ export class Supervisor {
     });
   }
 
+  /** This host's certificates, and those the cluster issued its other hosts. */
+  certificates(): CertificateFact[] {
+    return this.certs.cluster();
+  }
+
+  /** Renews this host's certificates now (certificate-renewal.ts). */
+  renewCertificates(): Promise<CertificateRenewal> {
+    return this.exclusive("network", "certificate renewal", (report) => this.certs.renew(report));
+  }
+
   /** A join token; the first one converts the cluster for the network (host-tokens.ts). */
   async hostToken(req: HostTokenRequest): Promise<HostTokenResult> {
     const parts = { ctx: this.ctx, children: this.children, routing: this.routing, replication: () => this.report.replication() };
@@ -479,6 +504,7 @@ export class Supervisor {
     this.sentence = "handing over to a new supervisor: every process keeps running";
     if (this.watchTimer) clearInterval(this.watchTimer);
     if (this.followTimer) clearInterval(this.followTimer);
+    if (this.renewTimer) clearInterval(this.renewTimer);
     this.scheduler.stop();
     this.callbacks?.close();
     await this.joinServer?.close();
@@ -492,6 +518,7 @@ export class Supervisor {
     this.sentence = "stopping: PgBouncer, then the replicas, the primary (Patroni and PostgreSQL), then etcd";
     if (this.watchTimer) clearInterval(this.watchTimer);
     if (this.followTimer) clearInterval(this.followTimer);
+    if (this.renewTimer) clearInterval(this.renewTimer);
     this.scheduler.stop();
     this.callbacks?.close();
     await this.joinServer?.close();

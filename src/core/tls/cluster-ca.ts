@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { run, tail } from "../exec.js";
@@ -83,33 +83,39 @@ export interface CertificateRequest {
  * clientAuth: Patroni's REST client and etcd peers present the same kind of certificate they serve).
  */
 export async function issueCertificate(ca: ClusterCa, req: CertificateRequest): Promise<void> {
+  // Made beside the files in use and renamed over them once both exist: a process reading them
+  // meanwhile (etcd reads them at every handshake) never sees a key without its certificate.
   const csr = `${req.cert}.csr`;
+  const next = { key: `${req.key}.next`, cert: `${req.cert}.next` };
   try {
-    await createKeyAndRequest(req.name, req.key, csr);
-    await signRequest(ca, csr, req.altNames, req.days, req.cert);
+    await createKeyAndRequest(req.name, next.key, csr);
+    await signRequest(ca, csr, req.name, req.altNames, req.days, next.cert);
+    chmodSync(next.key, 0o600);
+    chmodSync(next.cert, 0o644);
+    if (req.owner) for (const f of [next.cert, next.key]) chownSync(f, req.owner.uid, req.owner.gid);
+    renameSync(next.key, req.key);
+    renameSync(next.cert, req.cert);
   } finally {
-    rmSync(csr, { force: true });
+    for (const f of [csr, next.key, next.cert]) rmSync(f, { force: true });
   }
-  chmodSync(req.key, 0o600);
-  chmodSync(req.cert, 0o644);
-  if (req.owner) for (const f of [req.cert, req.key]) chownSync(f, req.owner.uid, req.owner.gid);
 }
 
 /** A new ECDSA P-256 key (0600) and a signing request for it: on a joining host, the key never leaves it. */
 export async function createKeyAndRequest(name: string, key: string, csr: string): Promise<void> {
-  await openssl(
-    ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", `/O=tusk/CN=${name.replace(/[/=+,]/g, "_")}`, "-keyout", key, "-out", csr],
-    `create a key for ${name}`,
-    dirname(key),
-  );
+  await openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", subject(name), "-keyout", key, "-out", csr], `create a key for ${name}`, dirname(key));
   chmodSync(key, 0o600);
 }
 
+/** A certificate's subject: the organisation tusk, and `name` (characters the subject syntax reserves replaced). */
+const subject = (name: string): string => `/O=tusk/CN=${name.replace(/[/=+,]/g, "_")}`;
+
 /**
- * The CA signs a request for a certificate naming `altNames`, for servers and clients alike. The
- * request's own extensions are ignored: what the certificate may do is decided here.
+ * The CA signs a request for a certificate of `name` naming `altNames`, for servers and clients
+ * alike. The request's own subject and extensions are ignored: who the certificate names and what
+ * it may do are decided here (a host asking for another's name, such as the first host's, which
+ * pgBackRest's TLS servers authorize, gets its own).
  */
-export async function signRequest(ca: ClusterCa, csr: string, altNames: string[], days: number, cert: string): Promise<void> {
+export async function signRequest(ca: ClusterCa, csr: string, name: string, altNames: string[], days: number, cert: string): Promise<void> {
   const ext = `${cert}.ext`;
   writeFileSync(
     ext,
@@ -117,7 +123,27 @@ export async function signRequest(ca: ClusterCa, csr: string, altNames: string[]
   );
   try {
     await openssl(
-      ["x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-set_serial", `0x${randomBytes(16).toString("hex")}`, "-days", String(days), "-sha256", "-extfile", ext, "-out", cert],
+      [
+        "x509",
+        "-req",
+        "-in",
+        csr,
+        "-subj",
+        subject(name),
+        "-CA",
+        ca.cert,
+        "-CAkey",
+        ca.key,
+        "-set_serial",
+        `0x${randomBytes(16).toString("hex")}`,
+        "-days",
+        String(days),
+        "-sha256",
+        "-extfile",
+        ext,
+        "-out",
+        cert,
+      ],
       `issue a certificate for ${altNames.join(", ")}`,
       dirname(cert),
     );

@@ -24,9 +24,9 @@ const RENEW_BEFORE_DAYS = 30;
 /**
  * etcd's certificate for peers and clients on the host's address (and loopback), issued by the
  * cluster's CA, in a directory only etcd's OS user reads. Issued again when missing, not the CA's,
- * or ending within 30 days.
+ * ending within 30 days, or when `renew` asks for it (tusk certs renew).
  */
-export async function ensureEtcdCertificate(paths: StatePaths, clusterName: string, address: string, owner: OsUser): Promise<EtcdTlsFiles> {
+export async function ensureEtcdCertificate(paths: StatePaths, clusterName: string, address: string, owner: OsUser, renew = false): Promise<EtcdTlsFiles> {
   const files = etcdTlsFiles(paths);
   const ca = await ensureClusterCa(paths, clusterName);
   const own = { uid: owner.uid, gid: owner.gid };
@@ -34,7 +34,7 @@ export async function ensureEtcdCertificate(paths: StatePaths, clusterName: stri
   copyFileSync(ca.cert, files.ca);
   chmodSync(files.ca, 0o644);
   chownSync(files.ca, own.uid, own.gid);
-  if ((await issuedByAndValid(ca, files.cert, RENEW_BEFORE_DAYS)) && new X509Certificate(readFileSync(files.cert)).subjectAltName?.includes(`IP Address:${address}`)) return files;
+  if (!renew && (await issuedByAndValid(ca, files.cert, RENEW_BEFORE_DAYS)) && new X509Certificate(readFileSync(files.cert)).subjectAltName?.includes(`IP Address:${address}`)) return files;
   await issueCertificate(ca, { name: `${clusterName} etcd`, altNames: ["DNS:localhost", "IP:127.0.0.1", `IP:${address}`], cert: files.cert, key: files.key, owner: own, days: ETCD_CERT_DAYS });
   return files;
 }

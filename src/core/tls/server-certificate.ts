@@ -49,13 +49,13 @@ async function covers(cert: string, names: string[]): Promise<boolean> {
  * The server certificate of PostgreSQL and PgBouncer, issued by the cluster's CA (cluster-ca.ts) for
  * 127.0.0.1, localhost and the configured listen address. Kept across restarts; issued again when it
  * is missing, not the CA's (a cluster from before the CA had a self-signed one), ends within 30
- * days, or does not cover the listen address. Owned by postgres, key 0600 as PostgreSQL requires.
+ * days, or does not cover the listen address; and when `renew` asks for it (tusk certs renew). Owned by postgres, key 0600 as PostgreSQL requires.
  */
-export async function ensureServerCertificate(paths: StatePaths, listenAddress: string, clusterName: string, owner: OsUser): Promise<TlsFiles> {
+export async function ensureServerCertificate(paths: StatePaths, listenAddress: string, clusterName: string, owner: OsUser, renew = false): Promise<TlsFiles> {
   const files = tlsFiles(paths);
   const ca = await ensureClusterCa(paths, clusterName);
   const names = serverAltNames(listenAddress);
-  if ((await issuedByAndValid(ca, files.cert, RENEW_BEFORE_DAYS)) && (await covers(files.cert, names))) return files;
+  if (!renew && (await issuedByAndValid(ca, files.cert, RENEW_BEFORE_DAYS)) && (await covers(files.cert, names))) return files;
   ensureDir(paths.tlsDir, 0o700, { uid: owner.uid, gid: owner.gid });
   await issueCertificate(ca, { name: SERVER_CERTIFICATE_NAME, altNames: names, cert: files.cert, key: files.key, owner: { uid: owner.uid, gid: owner.gid }, days: SERVER_CERT_DAYS });
   return files;

@@ -3,6 +3,7 @@ import { rule as archivingFailing } from "./archiving-failing.js";
 import { rule as autovacuumStale } from "./autovacuum-stale.js";
 import { rule as backupMissing } from "./backup-missing.js";
 import { rule as cacheHitLow } from "./cache-hit-low.js";
+import { rule as certificateExpiring } from "./certificate-expiring.js";
 import { rule as checkpointsRequested } from "./checkpoints-requested.js";
 import { rule as connectionsHigh } from "./connections-high.js";
 import { rule as deadTuples } from "./dead-tuples.js";
@@ -32,6 +33,7 @@ export const RULES: readonly AlertRule[] = [
   drillFailed,
   poolerWaiting,
   nodeDown,
+  certificateExpiring,
 ];
 
 export const RULE_IDS = RULES.map((r) => r.id);
