@@ -3,6 +3,12 @@ import assert from "node:assert/strict";
 import { RULES } from "../../src/core/alerts/rules/index.js";
 import { Snapshot } from "../../src/core/metrics/sample.js";
 import { renewalDue, type CertificateFact } from "../../src/core/tls/certificate-facts.js";
+import { X509Certificate } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createKeyAndRequest, ensureClusterCa, signRequest } from "../../src/core/tls/cluster-ca.js";
+import { StatePaths } from "../../src/core/state-dir.js";
 
 const DAY = 86_400_000;
 const now = Date.parse("2026-12-06T00:00:00Z");
@@ -31,4 +37,18 @@ test("certificate-expiring fires for each certificate ending within 30 days (thi
       [{ host: "w3", certificate: "etcd" }, 0, "the etcd certificate of w3 has ended"],
     ],
   );
+});
+
+test("the CA signs a request under the name it is given, whatever name the request asks for (a host cannot get the first host's)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tusk-ca-"));
+  try {
+    const ca = await ensureClusterCa(new StatePaths(join(dir, "state")), "unit");
+    await createKeyAndRequest("tusk server", join(dir, "w3.key"), join(dir, "w3.csr"));
+    await signRequest(ca, join(dir, "w3.csr"), "w3 etcd", ["IP:198.18.0.3"], 1, join(dir, "w3.crt"));
+    const x = new X509Certificate(readFileSync(join(dir, "w3.crt")));
+    assert.equal(x.subject, "O=tusk\nCN=w3 etcd");
+    assert.equal(x.subjectAltName, "IP Address:198.18.0.3");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
