@@ -185,13 +185,20 @@ test("every data host serves the endpoints: pooled and direct reach the primary 
   assert.match(text.stdout, /Across hosts/);
 });
 
-/** The serial of the certificate a TLS server presents (`starttls`: postgres for PostgreSQL and PgBouncer), as openssl prints it. */
-function servedSerial(host: TestHost, port: number, starttls?: "postgres"): string {
-  const pem = execFileSync("sh", ["-c", `openssl s_client -connect ${host.address}:${port} ${starttls ? `-starttls ${starttls}` : ""} </dev/null 2>/dev/null | openssl x509 -noout -serial`], {
-    encoding: "utf8",
-    timeout: 15_000,
-  });
-  return pem.trim().replace(/^serial=/, "");
+/**
+ * The serial of the certificate a TLS server of `host` presents (`starttls`: postgres for PostgreSQL
+ * and PgBouncer), as openssl prints it; asked from that host with its own certificate, since
+ * Patroni's API and etcd require one.
+ */
+function servedSerial(host: TestHost, dir: string, port: number, starttls?: "postgres"): string {
+  const tls = join(dir, "tls");
+  const out = on(
+    host,
+    "sh",
+    "-c",
+    `openssl s_client -connect ${host.address}:${port} ${starttls ? `-starttls ${starttls}` : `-cert ${tls}/server.crt -key ${tls}/server.key`} </dev/null 2>/dev/null | openssl x509 -noout -serial`,
+  );
+  return out.trim().replace(/^serial=/, "");
 }
 
 test("tusk certs renew on the data host (the first host signs a new key's certificate over mutual TLS) and on the first host: the new certificates are served without a restart of PostgreSQL, and the endpoints, replication and etcd go on", async () => {
@@ -219,7 +226,7 @@ test("tusk certs renew on the data host (the first host signs a new key's certif
     [ports.patroni, undefined],
     [ports.etcd_client, undefined],
   ] as const) {
-    assert.equal(hex(servedSerial(h2, port, starttls)), hex(etcd2), `port ${port} on db2 serves the new certificate`);
+    assert.equal(hex(servedSerial(h2, dir2, port, starttls)), hex(etcd2), `port ${port} on db2 serves the new certificate`);
   }
   assert.equal(sql(h2, dir2, "db2", "SELECT pg_postmaster_start_time()"), pgStarted, "PostgreSQL was reloaded, not restarted");
   // The first host recorded the new end; the CA is the same.
@@ -231,8 +238,8 @@ test("tusk certs renew on the data host (the first host signs a new key's certif
   const r1 = JSON.parse(renewed1.stdout) as { certificates: typeof before2; applied: string[] };
   assert.notEqual(serial(r1.certificates, "host1", "server"), serial(seen, "host1", "server"));
   assert.ok(!r1.applied.some((a) => /failed/.test(a)), r1.applied.join("\n"));
-  assert.equal(hex(servedSerial(h1, ports.pooler, "postgres")), hex(serial(r1.certificates, "host1", "server")!));
-  assert.equal(hex(servedSerial(h1, ports.api)), hex(serial(r1.certificates, "host1", "server")!), "the join endpoint swapped its TLS context");
+  assert.equal(hex(servedSerial(h1, dir1, ports.pooler, "postgres")), hex(serial(r1.certificates, "host1", "server")!));
+  assert.equal(hex(servedSerial(h1, dir1, ports.api)), hex(serial(r1.certificates, "host1", "server")!), "the join endpoint swapped its TLS context");
   assert.equal(serial(r1.certificates, "host1", "ca"), serial(seen, "host1", "ca"));
   // Everything between the hosts goes on with the new certificates.
   assert.equal((await cluster.cli("psql", "--superuser", "-c", "CREATE TABLE rn (via text); GRANT ALL ON rn TO app")).code, 0);
@@ -256,6 +263,46 @@ test("tusk certs renew on the data host (the first host signs a new key's certif
       ["w3", true],
     ],
   );
+  // Each host's supervisor published what it runs; the witness runs etcd alone.
+  assert.deepEqual(
+    hosts.map((h) => [h.name, /^15\./.test(h.versions?.engines.postgres ?? ""), typeof h.versions?.engines.etcd, h.versions?.extensions.vector !== undefined]),
+    [
+      ["host1", true, "string", true],
+      ["db2", true, "string", true],
+      ["w3", false, "string", false],
+    ],
+  );
+  assert.match((await cluster.cli("hosts")).stdout, /w3 .* etcd 3\.4\.\d+, tusk \d/);
+});
+
+test("kill -9 of the data host's supervisor under a writer through its PgBouncer: the keeper starts a new one, which adopts every service (PostgreSQL not restarted), and no write fails", async () => {
+  const p2 = new StatePaths(dir2);
+  const pidOn2 = (file: string) => Number(on(h2, "cat", file).trim().split(/\s+/)[0]);
+  const old = pidOn2(p2.supervisorPid);
+  const pgStarted = sql(h2, dir2, "db2", "SELECT pg_postmaster_start_time()");
+  assert.equal((await cluster.cli("psql", "--superuser", "-c", "CREATE TABLE kw (id int PRIMARY KEY); GRANT ALL ON kw TO app")).code, 0);
+  await waitFor("kw on db2", 30_000, async () => (sql(h2, dir2, "db2", "SELECT count(*) FROM pg_tables WHERE tablename = 'kw'") === "1" ? true : undefined));
+  const w = new Writer(endpoint(h2, cluster.ports.pooler, "verify-full").replace("sslrootcert=ca", `sslrootcert=${encodeURIComponent(caFile)}`), "kw");
+  let report: Awaited<ReturnType<Writer["stop"]>>;
+  try {
+    await new Promise((r) => setTimeout(r, 1000));
+    const killedAt = Date.now();
+    process.kill(old, "SIGKILL");
+    await waitFor("a new supervisor on db2, ready", 60_000, async () => {
+      if (pidOn2(p2.supervisorPid) === old) return undefined;
+      const s = await runCli(["--state-dir", dir2, "status", "--json"], { via: h2.via });
+      return s.code === 0 && (JSON.parse(s.stdout) as SupervisorStatus).phase === "ready" ? true : undefined;
+    });
+    console.log(`db2's supervisor back and ready ${((Date.now() - killedAt) / 1000).toFixed(1)} s after kill -9`);
+    await new Promise((r) => setTimeout(r, 2000));
+  } finally {
+    report = await w.stop();
+  }
+  assert.deepEqual(report.errors, [], "no write through db2's PgBouncer failed");
+  assert.ok(report.acked.length > 100, `${report.acked.length} writes`);
+  const log = on(h2, "cat", join(dir2, "log", "supervisor.log"));
+  for (const name of ["etcd", "patroni-db2", "pgbouncer", "haproxy", "pgbackrest-server"]) assert.match(log, new RegExp(`adopted ${name} \\(pid \\d+\\)`), `${name} adopted`);
+  assert.equal(sql(h2, dir2, "db2", "SELECT pg_postmaster_start_time()"), pgStarted, "PostgreSQL was not restarted");
 });
 
 test("the first host lost: db2 takes over and accepts writes; with its link back, the first host's node follows db2 as a replica and has every write", async () => {

@@ -3,6 +3,7 @@ import { InvalidArgumentError } from "commander";
 import { parseDuration } from "../../core/config/units.js";
 import { HOST_ROLES, type HostRole } from "../../core/network/join-tokens.js";
 import { TOKEN_TTL_MS, type HostTokenResult } from "../../core/supervisor/host-tokens.js";
+import type { HostVersions } from "../../core/supervisor/host-versions.js";
 import { clusterFor } from "../context.js";
 import { formatAcrossHosts, formatHostNodes, table, when } from "../format.js";
 import { connectionStrings } from "../../core/cluster/connection-strings.js";
@@ -38,11 +39,18 @@ export function formatHostToken(r: HostTokenResult): string[] {
   return lines;
 }
 
+/** A host's versions in a cell: PostgreSQL's (etcd's on a witness) and tusk's; --json has every engine and extension. */
+function formatVersions(v: HostVersions | null): string {
+  if (!v) return "-";
+  const main = v.engines.postgres ? `PostgreSQL ${v.engines.postgres}` : v.engines.etcd ? `etcd ${v.engines.etcd}` : "";
+  return [main, `tusk ${v.tusk}`].filter(Boolean).join(", ");
+}
+
 export function registerHost(program: Command): void {
   program
     .command("hosts")
     .description(
-      "the cluster's hosts: role, etcd membership (voter or learner), whether each host's etcd answers from here, certificate expiry, its PostgreSQL nodes (role, state, lag); then the connection strings across hosts",
+      "the cluster's hosts: role, etcd membership (voter or learner), whether each host's etcd answers from here, certificate expiry, its PostgreSQL nodes (role, state, lag), the versions it runs; then the connection strings across hosts",
     )
     .option("--json", "print the hosts as JSON")
     .action(async (opts: { json?: boolean }, command: Command) => {
@@ -54,8 +62,17 @@ export function registerHost(program: Command): void {
       }
       console.log(
         table(
-          hosts.map((h) => [h.name, h.address, h.role, h.etcd, h.reachable ? "yes" : "no", h.certificateExpires ? when(h.certificateExpires) : "-", formatHostNodes(h.nodes)]),
-          ["NAME", "ADDRESS", "ROLE", "ETCD", "REACHABLE", "CERTIFICATE ENDS", "POSTGRESQL"],
+          hosts.map((h) => [
+            h.name,
+            h.address,
+            h.role,
+            h.etcd,
+            h.reachable ? "yes" : "no",
+            h.certificateExpires ? when(h.certificateExpires) : "-",
+            formatHostNodes(h.nodes),
+            formatVersions(h.versions),
+          ]),
+          ["NAME", "ADDRESS", "ROLE", "ETCD", "REACHABLE", "CERTIFICATE ENDS", "POSTGRESQL", "VERSIONS"],
         ),
       );
       const across = connectionStrings(cluster.config, cluster.paths).acrossHosts;

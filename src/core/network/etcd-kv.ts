@@ -61,6 +61,10 @@ export class EtcdKv {
     await this.call("kv/put", { key: b64(key), value: b64(value), ...(lease ? { lease } : {}) });
   }
 
+  async delete(key: string): Promise<void> {
+    await this.call("kv/deleterange", { key: b64(key) });
+  }
+
   /** Every key under `prefix`, in key order. */
   async list(prefix: string): Promise<EtcdEntry[]> {
     const r = await this.call<{ kvs?: { key: string; value?: string }[] }>("kv/range", { key: b64(prefix), range_end: b64(prefixEnd(prefix)) });

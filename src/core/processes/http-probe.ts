@@ -1,4 +1,5 @@
 import { request as httpsRequestRaw } from "node:https";
+import { connect as tlsConnect } from "node:tls";
 /** Small HTTP helpers for probing and driving local services (etcd, Patroni). */
 export interface HttpResult {
   status: number;
@@ -67,5 +68,26 @@ export function httpsRequest(options: {
     req.on("timeout", () => req.destroy(new Error(`no answer within ${options.timeoutMs / 1000} s`)));
     req.on("error", reject);
     req.end(payload);
+  });
+}
+
+/** The serial number (hex, as openssl prints it) of the certificate a TLS server presents; undefined when it does not answer within `timeoutMs`. */
+export function servedCertificateSerial(options: {
+  host: string;
+  port: number;
+  tls: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
+  timeoutMs: number;
+}): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: options.host, port: options.port, ...options.tls, rejectUnauthorized: false, timeout: options.timeoutMs }, () => {
+      const serial = socket.getPeerCertificate()?.serialNumber;
+      socket.destroy();
+      resolve(serial);
+    });
+    socket.on("timeout", () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+    socket.on("error", () => resolve(undefined));
   });
 }

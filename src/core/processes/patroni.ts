@@ -119,6 +119,19 @@ export async function patroniSwitchover(port: number, auth: PatroniAuth, leader:
 }
 
 /**
+ * The same, posted to another host's Patroni (its member's `api_url`) with this host's client
+ * certificate, the one this host's node on `localPort` uses: the leader's own API acts at once,
+ * where another member's only writes the request into etcd for the leader's next loop.
+ */
+export async function patroniSwitchoverAt(apiUrl: string, localPort: number, auth: PatroniAuth, leader: string, candidate: string): Promise<{ status: number; body: string }> {
+  const tls = restTls.get(localPort);
+  if (!tls) return patroniSwitchover(localPort, auth, leader, candidate);
+  const { address: _own, ...files } = tls;
+  const url = new URL(apiUrl);
+  return httpsRequest({ host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port), path: "/switchover", method: "POST", body: { leader, candidate }, auth, tls: files, timeoutMs: 60_000 });
+}
+
+/**
  * Reinitialize a replica (POST /reinitialize): Patroni deletes its data directory and copies the
  * leader again. `force` interrupts a running operation on that node.
  */

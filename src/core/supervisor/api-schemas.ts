@@ -68,7 +68,7 @@ export const SCHEMAS = {
   hosts: {
     tags: ["cluster"],
     summary:
-      "The cluster's hosts: role, etcd membership (voter or learner), whether each host's etcd answers over mutual TLS, certificate expiry, its PostgreSQL nodes (Patroni role, state, bytes behind)",
+      "The cluster's hosts: role, etcd membership (voter or learner), whether each host's etcd answers over mutual TLS, certificate expiry, its PostgreSQL nodes (Patroni role, state, bytes behind), the versions it runs as its supervisor last published them",
     response: {
       200: obj({
         hosts: {
@@ -81,6 +81,7 @@ export const SCHEMAS = {
             reachable: bool,
             certificateExpires: { type: ["string", "null"] },
             nodes: { type: "array", items: obj({ name: str, role: str, state: str, lagBytes: { type: ["number", "null"] } }) },
+            versions: { type: ["object", "null"], additionalProperties: true },
           }),
         },
       }),

@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { TuskError } from "../errors.js";
 import { hostCertificateName, isJoinedDataHost, urlHost, writeHostNetwork, type HostRecord } from "../network/host-network.js";
 import { requestCertificate } from "../network/join-client.js";
+import { servedCertificateSerial } from "../processes/http-probe.js";
 import { reloadPatroni, usePatroniRest } from "../processes/patroni.js";
+import { sleep } from "../processes/pid-file.js";
 import { withSuperuser } from "../provision/provision.js";
 import { writeAtomic } from "../state-dir.js";
 import { ownCertificates, renewalDue, type CertificateFact } from "../tls/certificate-facts.js";
@@ -155,8 +157,12 @@ export class Certificates {
     for (const node of ctx.nodes.all) {
       if (!children.running(patroniChild(node.name))) continue;
       await step(`PostgreSQL ${node.name}: reloaded`, () => withSuperuser(ctx.config, ctx.paths, (c) => c.query("SELECT pg_reload_conf()"), { port: node.ports.postgres, timeoutMs: 5000 }));
-      usePatroniRest(node.ports.patroni, patroniRestTls(ctx));
-      await step(`Patroni ${node.name}: its API's certificate reread`, () => reloadPatroni(node.ports.patroni, patroniAuth(ctx)));
+      const rest = patroniRestTls(ctx);
+      usePatroniRest(node.ports.patroni, rest);
+      await step(`Patroni ${node.name}: its API serves the new certificate`, async () => {
+        await reloadPatroni(node.ports.patroni, patroniAuth(ctx));
+        if (rest) await servedWithin(rest.address, node.ports.patroni, rest, 10_000);
+      });
     }
     if (children.running("pgbouncer")) await step("PgBouncer: reloaded", () => poolerAdmin(ctx.config, ctx.paths, (c) => c.query("RELOAD")));
     if (children.running("haproxy")) await step("HAProxy: its Patroni checks' certificate replaced at run time", () => routing.refreshCheckCertificate());
@@ -170,5 +176,21 @@ export class Certificates {
     }
     if (ctx.network) applied.push("etcd: reads its files at every new connection");
     return applied;
+  }
+}
+
+/**
+ * Until the TLS server on `host:port` presents the certificate now in `tls.cert` (Patroni takes a
+ * reload up at its next loop, not at once).
+ */
+async function servedWithin(host: string, port: number, tls: { ca: string | Buffer; cert: string | Buffer; key: string | Buffer }, ms: number): Promise<void> {
+  const hex = (serial: string | undefined) => serial?.replace(/^0+/, "").toUpperCase();
+  const want = hex(new X509Certificate(tls.cert).serialNumber);
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const served = await servedCertificateSerial({ host, port, tls, timeoutMs: 2000 });
+    if (hex(served) === want) return;
+    if (Date.now() > deadline) throw new Error(`${host}:${port} still presents certificate ${served ?? "(none)"} after ${ms / 1000} s`);
+    await sleep(200);
   }
 }

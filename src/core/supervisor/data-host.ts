@@ -9,6 +9,7 @@ import { decideDataHost, type DataHostState, type Decision, type RoutingState } 
 import type { Routing } from "./routing.js";
 import { prepareNodeDirs, writePatroniConfig, writePgbackrestConfig } from "./node-setup.js";
 import { serveBackupServer } from "./backup-server.js";
+import { adoptLeftRunning } from "./adoption.js";
 import { etcdCaughtUp, etcdSelf } from "./witness.js";
 
 /**
@@ -19,8 +20,9 @@ import { etcdCaughtUp, etcdSelf } from "./witness.js";
  * like any other, so it can be promoted when the first host is lost. It serves the cluster's
  * endpoints as the first host does (PgBouncer and HAProxy's read-only and direct endpoints), routed
  * to the leader wherever it runs, so a client's multi-host connection string works through any data
- * host. Its start-up starts etcd, waits until it has the cluster's log, starts Patroni and waits for a
- * running replica, then the endpoints; its watch restarts what exits and follows the leader.
+ * host. Its start-up adopts what a previous supervisor left running, starts etcd, waits until it has
+ * the cluster's log, starts Patroni and waits for a running replica, then the endpoints; its watch
+ * restarts what exits and follows the leader.
  */
 export class DataHost {
   private readonly etcd: EtcdMembers;
@@ -38,6 +40,8 @@ export class DataHost {
     const node = ctx.nodes.primaryNode;
     const first = ctx.network!.hosts[0]!;
     await step("Preparing configuration", async () => this.prepare());
+    const left = children.leftRunning();
+    if (left.length > 0) await step(`Adopting the processes a previous supervisor left running (${left.join(", ")})`, () => adoptLeftRunning(ctx, children, this.routing));
     if (!children.running("etcd")) await step(`Starting etcd, a member of the cluster of ${first.name} (${first.address})`, () => children.start("etcd", () => etcdReady(ctx.config), 30_000));
     await step("Receiving the cluster's etcd log", () => etcdCaughtUp(ctx, this.etcd));
     if (!children.running(patroniChild(node.name))) {

@@ -6,6 +6,7 @@ import { EtcdMembers, type EtcdCredentials, type EtcdMember } from "../network/e
 import { urlHost } from "../network/host-network.js";
 import { etcdCredentials } from "./cluster-etcd.js";
 import type { SupervisorContext } from "./context.js";
+import { readVersions, type HostVersions } from "./host-versions.js";
 
 /** One host as `tusk hosts` shows it. */
 export interface HostView {
@@ -20,6 +21,8 @@ export interface HostView {
   certificateExpires: string | null;
   /** Its PostgreSQL nodes as Patroni's members describe them (none on a witness, or while they are down). */
   nodes: HostNode[];
+  /** What it runs, as its supervisor last published it (host-versions.ts); null before it has. */
+  versions: HostVersions | null;
 }
 
 export interface HostNode {
@@ -49,7 +52,7 @@ export function nodesOn(address: string | undefined, members: PatroniMember[]): 
 export async function hostsView(ctx: SupervisorContext, patroniMembers: PatroniMember[]): Promise<HostView[]> {
   const network = ctx.network;
   const creds = etcdCredentials(ctx);
-  const members = await membership(ctx, creds);
+  const [members, versions] = await Promise.all([membership(ctx, creds), readVersions(ctx)]);
   if (!network) {
     return [
       {
@@ -60,6 +63,7 @@ export async function hostsView(ctx: SupervisorContext, patroniMembers: PatroniM
         reachable: members.length > 0,
         certificateExpires: null,
         nodes: nodesOn(undefined, patroniMembers),
+        versions: null,
       },
     ];
   }
@@ -76,6 +80,7 @@ export async function hostsView(ctx: SupervisorContext, patroniMembers: PatroniM
         reachable: creds ? await etcdHealthy(h.address, ctx.config.ports.etcd_client, creds) : false,
         certificateExpires: own ? new Date(own).toISOString() : (h.certificateExpires ?? null),
         nodes: nodesOn(h.address, patroniMembers),
+        versions: versions.get(h.name) ?? null,
       } satisfies HostView;
     }),
   );

@@ -5,12 +5,12 @@ import { loopbackTls } from "../tls/cluster-ca.js";
 import type { SupervisorContext } from "./context.js";
 
 /**
- * Whether a node of another host has left recovery. Asked as the rewind role: besides replication
+ * Whether a node of another host is in recovery (undefined: it did not answer within `timeoutMs`). Asked as the rewind role: besides replication
  * it is the one role pg_hba admits between the cluster's hosts (the superuser never is), and any role
  * may call pg_is_in_recovery(). Over TLS, the node's certificate checked against the cluster's CA
- * and its address. False when the node does not answer within `timeoutMs`.
+ * and its address.
  */
-export async function remoteNodeWritable(ctx: SupervisorContext, host: string, port: number, timeoutMs = 2000): Promise<boolean> {
+export async function remoteNodeInRecovery(ctx: SupervisorContext, host: string, port: number, timeoutMs = 2000): Promise<boolean | undefined> {
   const client = new pg.Client({
     host,
     port,
@@ -25,9 +25,9 @@ export async function remoteNodeWritable(ctx: SupervisorContext, host: string, p
   client.on("error", () => undefined);
   try {
     await client.connect();
-    return (await client.query<{ r: boolean }>("SELECT pg_is_in_recovery() AS r")).rows[0]?.r === false;
+    return (await client.query<{ r: boolean }>("SELECT pg_is_in_recovery() AS r")).rows[0]?.r;
   } catch {
-    return false;
+    return undefined;
   } finally {
     await client.end().catch(() => undefined);
   }

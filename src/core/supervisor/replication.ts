@@ -3,11 +3,12 @@ import pg from "pg";
 import type { TuskConfig } from "../config/config-file.js";
 import type { NodeInfo } from "../cluster/nodes.js";
 import { ROLES } from "../endpoints.js";
-import type { ExitCodeName } from "../errors.js";
+import { TuskError, type ExitCodeName } from "../errors.js";
 import type { PatroniMember } from "../processes/patroni.js";
 import { readSecret } from "../secrets.js";
 import { loopbackTls } from "../tls/cluster-ca.js";
 import type { StatePaths } from "../state-dir.js";
+import type { SupervisorContext } from "./context.js";
 
 /** One replica as pg_stat_replication on the primary shows it. */
 export interface ReplicationRow {
@@ -205,10 +206,39 @@ export async function poolerAdmin<T>(config: TuskConfig, paths: StatePaths, work
  * wait for their own timeout; cut, they reconnect and PgBouncer sends them to the new primary.
  * Idle clients keep their connections. Returns how many were cut.
  */
-export async function cutClientsOf(c: pg.Client, oldPort: number): Promise<number> {
-  const servers = (await c.query<{ port: string; ptr: string }>("SHOW SERVERS")).rows.filter((s) => Number(s.port) === oldPort);
+export async function cutClientsOf(c: pg.Client, oldPort: number, oldHost?: string): Promise<number> {
+  const servers = (await c.query<{ addr: string; port: string; ptr: string }>("SHOW SERVERS")).rows.filter((s) => Number(s.port) === oldPort && (oldHost === undefined || s.addr === oldHost));
   const stuck = new Set(servers.map((s) => s.ptr));
   const clients = (await c.query<{ id: string; link: string }>("SHOW CLIENTS")).rows.filter((x) => x.link && stuck.has(x.link));
   for (const client of clients) await c.query(`KILL_CLIENT ${Number(client.id)}`);
   return clients.length;
+}
+
+/** How long PgBouncer may take to pause (in-flight transactions finish first). */
+const PAUSE_TIMEOUT_MS = 15_000;
+
+/** The application's pool paused: new transactions wait, in-flight ones finish. A pause that does not complete in time is undone. */
+export async function pausePool(ctx: SupervisorContext): Promise<void> {
+  const { config, paths } = ctx;
+  try {
+    await poolerAdmin(config, paths, (c) =>
+      withTimeout(c.query(`PAUSE ${config.database}`), PAUSE_TIMEOUT_MS, `PgBouncer could not pause within ${PAUSE_TIMEOUT_MS / 1000} s: a transaction stayed open`),
+    );
+  } catch (e) {
+    // PgBouncer keeps a pause asked for by a client that gave up waiting: undo it.
+    await resumePool(ctx);
+    throw e;
+  }
+}
+
+export async function resumePool(ctx: SupervisorContext): Promise<void> {
+  const { config, paths, log } = ctx;
+  await poolerAdmin(config, paths, (c) => c.query(`RESUME ${config.database}`)).catch((e) => {
+    if (!/is not paused/.test((e as Error).message)) log(`RESUME failed: ${(e as Error).message}`);
+  });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new TuskError("Timeout", message)), ms)))]).finally(() => clearTimeout(timer));
 }

@@ -16,8 +16,8 @@ import type { Children } from "./children.js";
 import { pgOwner, type SupervisorContext } from "./context.js";
 import { patroniRestTls } from "./node-setup.js";
 import { clusterCa } from "../tls/cluster-ca.js";
-import { cutClientsOf, poolerAdmin } from "./replication.js";
-import { remoteNodeWritable } from "./remote-node.js";
+import { cutClientsOf, pausePool, poolerAdmin, resumePool } from "./replication.js";
+import { remoteNodeInRecovery } from "./remote-node.js";
 
 /**
  * Where clients' connections go: PgBouncer (the pooled endpoint) and HAProxy's direct endpoint send
@@ -116,14 +116,15 @@ export class Routing {
     if (leader.name === nodes.primary) {
       if (wasRemote) {
         log(`primary moved from ${wasRemote.name} (another host) to ${leader.name}: PgBouncer and the direct endpoint send writes to port ${nodes.primaryNode.ports.postgres} again`);
-        await this.retargetOnceWritable(leader.name);
+        await this.retargetOnceWritable(leader.name, { host: wasRemote.host, port: wasRemote.port });
       }
       return;
     }
     const from = nodes.primary;
+    const fromPort = nodes.primaryNode.ports.postgres;
     nodes.routeTo(leader.name);
     log(`primary moved from ${from} to ${leader.name}: PgBouncer and the direct endpoint now send writes to port ${nodes.primaryNode.ports.postgres}`);
-    await this.retargetOnceWritable(leader.name);
+    await this.retargetOnceWritable(leader.name, { host: "127.0.0.1", port: fromPort });
     if (this.plannedMove) return;
     const oldPort = nodes.node(from)?.ports.postgres;
     const cut =
@@ -146,6 +147,7 @@ export class Routing {
     const target = { name: leader.name, host: leader.host, port: leader.port };
     if (this.remote && this.remote.name === target.name && this.remote.host === target.host && this.remote.port === target.port) return;
     const from = this.remote?.name ?? this.ctx.nodes.primary;
+    const old = this.remote ? { host: this.remote.host, port: this.remote.port } : { host: "127.0.0.1", port: this.ctx.nodes.primaryNode.ports.postgres };
     this.remote = target;
     // Where the first host's backups reach it: its host's state directory names its files there.
     const stateDir = this.ctx.network?.hosts.find((h) => h.address === leader.host)?.stateDir;
@@ -154,17 +156,52 @@ export class Routing {
     this.ctx.log(`primary moved from ${from} to ${leader.name}, a node of another host: PgBouncer (over TLS) and the direct endpoint now send writes to ${target.host}:${target.port}`);
     await this.serveRemoteNode(leader);
     await Promise.all([this.retargetPooler(), this.retargetDirect()]);
+    // In a failover, writes wait (the pool paused) until the promoted node has left recovery; one
+    // that does not answer here is not waited for.
+    if (!this.plannedMove && this.children.running("pgbouncer") && (await this.remoteInRecovery(leader.name)) === true) await this.holdUntilWritable(leader.name, old);
   }
 
   /**
-   * PgBouncer and the direct endpoint follow a node of this host that Patroni just named leader,
-   * once it is writable: Patroni names the leader as it asks PostgreSQL to promote, and a write
-   * routed before recovery has ended fails as read-only (seen in the node-loss and host-loss
-   * benchmarks). After 2 s they follow it anyway.
+   * PgBouncer and the direct endpoint follow a node of this host that Patroni just named leader.
+   * Patroni names the leader as it asks PostgreSQL to promote, and a write routed before recovery
+   * has ended fails as read-only (seen in the node-loss and host-loss benchmarks). A node already
+   * writable is routed to at once. In a failover, one still in recovery is routed to with the pool
+   * paused: the clients whose transaction was on the old primary (`old`, gone or demoted) are cut,
+   * and new transactions wait until recovery ends (at most 15 s) instead of failing. In a planned
+   * switchover the pool is paused already: the routing waits up to 2 s, then follows it anyway.
    */
-  private async retargetOnceWritable(node: string): Promise<void> {
-    await this.waitForWritable(node, Date.now() + 2000).catch((e) => this.ctx.log(`${(e as Error).message} Routing to it anyway.`));
+  private async retargetOnceWritable(node: string, old: { host: string; port: number }): Promise<void> {
+    const { ctx } = this;
+    if (this.plannedMove || !this.children.running("pgbouncer") || (await this.writable(node))) {
+      await this.waitForWritable(node, Date.now() + 2000).catch((e) => ctx.log(`${(e as Error).message} Routing to it anyway.`));
+      await Promise.all([this.retargetPooler(), this.retargetDirect()]);
+      return;
+    }
     await Promise.all([this.retargetPooler(), this.retargetDirect()]);
+    await this.holdUntilWritable(node, old);
+  }
+
+  /** The pool, routed to `node` in recovery, paused until it has left it (at most 15 s); the clients whose transaction was on `old` are cut first. */
+  private async holdUntilWritable(node: string, old: { host: string; port: number }): Promise<void> {
+    const { ctx } = this;
+    const started = Date.now();
+    const cut = await poolerAdmin(ctx.config, ctx.paths, (c) => cutClientsOf(c, old.port, old.host)).catch(() => 0);
+    try {
+      await pausePool(ctx);
+    } catch (e) {
+      ctx.log(`could not pause the pool while ${node} leaves recovery (${(e as Error).message}): writes meanwhile may fail as read-only`);
+      return;
+    }
+    try {
+      await this.waitForWritable(node, Date.now() + 15_000);
+    } catch (e) {
+      ctx.log(`${(e as Error).message} Resuming the pool anyway.`);
+    } finally {
+      await resumePool(ctx);
+    }
+    ctx.log(
+      `${node} left recovery: the pool was paused ${Date.now() - started} ms meanwhile, so new transactions waited instead of failing as read-only${cut > 0 ? `; cut ${cut} client(s) whose transaction was on the old primary` : ""}`,
+    );
   }
 
   /** The node PgBouncer and the direct endpoint send writes to: this host's primary, or the leader on another host. */
@@ -242,14 +279,17 @@ export class Routing {
    * host's as the rewind role over TLS (remote-node.ts). Not answering counts as still in recovery.
    */
   async writable(node: string): Promise<boolean> {
-    if (!this.ctx.nodes.has(node)) {
-      const m = this.members.find((x) => x.name === node);
-      return m !== undefined && this.ctx.network !== null && remoteNodeWritable(this.ctx, m.host, m.port);
-    }
+    if (!this.ctx.nodes.has(node)) return (await this.remoteInRecovery(node)) === false;
     const inRecovery = await withSuperuser(this.ctx.config, this.ctx.paths, async (c) => (await c.query<{ r: boolean }>("SELECT pg_is_in_recovery() AS r")).rows[0]?.r ?? true, {
       timeoutMs: 2000,
     }).catch(() => true);
     return !inRecovery;
+  }
+
+  /** Whether another host's node is in recovery; undefined when it does not answer. */
+  private async remoteInRecovery(node: string): Promise<boolean | undefined> {
+    const m = this.members.find((x) => x.name === node);
+    return m && this.ctx.network ? remoteNodeInRecovery(this.ctx, m.host, m.port) : undefined;
   }
 
   /** Waits until the routed primary has left recovery, so a resumed client's write does not fail as read-only. */

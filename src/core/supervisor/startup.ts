@@ -14,13 +14,13 @@ import { clusterConfig, isPrimary, patroniCluster, patroniNode, restartPostgres,
 import { sleep } from "../processes/pid-file.js";
 import { provision, withSuperuser } from "../provision/provision.js";
 import { sqlFile } from "../provision/sql-template.js";
-import { nodeOfChild, patroniChild, type ChildName, type Children } from "./children.js";
-import { removeStaleLocks, stopOrphanPostmaster } from "../processes/leftovers.js";
-import { portAccepts } from "../processes/pgbouncer.js";
+import { patroniChild, type Children } from "./children.js";
+import { removeStaleLocks } from "../processes/leftovers.js";
 import type { SupervisorContext } from "./context.js";
 import { patroniAuth, prepareStateDir, runsBackupServer, writePatroniConfig } from "./node-setup.js";
-import { backupServerReady, serveBackupServer } from "./backup-server.js";
+import { serveBackupServer } from "./backup-server.js";
 import { lastLogLines } from "./postgres-log.js";
+import { adoptLeftRunning } from "./adoption.js";
 import type { Routing } from "./routing.js";
 import { convergeSettings, pendingRestart } from "./settings.js";
 
@@ -53,7 +53,7 @@ export class Startup {
     const { ctx, children } = this;
     await step("Preparing configuration", () => this.prepare());
     const left = children.leftRunning();
-    if (left.length > 0) await step(`Adopting the processes a previous supervisor left running (${left.join(", ")})`, () => this.adopt());
+    if (left.length > 0) await step(`Adopting the processes a previous supervisor left running (${left.join(", ")})`, () => adoptLeftRunning(ctx, children, this.routing));
     // PostgreSQL's lock files that no running postmaster holds (a reboot or kill -9 left them; their
     // PID may now name someone else's process) would stop PostgreSQL from starting.
     for (const node of ctx.nodes.all) {
@@ -108,37 +108,6 @@ export class Startup {
     const spec = readRestoreSpec(this.ctx.paths);
     const restore = spec && !existsSync(join(this.ctx.paths.dataDir, "PG_VERSION")) ? { command: restoreCommand(spec, this.ctx.paths) } : undefined;
     for (const node of this.ctx.nodes.all) writePatroniConfig(this.ctx, node, node.name === FIRST_NODE ? restore : undefined);
-  }
-
-  /**
-   * Adopts what a previous supervisor left serving (children.ts checks each by PID file, start time,
-   * command line and an answer on its port), stops the rest of its processes and any postmaster
-   * left without its Patroni, and routes writes to the leader Patroni names now: it may have moved
-   * while no supervisor watched.
-   */
-  private async adopt(): Promise<void> {
-    const { ctx, children } = this;
-    const { adopted } = await children.adoptRunning((name) => this.serves(name));
-    for (const node of ctx.nodes.all) {
-      if (!children.running(patroniChild(node.name))) await stopOrphanPostmaster(nodePaths(ctx.paths, node.name).dataDir, ctx.pgUser, ctx.log);
-    }
-    // An adopted Patroni rereads patroni.yml (SIGHUP): a new release's callbacks, written by prepare().
-    for (const name of adopted.filter((n) => n.startsWith("patroni"))) {
-      const pid = children.get(name)?.pid;
-      if (pid !== undefined) process.kill(pid, "SIGHUP");
-    }
-    if (adopted.some((n) => n.startsWith("patroni"))) await this.routing.followLeader();
-  }
-
-  /** Whether a child left running answers as it should, so that it can be adopted. */
-  private async serves(name: ChildName): Promise<boolean> {
-    const { ports } = this.ctx.config;
-    if (name === "etcd") return etcdReady(this.ctx.config);
-    if (name === "pgbouncer") return portAccepts(ports.pooler);
-    if (name === "haproxy") return (await portAccepts(ports.readonly)) && portAccepts(ports.direct);
-    if (name === "pgbackrest-server") return backupServerReady(this.ctx);
-    const node = this.ctx.nodes.node(nodeOfChild(name));
-    return node !== undefined && (await patroniNode(node.ports.patroni)) !== undefined;
   }
 
   private postgresFailure(message: string, node = this.ctx.nodes.primary): TuskError {

@@ -44,6 +44,7 @@ import { StatusFigures } from "./status-figures.js";
 import { switchover, type SwitchoverResult } from "./switchover.js";
 import { FOLLOW_INTERVAL_MS, SwitchoverFollower } from "./switchover-pause.js";
 import { Certificates, type CertificateRenewal } from "./certificate-renewal.js";
+import { forgetVersions, publishVersions } from "./host-versions.js";
 import type { CertificateFact } from "../tls/certificate-facts.js";
 import type { Server as TlsServer } from "node:tls";
 import { Topology } from "./topology.js";
@@ -203,8 +204,16 @@ export class Supervisor {
     if (follower) this.followTimer = setInterval(() => void follower.tick(), FOLLOW_INTERVAL_MS);
     // Certificates are looked at once an hour (and now): renewed 45 days before the first ends.
     const renew = () => void this.certs.renewIfDue().catch((e) => this.log(`certificate renewal failed: ${(e as Error).message}`));
-    if (this.phase !== "failed") renew();
-    this.renewTimer = setInterval(renew, 3_600_000);
+    // What this host runs goes into etcd for `tusk hosts` on any host, now and once an hour.
+    const publish = () => void this.publishVersions().catch((e) => this.log(`could not publish this host's versions: ${(e as Error).message}`));
+    if (this.phase !== "failed") {
+      renew();
+      publish();
+    }
+    this.renewTimer = setInterval(() => {
+      renew();
+      publish();
+    }, 3_600_000);
   }
 
   /** Patroni's role-change callbacks make the routing look at the leader at once. */
@@ -446,12 +455,24 @@ export class Supervisor {
     return this.exclusive("network", `removal of host ${name}`, async () => {
       const data = this.ctx.network?.hosts.find((h) => h.name === name)?.role === "data";
       const removed = await removeHost(this.ctx, name, this.routing.members, this.log);
+      await forgetVersions(this.ctx, name).catch((e) => this.log(`could not forget ${name}'s versions in etcd: ${(e as Error).message}`));
       if (!data) return removed;
       await this.routing.forgetNodesOn(removed.address);
       // The repository's TLS server stops admitting the removed host's certificate.
       await this.restartBackupServer();
       return removed;
     });
+  }
+
+  /** This host's versions into etcd (host-versions.ts): PostgreSQL's from its node's Patroni, the engines it runs. */
+  private async publishVersions(): Promise<void> {
+    if (!this.ctx.network) return;
+    if (this.joined instanceof Witness) {
+      await publishVersions(this.ctx, { etcd: (await this.figures.versions(undefined)).etcd });
+      return;
+    }
+    const patroni = await patroniNode(this.ctx.nodes.primaryNode.ports.patroni, 2000);
+    await publishVersions(this.ctx, await this.figures.versions(patroni));
   }
 
   /** This host's certificates, and those the cluster issued its other hosts. */
@@ -470,6 +491,7 @@ export class Supervisor {
     const token = await issueHostToken(parts, (kind, detail, work) => this.exclusive(kind, detail, work), req);
     await serveBackupServer(this.ctx, this.children);
     await this.openJoinEndpoint();
+    await this.publishVersions().catch((e) => this.log(`could not publish this host's versions: ${(e as Error).message}`));
     return token;
   }
 

@@ -1,11 +1,10 @@
-import { TuskError } from "../errors.js";
 import type { EtcdKv } from "../network/etcd-kv.js";
 import type { HostNetwork } from "../network/host-network.js";
 import type { PatroniMember } from "../processes/patroni.js";
 import { sleep } from "../processes/pid-file.js";
 import { clusterKv } from "./cluster-etcd.js";
 import type { SupervisorContext } from "./context.js";
-import { poolerAdmin } from "./replication.js";
+import { pausePool, resumePool } from "./replication.js";
 import type { Routing } from "./routing.js";
 
 /**
@@ -36,38 +35,10 @@ const ACK_WAIT_MS = 2000;
 export const MAX_PAUSE_MS = 30_000;
 /** How often a data host looks for an announcement. */
 export const FOLLOW_INTERVAL_MS = 200;
-/** How long PgBouncer may take to pause (in-flight transactions finish first). */
-const PAUSE_TIMEOUT_MS = 15_000;
 
 const prefix = (cluster: string) => `/tusk-switchover/${cluster}/`;
 const announcementKey = (cluster: string) => `${prefix(cluster)}announcement`;
 const ackPrefix = (cluster: string) => `${prefix(cluster)}paused/`;
-
-/** The application's pool paused: new transactions wait, in-flight ones finish. A pause that does not complete in time is undone. */
-export async function pausePool(ctx: SupervisorContext): Promise<void> {
-  const { config, paths } = ctx;
-  try {
-    await poolerAdmin(config, paths, (c) =>
-      withTimeout(c.query(`PAUSE ${config.database}`), PAUSE_TIMEOUT_MS, `PgBouncer could not pause within ${PAUSE_TIMEOUT_MS / 1000} s: a transaction stayed open`),
-    );
-  } catch (e) {
-    // PgBouncer keeps a pause asked for by a client that gave up waiting: undo it.
-    await resumePool(ctx);
-    throw e;
-  }
-}
-
-export async function resumePool(ctx: SupervisorContext): Promise<void> {
-  const { config, paths, log } = ctx;
-  await poolerAdmin(config, paths, (c) => c.query(`RESUME ${config.database}`)).catch((e) => {
-    if (!/is not paused/.test((e as Error).message)) log(`RESUME failed: ${(e as Error).message}`);
-  });
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new TuskError("Timeout", message)), ms)))]).finally(() => clearTimeout(timer));
-}
 
 /** The other data hosts whose node Patroni lists: the ones that serve clients now (a lost host's member key has expired). */
 export function hostsToPause(network: HostNetwork, members: PatroniMember[]): string[] {

@@ -1,11 +1,11 @@
 import { TuskError } from "../errors.js";
 import { recordRoleChange } from "../cluster/history.js";
-import { patroniSwitchover } from "../processes/patroni.js";
+import { patroniSwitchover, patroniSwitchoverAt } from "../processes/patroni.js";
 import { sleep } from "../processes/pid-file.js";
 import type { SupervisorContext } from "./context.js";
 import { patroniAuth } from "./node-setup.js";
-import { chooseCandidate, otherHostsNodes, type ReplicationStatus } from "./replication.js";
-import { announceSwitchover, hostsToPause, pausePool, resumePool } from "./switchover-pause.js";
+import { chooseCandidate, otherHostsNodes, pausePool, resumePool, type ReplicationStatus } from "./replication.js";
+import { announceSwitchover, hostsToPause } from "./switchover-pause.js";
 import type { Routing } from "./routing.js";
 
 export interface SwitchoverResult {
@@ -73,19 +73,26 @@ async function switchoverNow(ctx: SupervisorContext, routing: Routing, replicati
 
 /**
  * Patroni hands the lock from `from` to `to`; returns once this host routes writes to `to` and it
- * has left recovery. Any member's API takes the request: Patroni writes the switchover into etcd
- * and the leader acts on it. Patroni checks the candidate against the synchronous standby it has in
+ * has left recovery. Patroni checks the candidate against the synchronous standby it has in
  * etcd, which follows pg_stat_replication by a loop: a standby that has just come back is refused
  * for a moment ("candidate name does not match with sync_standby", seen in CI), so that answer is
  * retried.
  */
 async function handOver(ctx: SupervisorContext, routing: Routing, from: string, to: string): Promise<void> {
   const { nodes, paths } = ctx;
+  // Posted to the leader's own API, which acts at once (another member's waits for the leader's
+  // next loop: a second more, measured across hosts).
+  const leader = routing.members.find((m) => m.name === from);
+  const local = nodes.node(from)?.ports.patroni;
+  const post = () =>
+    local !== undefined || !leader?.api_url
+      ? patroniSwitchover(local ?? nodes.primaryNode.ports.patroni, patroniAuth(ctx), from, to)
+      : patroniSwitchoverAt(leader.api_url, nodes.primaryNode.ports.patroni, patroniAuth(ctx), from, to);
   const asked = Date.now();
-  let r = await patroniSwitchover(nodes.primaryNode.ports.patroni, patroniAuth(ctx), from, to);
+  let r = await post();
   while (r.status === 412 && /sync_standby/.test(r.body) && Date.now() - asked < 5000) {
     await sleep(500);
-    r = await patroniSwitchover(nodes.primaryNode.ports.patroni, patroniAuth(ctx), from, to);
+    r = await post();
   }
   if (r.status >= 300) throw new TuskError("ProcessFailed", `Patroni refused the switchover (${r.status}): ${r.body.slice(0, 200)}`);
   const deadline = Date.now() + 60_000;

@@ -6,6 +6,7 @@ import type { Children } from "./children.js";
 import type { SupervisorContext } from "./context.js";
 import { decideWitness, type Decision, type WitnessState } from "./decide.js";
 import { ensureDir } from "../state-dir.js";
+import { adoptLeftRunning } from "./adoption.js";
 
 /** How long a new member may take to receive the cluster's log. */
 const CATCH_UP_MS = 60_000;
@@ -31,6 +32,8 @@ export class Witness {
     ensureDir(ctx.paths.logDir, 0o755);
     ensureDir(ctx.paths.etcdDataDir, 0o700, { uid: ctx.etcdOsUser.uid, gid: ctx.etcdOsUser.gid });
     const first = ctx.network!.hosts[0]!;
+    const left = children.leftRunning();
+    if (left.length > 0) await step(`Adopting the processes a previous supervisor left running (${left.join(", ")})`, () => adoptLeftRunning(ctx, children, undefined));
     if (!children.running("etcd")) await step(`Starting etcd, a member of the cluster of ${first.name} (${first.address})`, () => children.start("etcd", () => etcdReady(ctx.config), 30_000));
     await step("Receiving the cluster's etcd log", () => this.caughtUp());
   }
