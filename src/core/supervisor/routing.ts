@@ -155,10 +155,10 @@ export class Routing {
     else clearRemotePrimary(this.ctx.paths);
     this.ctx.log(`primary moved from ${from} to ${leader.name}, a node of another host: PgBouncer (over TLS) and the direct endpoint now send writes to ${target.host}:${target.port}`);
     await this.serveRemoteNode(leader);
-    await Promise.all([this.retargetPooler(), this.retargetDirect()]);
     // In a failover, writes wait (the pool paused) until the promoted node has left recovery; one
     // that does not answer here is not waited for.
-    if (!this.plannedMove && this.children.running("pgbouncer") && (await this.remoteInRecovery(leader.name)) === true) await this.holdUntilWritable(leader.name, old);
+    if (!this.plannedMove && this.children.running("pgbouncer") && (await this.remoteInRecovery(leader.name)) === true) await this.routePaused(leader.name, old);
+    else await Promise.all([this.retargetPooler(), this.retargetDirect()]);
   }
 
   /**
@@ -177,22 +177,31 @@ export class Routing {
       await Promise.all([this.retargetPooler(), this.retargetDirect()]);
       return;
     }
-    await Promise.all([this.retargetPooler(), this.retargetDirect()]);
-    await this.holdUntilWritable(node, old);
+    await this.routePaused(node, old);
   }
 
-  /** The pool, routed to `node` in recovery, paused until it has left it (at most 15 s); the clients whose transaction was on `old` are cut first. */
-  private async holdUntilWritable(node: string, old: { host: string; port: number }): Promise<void> {
+  /**
+   * Routes to `node`, still in recovery, with the pool paused until it has left it (at most 15 s).
+   * The pause is asked for first, so no transaction starts on `node` while it is read-only; the
+   * clients whose transaction was on `old` are cut meanwhile, or the pause would wait for them.
+   */
+  private async routePaused(node: string, old: { host: string; port: number }): Promise<void> {
     const { ctx } = this;
     const started = Date.now();
+    // Settled into a value at once: a refusal must not be an unhandled rejection while the cut runs.
+    const pausing = pausePool(ctx).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     const cut = await poolerAdmin(ctx.config, ctx.paths, (c) => cutClientsOf(c, old.port, old.host)).catch(() => 0);
-    try {
-      await pausePool(ctx);
-    } catch (e) {
-      ctx.log(`could not pause the pool while ${node} leaves recovery (${(e as Error).message}): writes meanwhile may fail as read-only`);
+    const refused = await pausing;
+    if (refused) {
+      ctx.log(`could not pause the pool while ${node} leaves recovery (${refused.message}): writes meanwhile may fail as read-only`);
+      await Promise.all([this.retargetPooler(), this.retargetDirect()]);
       return;
     }
     try {
+      await Promise.all([this.retargetPooler(), this.retargetDirect()]);
       await this.waitForWritable(node, Date.now() + 15_000);
     } catch (e) {
       ctx.log(`${(e as Error).message} Resuming the pool anyway.`);
