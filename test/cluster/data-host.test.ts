@@ -142,13 +142,67 @@ test("a data host joins: its node, named after the host, is copied from the firs
   assert.equal(on(h2, "ls", "-A", dir1).trim(), "", "the first host's files are not visible on the data host");
 });
 
-test("a witness joins: three etcd voters, one per host", async () => {
+test("two data hosts without a witness: losing the data host pauses commits until db2 leaves the synchronous standbys, nothing lost; losing the first host fails nothing over (db2's etcd member is a learner: the quorum was the first host's alone), and the cluster goes on when it returns", async () => {
+  const ca = await cluster.cli("ca");
+  writeFileSync(caFile, ca.stdout);
+  const syncStandby = () => sql(h1, dir1, "pg1", "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'db2' AND state = 'streaming' AND sync_state = 'sync'") === "1";
+  assert.equal((await cluster.cli("psql", "--superuser", "-c", "CREATE TABLE nw (id int PRIMARY KEY); GRANT ALL ON nw TO app")).code, 0);
+  const writer = new Writer(endpoint(h1, cluster.ports.pooler, "verify-full").replace("sslrootcert=ca", `sslrootcert=${encodeURIComponent(caFile)}`), "nw");
+  let report: Awaited<ReturnType<Writer["stop"]>>;
+  try {
+    await new Promise((r) => setTimeout(r, 2000));
+    const lost = Date.now();
+    execFileSync("ip", ["link", "set", `${net.tag}v2`, "down"]);
+    try {
+      await waitFor("commits on pg1 again without db2", 90_000, async () => (writer.lastAckAt > lost + 100 ? true : undefined));
+      await new Promise((r) => setTimeout(r, 1000));
+    } finally {
+      execFileSync("ip", ["link", "set", `${net.tag}v2`, "up"]);
+    }
+  } finally {
+    report = await writer.stop();
+  }
+  console.log(`without a witness, commits through the first host paused ${report.maxGapMs} ms with the data host lost`);
+  assert.equal(Number(sql(h1, dir1, "pg1", `SELECT count(*) FROM nw WHERE id = ANY('{${report.acked.join(",")}}'::int[])`)), report.acked.length, "every acknowledged commit is on pg1");
+  await waitFor("db2 the synchronous standby again", 180_000, async () => (syncStandby() ? true : undefined));
+  // The first host lost for 20 s, more than three times Patroni's ttl: db2 stays a replica.
+  execFileSync("ip", ["link", "set", `${net.tag}v1`, "down"]);
+  try {
+    await new Promise((r) => setTimeout(r, 20_000));
+    assert.equal(inRecovery(h2, dir2, "db2"), true, "db2 was not promoted: its etcd member cannot make a quorum alone");
+  } finally {
+    execFileSync("ip", ["link", "set", `${net.tag}v1`, "up"]);
+  }
+  assert.equal(inRecovery(h1, dir1, "pg1"), false, "pg1 is still the primary");
+  await waitFor("writes through db2's PgBouncer, and db2 the synchronous standby again", 180_000, async () => {
+    try {
+      psqlVia(endpoint(h2, cluster.ports.pooler, "verify-full"), "INSERT INTO nw VALUES (-1) ON CONFLICT DO NOTHING");
+    } catch {
+      return undefined;
+    }
+    return syncStandby() ? true : undefined;
+  });
+});
+
+test("a witness joins: three etcd voters, one per host; a new supervisor of the witness adopts its etcd", async () => {
   const r = await runCli(["--state-dir", dir3, "join", await token("witness"), "--name", "w3", "--address", h3.address], { via: h3.via, timeoutMs: 600_000 });
   assert.equal(r.code, 0, r.stderr + r.stdout);
   await waitFor("three voters", 90_000, async () => {
     const view = JSON.parse((await cluster.cli("hosts", "--json")).stdout) as HostView[];
     return view.length === 3 && view.every((h) => h.etcd === "voter" && h.reachable) ? true : undefined;
   });
+  // kill -9 of the witness's supervisor: the keeper starts a new one, which adopts etcd as it runs.
+  const p3 = new StatePaths(dir3);
+  const pidOn3 = (file: string) => Number(on(h3, "cat", file).trim().split(/\s+/)[0]);
+  const etcdPid = pidOn3(p3.pidFile("etcd"));
+  const old = pidOn3(p3.supervisorPid);
+  process.kill(old, "SIGKILL");
+  await waitFor("a new supervisor on w3, ready", 60_000, async () => {
+    if (pidOn3(p3.supervisorPid) === old) return undefined;
+    const st = await runCli(["--state-dir", dir3, "status", "--json"], { via: h3.via });
+    return st.code === 0 && (JSON.parse(st.stdout) as SupervisorStatus).phase === "ready" ? true : undefined;
+  });
+  assert.match(on(h3, "cat", join(dir3, "log", "supervisor.log")), new RegExp(`adopted etcd \\(pid ${etcdPid}\\)`));
 });
 
 test("every data host serves the endpoints: pooled and direct reach the primary from either host, read-only reaches the replica on the other host, and the multi-host strings take writes", async () => {

@@ -62,12 +62,9 @@ export class Certificates {
     return [...own, ...others];
   }
 
-  /** Renews when a certificate of this host ends within RENEW_BEFORE_DAYS (the supervisor asks once an hour). */
-  async renewIfDue(): Promise<void> {
-    if (!renewalDue(this.list(), Date.now())) return;
-    this.ctx.log("a certificate of this host ends within 45 days: renewing");
-    const r = await this.renew();
-    this.ctx.log(`certificates renewed: ${r.certificates.map((c) => `${c.certificate} until ${c.expiresAt.slice(0, 10)}`).join(", ")}`);
+  /** Whether a certificate of this host ends within RENEW_BEFORE_DAYS (the supervisor asks once an hour, and renews then). */
+  due(): boolean {
+    return renewalDue(this.list(), Date.now());
   }
 
   async renew(report: (line: string) => void = () => undefined): Promise<CertificateRenewal> {

@@ -203,7 +203,14 @@ export class Supervisor {
     const follower = this.switchovers;
     if (follower) this.followTimer = setInterval(() => void follower.tick(), FOLLOW_INTERVAL_MS);
     // Certificates are looked at once an hour (and now): renewed 45 days before the first ends.
-    const renew = () => void this.certs.renewIfDue().catch((e) => this.log(`certificate renewal failed: ${(e as Error).message}`));
+    const renew = () => {
+      if (!this.certs.due()) return;
+      this.log("a certificate of this host ends within 45 days: renewing");
+      void this.renewCertificates().then(
+        (r) => this.log(`certificates renewed: ${r.certificates.map((c) => `${c.certificate} until ${c.expiresAt.slice(0, 10)}`).join(", ")}`),
+        (e) => this.log(`certificate renewal failed: ${(e as Error).message}`),
+      );
+    };
     // What this host runs goes into etcd for `tusk hosts` on any host, now and once an hour.
     const publish = () => void this.publishVersions().catch((e) => this.log(`could not publish this host's versions: ${(e as Error).message}`));
     if (this.phase !== "failed") {
@@ -247,7 +254,7 @@ export class Supervisor {
           if (req.role === "data") await this.restartBackupServer();
           return answer;
         }),
-      (host, csr) => this.certs.signFor(host, csr),
+      (host, csr) => this.exclusive("network", `certificate renewal of host ${host.name}`, () => this.certs.signFor(host, csr)),
     );
   }
 
