@@ -96,7 +96,7 @@ export class Supervisor {
   private followTimer: NodeJS.Timeout | undefined;
   /** This host's certificates, renewed before they end (certificate-renewal.ts). */
   private readonly certs: Certificates;
-  private renewTimer: NodeJS.Timeout | undefined;
+  private hourlyTimer: NodeJS.Timeout | undefined;
   private watchingSince: number | null = null;
   private callbacks: CallbackServer | undefined;
   /** When etcd stopped answering its health check, while it does not. */
@@ -197,30 +197,28 @@ export class Supervisor {
     this.watchTimers();
   }
 
-  /** The one-second watch, and on a host serving the endpoints the look for other hosts' switchovers. */
+  /**
+   * The one-second watch; on a host serving the endpoints, the look for other hosts' switchovers
+   * five times a second; and once an hour (and now) the hourly round.
+   */
   private watchTimers(): void {
     this.watchTimer = setInterval(() => void this.watch(), 1000);
     const follower = this.switchovers;
     if (follower) this.followTimer = setInterval(() => void follower.tick(), FOLLOW_INTERVAL_MS);
-    // Certificates are looked at once an hour (and now): renewed 45 days before the first ends.
-    const renew = () => {
-      if (!this.certs.due()) return;
+    if (this.phase !== "failed") this.hourly();
+    this.hourlyTimer = setInterval(() => this.hourly(), 3_600_000);
+  }
+
+  /** This host's certificates renewed 45 days before the first ends; what it runs published into etcd for `tusk hosts` on any host. */
+  private hourly(): void {
+    if (this.certs.due()) {
       this.log("a certificate of this host ends within 45 days: renewing");
       void this.renewCertificates().then(
         (r) => this.log(`certificates renewed: ${r.certificates.map((c) => `${c.certificate} until ${c.expiresAt.slice(0, 10)}`).join(", ")}`),
         (e) => this.log(`certificate renewal failed: ${(e as Error).message}`),
       );
-    };
-    // What this host runs goes into etcd for `tusk hosts` on any host, now and once an hour.
-    const publish = () => void this.publishVersions().catch((e) => this.log(`could not publish this host's versions: ${(e as Error).message}`));
-    if (this.phase !== "failed") {
-      renew();
-      publish();
     }
-    this.renewTimer = setInterval(() => {
-      renew();
-      publish();
-    }, 3_600_000);
+    void this.publishVersions().catch((e) => this.log(`could not publish this host's versions: ${(e as Error).message}`));
   }
 
   /** Patroni's role-change callbacks make the routing look at the leader at once. */
@@ -498,7 +496,7 @@ export class Supervisor {
     const token = await issueHostToken(parts, (kind, detail, work) => this.exclusive(kind, detail, work), req);
     await serveBackupServer(this.ctx, this.children);
     await this.openJoinEndpoint();
-    await this.publishVersions().catch((e) => this.log(`could not publish this host's versions: ${(e as Error).message}`));
+    this.hourly(); // converted now: its versions go into etcd
     return token;
   }
 
@@ -533,7 +531,7 @@ export class Supervisor {
     this.sentence = "handing over to a new supervisor: every process keeps running";
     if (this.watchTimer) clearInterval(this.watchTimer);
     if (this.followTimer) clearInterval(this.followTimer);
-    if (this.renewTimer) clearInterval(this.renewTimer);
+    if (this.hourlyTimer) clearInterval(this.hourlyTimer);
     this.scheduler.stop();
     this.callbacks?.close();
     await this.joinServer?.close();
@@ -547,7 +545,7 @@ export class Supervisor {
     this.sentence = "stopping: PgBouncer, then the replicas, the primary (Patroni and PostgreSQL), then etcd";
     if (this.watchTimer) clearInterval(this.watchTimer);
     if (this.followTimer) clearInterval(this.followTimer);
-    if (this.renewTimer) clearInterval(this.renewTimer);
+    if (this.hourlyTimer) clearInterval(this.hourlyTimer);
     this.scheduler.stop();
     this.callbacks?.close();
     await this.joinServer?.close();

@@ -47,8 +47,6 @@ export function hostsToPause(network: HostNetwork, members: PatroniMember[]): st
 
 /** An announced switchover; `end` revokes its lease (the announcement and the acknowledgements go with it). */
 export interface AnnouncedPause {
-  paused: string[];
-  missing: string[];
   end(): Promise<void>;
 }
 
@@ -80,8 +78,6 @@ export async function announceSwitchover(ctx: SupervisorContext, move: { from: s
       `switchover announced to the other data hosts: ${paused.length > 0 ? `pool paused on ${paused.join(", ")}` : "no pool paused"}${missing.length > 0 ? `; ${missing.join(", ")} did not answer within ${ACK_WAIT_MS / 1000} s (their clients may see errors)` : ""}`,
     );
     return {
-      paused,
-      missing,
       end: () => kv.revokeLease(lease).catch((e) => ctx.log(`could not end the switchover's announcement (${(e as Error).message}); the other hosts resume when it expires`)),
     };
   } catch (e) {
