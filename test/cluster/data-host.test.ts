@@ -46,6 +46,9 @@ function psqlVia(url: string, text: string): string {
 const endpoint = (host: TestHost, port: number, sslmode: string, options = ""): string =>
   `postgresql://app:${encodeURIComponent(new URL(cluster.urls.direct).password)}@${host.address}:${port}/${database}?sslmode=${sslmode}&sslrootcert=ca&connect_timeout=3${options}`;
 
+/** A host's PgBouncer (verify-full) as the test process's node-postgres reaches it: the CA at the test's copy. */
+const pooledFromTest = (host: TestHost): string => endpoint(host, cluster.ports.pooler, "verify-full").replace("sslrootcert=ca", `sslrootcert=${encodeURIComponent(caFile)}`);
+
 /** A command on a test host; its standard output. */
 const on = (host: TestHost, ...command: string[]): string => execFileSync(host.via[0]!, [...host.via.slice(1), ...command], { encoding: "utf8" });
 
@@ -147,7 +150,7 @@ test("two data hosts without a witness: losing the data host pauses commits unti
   writeFileSync(caFile, ca.stdout);
   const syncStandby = () => sql(h1, dir1, "pg1", "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'db2' AND state = 'streaming' AND sync_state = 'sync'") === "1";
   assert.equal((await cluster.cli("psql", "--superuser", "-c", "CREATE TABLE nw (id int PRIMARY KEY); GRANT ALL ON nw TO app")).code, 0);
-  const writer = new Writer(endpoint(h1, cluster.ports.pooler, "verify-full").replace("sslrootcert=ca", `sslrootcert=${encodeURIComponent(caFile)}`), "nw");
+  const writer = new Writer(pooledFromTest(h1), "nw");
   let report: Awaited<ReturnType<Writer["stop"]>>;
   try {
     await new Promise((r) => setTimeout(r, 2000));
@@ -438,7 +441,7 @@ test("the synchronous standby's host lost: commits on db2 pause until Patroni dr
   const syncStandby = () => sql(h2, dir2, "db2", "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'pg1' AND state = 'streaming' AND sync_state = 'sync'") === "1";
   await waitFor("pg1 streaming as db2's synchronous standby", 120_000, async () => (syncStandby() ? true : undefined));
   sql(h2, dir2, "db2", "CREATE TABLE sb (id int PRIMARY KEY); GRANT ALL ON sb TO app");
-  const writer = new Writer(endpoint(h2, cluster.ports.pooler, "verify-full").replace("sslrootcert=ca", `sslrootcert=${encodeURIComponent(caFile)}`), "sb");
+  const writer = new Writer(pooledFromTest(h2), "sb");
   let report: Awaited<ReturnType<Writer["stop"]>> | undefined;
   try {
     await new Promise((r) => setTimeout(r, 2000));
@@ -471,7 +474,7 @@ test("tusk switchover across hosts: to pg1 on the first host, then back to the s
   // A writer through each data host's PgBouncer: the host that runs the switchover pauses the
   // other's pool too, so neither sees an error.
   sql(h2, dir2, "db2", "CREATE TABLE sw1 (id int PRIMARY KEY); CREATE TABLE sw2 (id int PRIMARY KEY); GRANT ALL ON sw1, sw2 TO app");
-  const writers = [h1, h2].map((h, i) => new Writer(endpoint(h, cluster.ports.pooler, "verify-full").replace("sslrootcert=ca", `sslrootcert=${encodeURIComponent(caFile)}`), `sw${i + 1}`));
+  const writers = [h1, h2].map((h, i) => new Writer(pooledFromTest(h), `sw${i + 1}`));
   let reports: { pausedMs: number }[];
   try {
     reports = await switchOverTwice(across);
@@ -572,7 +575,7 @@ test("kill -9 of the data host's supervisor under a writer through its PgBouncer
   const pgStarted = sql(h2, dir2, "db2", "SELECT pg_postmaster_start_time()");
   assert.equal((await cluster.cli("psql", "--superuser", "-c", "CREATE TABLE kw (id int PRIMARY KEY); GRANT ALL ON kw TO app")).code, 0);
   await waitFor("kw on db2", 30_000, async () => (sql(h2, dir2, "db2", "SELECT count(*) FROM pg_tables WHERE tablename = 'kw'") === "1" ? true : undefined));
-  const w = new Writer(endpoint(h2, cluster.ports.pooler, "verify-full").replace("sslrootcert=ca", `sslrootcert=${encodeURIComponent(caFile)}`), "kw");
+  const w = new Writer(pooledFromTest(h2), "kw");
   let report: Awaited<ReturnType<Writer["stop"]>>;
   try {
     await new Promise((r) => setTimeout(r, 1000));
