@@ -114,7 +114,8 @@ export function formatReplication(s: Pick<SupervisorStatus, "replication">): str
 function formatBackupHealth(s: SupervisorStatus): string[] {
   const b = s.backups;
   if (!b) return [];
-  if (b.error) return [`Backups: could not be read (${b.error}).`];
+  const dropped = b.walDropped ? `WAL DROPPED at ${when(b.walDropped.at)} (${b.walDropped.segment}, backups.archive_queue_max): point-in-time recovery has a gap until the next backup` : undefined;
+  if (b.error) return [`Backups: could not be read (${b.error}).`, ...(dropped ? [dropped] : [])];
   const a = b.archiver;
   const archiving = !a
     ? "unknown"
@@ -136,7 +137,7 @@ function formatBackupHealth(s: SupervisorStatus): string[] {
           .map((c) => c.name)
           .join(", ")} (\`tusk drill history\`)`;
   return [
-    `WAL archiving: ${archiving}`,
+    `WAL archiving: ${archiving}${dropped ? `; ${dropped}` : ""}`,
     `Backups: ${b.backupCount}; last ${last}; restorable from ${when(b.window.from)} to ${when(b.window.to)}`,
     `Restore drill: ${drill}`,
     `Schedule: ${b.schedule.running ? `running ${b.schedule.running}; ` : ""}next backup ${when(b.schedule.nextBackupAt)}${b.schedule.nextBackupType ? ` (${b.schedule.nextBackupType})` : ""}, next drill ${when(b.schedule.nextDrillAt)}${b.schedule.lastError ? `; LAST JOB FAILED: ${b.schedule.lastError}` : ""}`,

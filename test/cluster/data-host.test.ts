@@ -5,15 +5,14 @@ import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ConnectionStrings } from "../../src/core/cluster/connection-strings.js";
-import { nodePaths } from "../../src/core/cluster/nodes.js";
 import { StatePaths } from "../../src/core/state-dir.js";
-import type { HostTokenResult } from "../../src/core/supervisor/host-tokens.js";
 import type { HostView } from "../../src/core/supervisor/hosts-view.js";
 import type { SupervisorStatus } from "../../src/core/supervisor/status.js";
 import { runCli } from "../helpers/cli.js";
 import { waitFor } from "../helpers/crash-tools.js";
 import { Writer } from "../../src/core/failover/writer.js";
 import { TestNetwork, type TestHost } from "../helpers/netns.js";
+import { joinToken, nodeInRecovery, nodeSql, onHost, tearDownHosts } from "../helpers/test-hosts.js";
 import { TestCluster } from "../helpers/test-cluster.js";
 
 /**
@@ -49,22 +48,10 @@ const endpoint = (host: TestHost, port: number, sslmode: string, options = ""): 
 /** A host's PgBouncer (verify-full) as the test process's node-postgres reaches it: the CA at the test's copy. */
 const pooledFromTest = (host: TestHost): string => endpoint(host, cluster.ports.pooler, "verify-full").replace("sslrootcert=ca", `sslrootcert=${encodeURIComponent(caFile)}`);
 
-/** A command on a test host; its standard output. */
-const on = (host: TestHost, ...command: string[]): string => execFileSync(host.via[0]!, [...host.via.slice(1), ...command], { encoding: "utf8" });
+/** SQL as the superuser on a host's own node; psql's unaligned output. */
+const sql = (host: TestHost, stateDir: string, node: string, text: string): string => nodeSql(host, stateDir, node, { port: cluster.ports.postgres, database }, text);
 
-/** SQL as the superuser on a host's own node, over its Unix socket (peer authentication as the postgres OS user); psql's unaligned output. */
-function sql(host: TestHost, stateDir: string, node: string, text: string): string {
-  const np = nodePaths(new StatePaths(stateDir), node);
-  return on(host, "runuser", "-u", "postgres", "--", "psql", "-h", np.socketDir, "-p", String(cluster.ports.postgres), "-d", database, "-v", "ON_ERROR_STOP=1", "-At", "-c", text).trim();
-}
-
-const inRecovery = (host: TestHost, stateDir: string, node: string): boolean | undefined => {
-  try {
-    return sql(host, stateDir, node, "SELECT pg_is_in_recovery()") === "t";
-  } catch {
-    return undefined;
-  }
-};
+const inRecovery = (host: TestHost, stateDir: string, node: string): boolean | undefined => nodeInRecovery(host, stateDir, node, { port: cluster.ports.postgres, database });
 
 /** Waits until the first host's view of Patroni's members (tusk hosts) names `node` with `role`: what a switchover there chooses from. */
 async function patroniNames(node: string, role: string): Promise<void> {
@@ -74,11 +61,7 @@ async function patroniNames(node: string, role: string): Promise<void> {
   });
 }
 
-async function token(role: "data" | "witness", address?: string): Promise<string> {
-  const made = await cluster.cli("host", "token", "--role", role, ...(address ? ["--address", address] : []), "--json");
-  assert.equal(made.code, 0, made.stderr);
-  return (JSON.parse(made.stdout) as HostTokenResult).token;
-}
+const token = (role: "data" | "witness", address?: string): Promise<string> => joinToken(cluster, role, address);
 
 before(async () => {
   net = TestNetwork.create("datah", "198.18.2");
@@ -98,10 +81,7 @@ before(async () => {
 });
 
 after(async () => {
-  await runCli(["--state-dir", dir3, "destroy", "--yes"], { via: h3.via }).catch(() => undefined);
-  await runCli(["--state-dir", dir2, "destroy", "--yes"], { via: h2.via }).catch(() => undefined);
-  await cluster?.destroy();
-  net?.destroy();
+  await tearDownHosts([h3, dir3], [h2, dir2], cluster, async () => net?.destroy());
   for (const d of [...dirs, `${dir1}-clones`]) rmSync(d, { recursive: true, force: true });
   rmSync(caFile, { force: true });
 });
@@ -142,7 +122,7 @@ test("a data host joins: its node, named after the host, is copied from the firs
     const nodes = hosts.map((h) => h.nodes.map((n) => `${n.name} ${n.role}`));
     return JSON.stringify(nodes) === JSON.stringify([["pg1 primary"], ["db2 sync standby"]]) ? true : undefined;
   });
-  assert.equal(on(h2, "ls", "-A", dir1).trim(), "", "the first host's files are not visible on the data host");
+  assert.equal(onHost(h2, "ls", "-A", dir1).trim(), "", "the first host's files are not visible on the data host");
 });
 
 test("two data hosts without a witness: losing the data host pauses commits until db2 leaves the synchronous standbys, nothing lost; losing the first host fails nothing over (db2's etcd member is a learner: the quorum was the first host's alone), and the cluster goes on when it returns", async () => {
@@ -196,7 +176,7 @@ test("a witness joins: three etcd voters, one per host; a new supervisor of the 
   });
   // kill -9 of the witness's supervisor: the keeper starts a new one, which adopts etcd as it runs.
   const p3 = new StatePaths(dir3);
-  const pidOn3 = (file: string) => Number(on(h3, "cat", file).trim().split(/\s+/)[0]);
+  const pidOn3 = (file: string) => Number(onHost(h3, "cat", file).trim().split(/\s+/)[0]);
   const etcdPid = pidOn3(p3.pidFile("etcd"));
   const old = pidOn3(p3.supervisorPid);
   process.kill(old, "SIGKILL");
@@ -205,7 +185,7 @@ test("a witness joins: three etcd voters, one per host; a new supervisor of the 
     const st = await runCli(["--state-dir", dir3, "status", "--json"], { via: h3.via });
     return st.code === 0 && (JSON.parse(st.stdout) as SupervisorStatus).phase === "ready" ? true : undefined;
   });
-  assert.match(on(h3, "cat", join(dir3, "log", "supervisor.log")), new RegExp(`adopted etcd \\(pid ${etcdPid}\\)`));
+  assert.match(onHost(h3, "cat", join(dir3, "log", "supervisor.log")), new RegExp(`adopted etcd \\(pid ${etcdPid}\\)`));
 });
 
 test("every data host serves the endpoints: pooled and direct reach the primary from either host, read-only reaches the replica on the other host, and the multi-host strings take writes", async () => {
@@ -249,7 +229,7 @@ test("every data host serves the endpoints: pooled and direct reach the primary 
  */
 function servedSerial(host: TestHost, dir: string, port: number, starttls?: "postgres"): string {
   const tls = join(dir, "tls");
-  const out = on(
+  const out = onHost(
     host,
     "sh",
     "-c",
@@ -389,13 +369,13 @@ test("WAL of the primary on db2 is archived into the first host's repository, th
     return last! >= segment ? { last, failed } : undefined;
   }).catch((e: Error) => {
     // What pgBackRest said on each side: the logs live in the hosts' own mount namespaces.
-    const logs = [on(h2, "bash", "-c", `tail -n 20 ${join(dir2, "log", "pgbackrest")}/*`), on(h1, "bash", "-c", `tail -n 20 ${join(dir1, "log")}/pgbackrest-server*`)];
+    const logs = [onHost(h2, "bash", "-c", `tail -n 20 ${join(dir2, "log", "pgbackrest")}/*`), onHost(h1, "bash", "-c", `tail -n 20 ${join(dir1, "log")}/pgbackrest-server*`)];
     throw new Error(`${e.message}\n${logs.join("\n")}`);
   });
   const repo = new StatePaths(dir1).backupRepo;
-  const found = on(h1, "find", join(repo, "archive"), "-name", `${segment}-*`).trim();
+  const found = onHost(h1, "find", join(repo, "archive"), "-name", `${segment}-*`).trim();
   assert.ok(found.length > 0, `${segment} is in the first host's repository`);
-  assert.equal(on(h2, "ls", "-A", dir1).trim(), "", "the data host reached it over the network only");
+  assert.equal(onHost(h2, "ls", "-A", dir1).trim(), "", "the data host reached it over the network only");
 });
 
 test("the first host restarted while the primary is db2: it starts its node as db2's replica and routes its pooler to db2", async () => {
@@ -430,7 +410,7 @@ test("with the primary on db2, the first host takes a backup from it (through db
   assert.equal(clone.code, 0, clone.stderr + clone.stdout);
   try {
     const urls = JSON.parse(clone.stdout) as { direct: string };
-    const rows = on(h1, "psql", urls.direct, "-At", "-c", "SELECT count(*) FROM ep").trim();
+    const rows = onHost(h1, "psql", urls.direct, "-At", "-c", "SELECT count(*) FROM ep").trim();
     assert.equal(rows, sql(h2, dir2, "db2", "SELECT count(*) FROM ep"), "the clone has what db2 wrote after the failover");
   } finally {
     await cluster.cli("--state-dir", `${dir1}-clones/fromdb2`, "destroy", "--yes");
@@ -492,11 +472,11 @@ test("tusk switchover across hosts: to pg1 on the first host, then back to the s
     assert.deepEqual(r.errors, [], `no error through ${via}'s PgBouncer`);
   }
   // db2 paused for the first host's switchovers and resumed once the candidate took writes.
-  const db2Log = on(h2, "cat", join(dir2, "log", "supervisor.log"));
+  const db2Log = onHost(h2, "cat", join(dir2, "log", "supervisor.log"));
   assert.match(db2Log, /host1 is switching over from db2 to pg1: pausing the pool/);
   assert.match(db2Log, /pool resumed after \d+ ms: pg1 is the primary and writable/);
   assert.match(db2Log, /pool resumed after \d+ ms: db2 is the primary and writable/);
-  assert.match(on(h1, "cat", join(dir1, "log", "supervisor.log")), /switchover announced to the other data hosts: pool paused on db2/);
+  assert.match(onHost(h1, "cat", join(dir1, "log", "supervisor.log")), /switchover announced to the other data hosts: pool paused on db2/);
   for (const [table, r] of [
     ["sw1", through1!],
     ["sw2", through2!],
@@ -545,7 +525,7 @@ test("tusk host remove of a dead data host, refused while it holds the primary; 
   execFileSync("ip", ["link", "set", `${net.tag}v2`, "down"]);
   try {
     const removed = await cluster.cli("host", "remove", "db2", "--json");
-    if (removed.code !== 0) assert.fail(`${removed.stderr}${removed.stdout}\n${on(h1, "tail", "-n", "30", join(dir1, "log", "supervisor.log"))}`);
+    if (removed.code !== 0) assert.fail(`${removed.stderr}${removed.stdout}\n${onHost(h1, "tail", "-n", "30", join(dir1, "log", "supervisor.log"))}`);
     const view = JSON.parse((await cluster.cli("hosts", "--json")).stdout) as HostView[];
     assert.deepEqual(
       view.map((h) => h.name),
@@ -570,7 +550,7 @@ test("tusk host remove of a dead data host, refused while it holds the primary; 
 
 test("kill -9 of the data host's supervisor under a writer through its PgBouncer: the keeper starts a new one, which adopts every service (PostgreSQL not restarted), and no write fails", async () => {
   const p2 = new StatePaths(dir2);
-  const pidOn2 = (file: string) => Number(on(h2, "cat", file).trim().split(/\s+/)[0]);
+  const pidOn2 = (file: string) => Number(onHost(h2, "cat", file).trim().split(/\s+/)[0]);
   const old = pidOn2(p2.supervisorPid);
   const pgStarted = sql(h2, dir2, "db2", "SELECT pg_postmaster_start_time()");
   assert.equal((await cluster.cli("psql", "--superuser", "-c", "CREATE TABLE kw (id int PRIMARY KEY); GRANT ALL ON kw TO app")).code, 0);
@@ -588,7 +568,7 @@ test("kill -9 of the data host's supervisor under a writer through its PgBouncer
       return s.code === 0 && (JSON.parse(s.stdout) as SupervisorStatus).phase === "ready" ? true : undefined;
     }).catch(async (e: Error) => {
       const status = await runCli(["--state-dir", dir2, "status", "--json"], { via: h2.via });
-      assert.fail(`${e.message}\nstatus: ${status.stdout.slice(0, 1500)}\nlog:\n${on(h2, "tail", "-n", "40", join(dir2, "log", "supervisor.log"))}`);
+      assert.fail(`${e.message}\nstatus: ${status.stdout.slice(0, 1500)}\nlog:\n${onHost(h2, "tail", "-n", "40", join(dir2, "log", "supervisor.log"))}`);
     });
     console.log(`db2's supervisor back and ready ${((Date.now() - killedAt) / 1000).toFixed(1)} s after kill -9`);
     await new Promise((r) => setTimeout(r, 2000));
@@ -597,7 +577,7 @@ test("kill -9 of the data host's supervisor under a writer through its PgBouncer
   }
   assert.deepEqual(report.errors, [], "no write through db2's PgBouncer failed");
   assert.ok(report.acked.length > 100, `${report.acked.length} writes`);
-  const log = on(h2, "cat", join(dir2, "log", "supervisor.log"));
+  const log = onHost(h2, "cat", join(dir2, "log", "supervisor.log"));
   for (const name of ["etcd", "patroni-db2", "pgbouncer", "haproxy", "pgbackrest-server"]) assert.match(log, new RegExp(`adopted ${name} \\(pid \\d+\\)`), `${name} adopted`);
   assert.equal(sql(h2, dir2, "db2", "SELECT pg_postmaster_start_time()"), pgStarted, "PostgreSQL was not restarted");
 });

@@ -31,16 +31,7 @@ function filesUnder(dir: string): string[] {
 before(async () => {
   s3 = await S3Server.start((await freePortSet()).api, "tusk-backups");
   cluster = await TestCluster.start("s3", {
-    backups: {
-      s3: {
-        endpoint: `127.0.0.1:${s3.port}`,
-        bucket: s3.bucket,
-        uri_style: "path",
-        access_key_id: s3.accessKeyId,
-        secret_access_key_file: s3.secretFile,
-        ca_file: s3.caFile,
-      },
-    },
+    backups: { s3: s3.settings() },
   });
 });
 

@@ -9,9 +9,11 @@ import { run } from "../../src/core/exec.js";
 const S3RVER_CLI = createRequire(import.meta.url).resolve("s3rver/bin/s3rver.js");
 
 /**
- * A real S3-compatible server (s3rver, from npm) on loopback over HTTPS with a certificate made for
- * the test, storing objects in a temporary directory. pgBackRest always speaks TLS to S3 and matches
- * the endpoint against the certificate's DNS names, so the certificate names 127.0.0.1 as one.
+ * A real S3-compatible server (s3rver, from npm) over HTTPS with a certificate made for the test,
+ * storing objects in a temporary directory: on loopback, or on a test host's address when run
+ * through that host's `via` (the object store the hosts of a multi-host test share). pgBackRest
+ * always speaks TLS to S3 and matches the endpoint against the certificate's DNS names, so the
+ * certificate names the address as one.
  */
 export class S3Server {
   private child: ChildProcess | undefined;
@@ -24,16 +26,36 @@ export class S3Server {
     readonly dir: string,
     readonly port: number,
     readonly bucket: string,
+    readonly address: string,
+    private readonly via: string[],
   ) {
     this.secretFile = join(dir, "secret-access-key");
     this.caFile = join(dir, "cert.pem");
     this.dataDir = join(dir, "objects");
   }
 
-  static async start(port: number, bucket: string): Promise<S3Server> {
+  /** tusk.yaml's `backups.s3` for this server, with `extra` settings (such as only: true). */
+  settings(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      endpoint: this.endpoint,
+      bucket: this.bucket,
+      uri_style: "path",
+      access_key_id: this.accessKeyId,
+      secret_access_key_file: this.secretFile,
+      ca_file: this.caFile,
+      ...extra,
+    };
+  }
+
+  /** The endpoint as tusk.yaml's backups.s3.endpoint names it. */
+  get endpoint(): string {
+    return `${this.address}:${this.port}`;
+  }
+
+  static async start(port: number, bucket: string, on: { address: string; via: string[] } = { address: "127.0.0.1", via: [] }): Promise<S3Server> {
     const dir = mkdtempSync(join(tmpdir(), "tusk-s3-"));
     chmodSync(dir, 0o755); // pgBackRest, as postgres, reads the CA certificate
-    const server = new S3Server(dir, port, bucket);
+    const server = new S3Server(dir, port, bucket, on.address, on.via);
     const r = await run("openssl", [
       "req",
       "-x509",
@@ -43,9 +65,9 @@ export class S3Server {
       "-days",
       "2",
       "-subj",
-      "/CN=127.0.0.1",
+      `/CN=${on.address}`,
       "-addext",
-      "subjectAltName=DNS:127.0.0.1,IP:127.0.0.1",
+      `subjectAltName=DNS:${on.address},IP:${on.address}`,
       "-keyout",
       join(dir, "key.pem"),
       "-out",
@@ -62,14 +84,29 @@ export class S3Server {
   /** Starts (or starts again) the server process on the same port and data. */
   async resume(): Promise<void> {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) return; // running
-    this.child = spawn(
+    // nsenter executes the server in the host's namespaces (no fork), so the child's PID is the server's.
+    const command = [
+      ...this.via,
       process.execPath,
-      [S3RVER_CLI, "-d", this.dataDir, "-a", "127.0.0.1", "-p", String(this.port), "--silent", "--key", join(this.dir, "key.pem"), "--cert", this.caFile, "--configure-bucket", this.bucket],
-      { stdio: "ignore" },
-    );
+      S3RVER_CLI,
+      "-d",
+      this.dataDir,
+      "-a",
+      this.address,
+      "-p",
+      String(this.port),
+      "--silent",
+      "--key",
+      join(this.dir, "key.pem"),
+      "--cert",
+      this.caFile,
+      "--configure-bucket",
+      this.bucket,
+    ];
+    this.child = spawn(command[0]!, command.slice(1), { stdio: "ignore" });
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
-      if (await accepts(this.port)) return;
+      if (await accepts(this.address, this.port)) return;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`s3rver did not listen on ${this.port} within 15 s`);
@@ -90,9 +127,9 @@ export class S3Server {
   }
 }
 
-function accepts(port: number): Promise<boolean> {
+function accepts(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect({ port, host: "127.0.0.1" });
+    const s = connect({ port, host });
     s.once("connect", () => {
       s.destroy();
       resolve(true);

@@ -61,6 +61,7 @@ test("patroni.yml: etcd (v2 protocol), authenticated REST API, parameters bootst
     doc.postgresql.parameters.archive_command,
     /--pg1-path=\/srv\/tusk-test\/postgresql\/data --spool-path=\/srv\/tusk-test\/pgbackrest\/spool --lock-path=\/srv\/tusk-test\/run\/pgbackrest archive-push %p$/,
   );
+  assert.match(doc.postgresql.parameters.archive_command, /^TZ=UTC \//, "pgBackRest's archive-push logs carry UTC times, which tusk reads for dropped WAL");
 });
 
 test("patroni.yml for a replica node: its own ports, directories and archive_command; strict mode", () => {

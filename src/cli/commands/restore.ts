@@ -3,10 +3,9 @@ import { createClone } from "../../core/backup/clone.js";
 import { OperationQueue } from "../../core/supervisor/operation-queue.js";
 import { chooseTarget, type RestoreTarget } from "../../core/backup/restore-spec.js";
 import { connectionStrings } from "../../core/cluster/connection-strings.js";
-import { TuskError } from "../../core/errors.js";
 import { restoreInPlace } from "../../core/backup/restore-in-place.js";
 import { confirmOrAbort } from "../confirm.js";
-import { S3_REPO } from "../../core/generate/pgbackrest-config.js";
+import { repositoryFrom } from "../../core/backup/operations.js";
 import { clusterFor } from "../context.js";
 import { formatConnectionStrings } from "../format.js";
 import { terminalProgress } from "../terminal-progress.js";
@@ -19,16 +18,6 @@ interface RestoreOptions {
   json?: boolean;
   yes?: boolean;
   from?: string;
-}
-
-function repoOf(from: string | undefined, hasS3: boolean): number | undefined {
-  if (from === undefined) return undefined;
-  if (from === "local") return 1;
-  if (from === "s3") {
-    if (!hasS3) throw new TuskError("Usage", "--from s3: this cluster has no S3 repository.", { hint: "Configure backups.s3 in tusk.yaml, or restore from the local repository." });
-    return S3_REPO;
-  }
-  throw new TuskError("Usage", `--from must be "local" or "s3", not "${from}".`);
 }
 
 const targetOf = (opts: RestoreOptions): RestoreTarget => chooseTarget(opts, { time: "--time", name: "--name", lsn: "--lsn" });
@@ -52,7 +41,7 @@ export function registerRestore(program: Command): void {
     .action(async (opts: RestoreOptions, command: Command) => {
       const target = targetOf(opts);
       const cluster = clusterFor(command);
-      const repo = repoOf(opts.from, cluster.config.s3 !== null);
+      const repo = repositoryFrom(cluster.config, opts.from);
       if (!opts.into) {
         if (!opts.yes) {
           await confirmOrAbort(

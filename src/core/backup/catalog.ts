@@ -46,8 +46,8 @@ export interface BackupCatalog {
 
 const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
 
-/** The backups of one repository (the local one unless told), or of all, oldest first. */
-export function summarize(info: PgbackrestInfo | undefined, repo: number | "all" = 1): BackupSummary[] {
+/** The backups of one repository, or of all, oldest first. */
+export function summarize(info: PgbackrestInfo | undefined, repo: number | "all"): BackupSummary[] {
   const repoOf = (b: PgbackrestInfo["backup"][number]) => b.database?.["repo-key"] ?? 1;
   return (info?.backup ?? [])
     .filter((b) => repo === "all" || repoOf(b) === repo)

@@ -5,6 +5,7 @@ import type { Progress } from "../progress.js";
 import { readSecret } from "../secrets.js";
 import { ensureDir, writeAtomic, type StatePaths } from "../state-dir.js";
 import { summarize } from "./catalog.js";
+import { primaryRepository } from "../generate/pgbackrest-config.js";
 import { drillTarget, readBaseline } from "./drill-baseline.js";
 import { pgbackrestFor, type BackupTarget } from "./operations.js";
 import { ScratchPostgres } from "./scratch-postgres.js";
@@ -55,7 +56,7 @@ export async function runDrill(cluster: BackupTarget, progress: Progress): Promi
   const scratchDir = join(paths.scratchDir, `drill-${Date.now()}`);
   let scratch: ScratchPostgres | undefined;
   try {
-    const backups = summarize(await pgbackrest.info());
+    const backups = summarize(await pgbackrest.info(), primaryRepository(cluster.config));
     const latest = backups[backups.length - 1];
     if (!latest) {
       check("backup exists", false, "there is no backup to restore");

@@ -1,8 +1,8 @@
 import type { TuskConfig } from "../config/config-file.js";
 import { postgresUser } from "../os-user.js";
 import { ensureS3Reachable, s3Failure } from "./s3.js";
-import type { TuskError } from "../errors.js";
-import { S3_REPO } from "../generate/pgbackrest-config.js";
+import { TuskError } from "../errors.js";
+import { hasLocalRepository, primaryRepository, repositories, S3_REPO } from "../generate/pgbackrest-config.js";
 import type { Progress } from "../progress.js";
 import { withSuperuser } from "../provision/provision.js";
 import { OperationQueue } from "../supervisor/operation-queue.js";
@@ -28,14 +28,26 @@ export function pgbackrestFor(target: BackupTarget): Pgbackrest {
   return new Pgbackrest(target.config, target.paths, postgresUser());
 }
 
-/** The repositories a backup goes to: the local one, and the S3 one when tusk.yaml has one. */
-export function repositories(config: TuskConfig): number[] {
-  return config.s3 ? [1, S3_REPO] : [1];
+/**
+ * The repository a restore names (`--from local|s3`), checked against the cluster's; undefined when
+ * none is named (pgBackRest then takes the first repository holding a backup for the target).
+ */
+export function repositoryFrom(config: TuskConfig, from: string | undefined): number | undefined {
+  if (from === undefined) return undefined;
+  if (from === "local") {
+    if (!hasLocalRepository(config)) throw new TuskError("Usage", "--from local: this cluster's only repository is S3 (backups.s3.only).", { hint: "Restore from s3, or leave --from out." });
+    return 1;
+  }
+  if (from === "s3") {
+    if (!config.s3) throw new TuskError("Usage", "--from s3: this cluster has no S3 repository.", { hint: "Configure backups.s3 in tusk.yaml, or restore from the local repository." });
+    return S3_REPO;
+  }
+  throw new TuskError("Usage", `--from must be "local" or "s3", not "${from}".`);
 }
 
 /**
  * Takes a backup into every repository (the local one first, then the off-machine one), then records
- * the drill baseline (row counts and a restore point) for the local set.
+ * the drill baseline (row counts and a restore point) for the first repository's set.
  */
 export async function backupNow(target: BackupTarget, type: BackupType, onProgress: (fraction: number, repo: number) => void, repos = repositories(target.config)): Promise<string> {
   // While the object store is down pgBackRest stalls on it for every WAL segment, so a backup
@@ -49,7 +61,7 @@ export async function backupNow(target: BackupTarget, type: BackupType, onProgre
       throw repo === S3_REPO ? s3Failure(target.config, e as TuskError) : e;
     }
   }
-  const latest = summarize(await pgbackrest.info()).pop()!;
+  const latest = summarize(await pgbackrest.info(), primaryRepository(target.config)).pop()!;
   await recordBaseline(target, latest.label);
   return latest.label;
 }

@@ -11,7 +11,11 @@ function unreachableError(config: TuskConfig, why: string, detail?: string): Tus
   const s3 = config.s3!;
   return new TuskError("Unreachable", `The S3 repository is unreachable (https://${s3.endpoint}, bucket ${s3.bucket}): ${why}`, {
     detail,
-    hint: "Check backups.s3.endpoint in tusk.yaml and that the object store is up and reachable from this machine. WAL keeps reaching the local repository, more slowly while the object store is down.",
+    hint: `Check backups.s3.endpoint in tusk.yaml and that the object store is up and reachable from this machine. ${
+      s3.only
+        ? "It is the cluster's only repository: until it is back, WAL waits in pg_wal and no backup can be taken."
+        : "WAL keeps reaching the local repository, more slowly while the object store is down."
+    }`,
   });
 }
 

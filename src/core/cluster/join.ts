@@ -6,7 +6,7 @@ import { extensionBuilds, INSTALL_LOG, PG_MAJOR } from "../install/components.js
 import { ensureInstalled } from "../install/installer.js";
 import { hostCertificateName, localAddresses, readHostNetwork, urlHost, writeHostNetwork } from "../network/host-network.js";
 import { fetchClusterCa, removeOwnMember, requestJoin } from "../network/join-client.js";
-import type { JoinAnswer } from "../network/join-protocol.js";
+import type { JoinAnswer, JoinS3 } from "../network/join-protocol.js";
 import { decodeToken } from "../network/join-tokens.js";
 import { etcdUser, isRoot, postgresUser } from "../os-user.js";
 import type { SecretName } from "../secrets.js";
@@ -92,7 +92,12 @@ export async function joinCluster(cluster: Cluster, tokenText: string, opts: Joi
       copyFileSync(tls.ca, clusterCa(paths).cert);
     }
     claimStateDir(paths);
-    const settings = { cluster_name: answer.clusterName, ports: answer.ports, ...(answer.replicationMode ? { replication_mode: answer.replicationMode } : {}) };
+    const settings = {
+      cluster_name: answer.clusterName,
+      ports: answer.ports,
+      ...(answer.replicationMode ? { replication_mode: answer.replicationMode } : {}),
+      ...(answer.s3 ? { backups: { s3: writeS3Files(cluster, answer.s3) } } : {}),
+    };
     writeAtomic(paths.configFile, `# Written by tusk join: this host's cluster, its ports and what must match the cluster's.\n${stringify(settings)}`, 0o644);
     writeHostNetwork(paths, { address: opts.address, name: opts.name, role, hosts: answer.hosts, since: new Date().toISOString() });
     step.done();
@@ -114,6 +119,24 @@ export async function joinCluster(cluster: Cluster, tokenText: string, opts: Joi
       : `Its etcd member could not be removed from here: on ${first?.name ?? "the first host"}, tusk host remove ${opts.name} removes it.`;
     throw new TuskError(exitCodeName(err.exitCode), `${err.message} ${after}`, { hint: err.hint, detail: err.detail });
   }
+}
+
+/**
+ * The cluster's S3 repository on a data host: the secret key in a file of its own (root only) and
+ * the store's CA certificate beside the cluster's; the settings for tusk.yaml that name them.
+ */
+function writeS3Files(cluster: Cluster, s3: JoinS3): Record<string, unknown> {
+  const { paths } = cluster;
+  const { secret_access_key, ca, ...settings } = s3;
+  const secretFile = join(paths.secretsDir, "s3-secret-access-key");
+  writeAtomic(secretFile, `${secret_access_key}\n`, 0o600);
+  let caFile: string | undefined;
+  if (ca) {
+    caFile = join(paths.tlsDir, "s3-ca.crt");
+    const pg = postgresUser();
+    writeAtomic(caFile, ca, 0o644, { uid: pg.uid, gid: pg.gid }); // pgBackRest reads it as postgres
+  }
+  return { ...settings, secret_access_key_file: secretFile, ...(caFile ? { ca_file: caFile } : {}) };
 }
 
 /**

@@ -21,6 +21,13 @@ export interface BackupPolicy {
   keep_monthly_months: number;
   drill_day: Weekday;
   drill_time: string;
+  /**
+   * Bytes of WAL that may wait for an unreachable repository before pgBackRest drops them (its
+   * `archive-push-queue-max`), or null: WAL waits in pg_wal until the repository is back, however
+   * long, and a full disk stops PostgreSQL. With a limit the database stays up, at the cost of a gap
+   * in the archive that the next backup (taken as soon as the repository answers) closes.
+   */
+  archive_queue_max: number | null;
 }
 
 export const DEFAULT_POLICY: BackupPolicy = {
@@ -31,4 +38,8 @@ export const DEFAULT_POLICY: BackupPolicy = {
   keep_monthly_months: 12,
   drill_day: "sunday",
   drill_time: "03:00",
+  archive_queue_max: null,
 };
+
+/** The smallest `archive_queue_max`: four WAL segments. */
+export const MIN_ARCHIVE_QUEUE_MAX = 64 * 1024 * 1024;

@@ -2,12 +2,12 @@ import { DEFAULT_ALERTS, DEFAULT_MONITORING, readAlerts, readMonitoring, type Al
 import { existsSync, readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { TuskError } from "../errors.js";
-import { sizeOf } from "./units.js";
+import { parseMemory, sizeOf } from "./units.js";
 import { DEFAULT_PORTS, type PortName } from "../endpoints.js";
 import { checkAgainstSpec, checkPostgresSetting, suggestName, type SettingValue } from "./postgres-settings.js";
 import { PGBOUNCER_SETTINGS } from "./pgbouncer-settings.js";
 import { readS3Repository, type S3Repository } from "./s3-repository.js";
-import { DEFAULT_POLICY, WEEKDAYS, type BackupPolicy, type Weekday } from "./backup-settings.js";
+import { DEFAULT_POLICY, MIN_ARCHIVE_QUEUE_MAX, WEEKDAYS, type BackupPolicy, type Weekday } from "./backup-settings.js";
 
 /** tusk.yaml, after validation. Every key is optional in the file. */
 export interface TuskConfig {
@@ -198,6 +198,11 @@ function readBackupPolicy(value: unknown, config: TuskConfig, problems: string[]
     } else if (k === "time" || k === "drill_time") {
       if (typeof v !== "string" || !/^([01]\d|2[0-3]):[0-5]\d$/.test(v)) problems.push(`backups.${k}: must be a time of day as HH:MM (24-hour), not ${JSON.stringify(v)}.`);
       else config.backups[k] = v;
+    } else if (k === "archive_queue_max") {
+      const bytes = v === null ? null : typeof v === "string" || typeof v === "number" ? parseMemory(v) : undefined;
+      if (bytes === undefined || (bytes !== null && (!Number.isInteger(bytes) || bytes < MIN_ARCHIVE_QUEUE_MAX)))
+        problems.push(`backups.archive_queue_max: must be a size of at least 64MB (such as 4GB), or null for no limit, not ${JSON.stringify(v)}.`);
+      else config.backups.archive_queue_max = bytes;
     } else if (k === "full_day" || k === "drill_day") {
       const day = String(v).toLowerCase();
       if (!(WEEKDAYS as readonly string[]).includes(day)) problems.push(`backups.${k}: must be a day of the week (${WEEKDAYS.join(", ")}), not ${JSON.stringify(v)}.`);
@@ -268,6 +273,7 @@ export const CONFIG_TEMPLATE = `# tusk configuration. Every key is optional; \`t
 #   keep_monthly_months: 12
 #   drill_day: sunday           # weekly restore drill
 #   drill_time: "03:00"
+#   archive_queue_max: 4GB      # WAL waiting for an unreachable repository beyond this is dropped (a gap; default: no limit)
 #   s3:                         # optional second repository, off this machine
 #     endpoint: s3.eu-central-1.amazonaws.com   # host[:port], HTTPS
 #     bucket: my-backups
@@ -275,4 +281,5 @@ export const CONFIG_TEMPLATE = `# tusk configuration. Every key is optional; \`t
 #     uri_style: host           # "path" for most S3-compatible servers
 #     access_key_id: AKIA...
 #     secret_access_key_file: /root/tusk-s3.key  # chmod 600
+#     only: false               # true: S3 is the only repository (no local one; WAL from every host goes there)
 `;

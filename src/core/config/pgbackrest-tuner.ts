@@ -1,6 +1,7 @@
 import type { HostFacts } from "./host-facts.js";
 import { setting, type TunedSetting } from "./tuner.js";
 import type { BackupPolicy } from "./backup-settings.js";
+import { formatMemory } from "./units.js";
 
 /**
  * pgBackRest settings derived from the host, with reasons (pgBackRest user guide, "Configuration").
@@ -30,6 +31,16 @@ export function tunePgbackrest(host: HostFacts, policy: BackupPolicy): TunedSett
       5,
       "A connection or single read/write that stalls this long fails. pgBackRest retries an unreachable object store for about 8× this per WAL segment before it gives up on that repository for the segment; at 5 s that is ~40 s, inside the 60 s a backup waits for its WAL, so local backups keep working while the S3 repository is down (the default, 60 s, stalls them).",
     ),
+    ...(policy.archive_queue_max === null
+      ? []
+      : [
+          t(
+            "archive-push-queue-max",
+            policy.archive_queue_max,
+            `backups.archive_queue_max: past ${formatMemory(policy.archive_queue_max)} of WAL waiting for an unreachable repository, pgBackRest drops it instead of letting pg_wal fill the disk (point-in-time recovery then has a gap until the next backup, which tusk takes as soon as the repository answers).`,
+            "override",
+          ),
+        ]),
     t("log-level-console", "warn", "Only problems on the console; details go to the log files."),
     t("log-level-file", "info", "Each backup, restore and archive step is logged."),
   ];

@@ -2,9 +2,10 @@ import { existsSync, statSync } from "node:fs";
 import { suggestName } from "./postgres-settings.js";
 
 /**
- * The optional second, off-machine backup repository on S3-compatible object storage
- * (`backups.s3` in tusk.yaml). pgBackRest writes every backup and WAL segment to it as well as to the
- * local repository. The secret key stays in a file of its own, readable by its owner only.
+ * The off-machine backup repository on S3-compatible object storage (`backups.s3` in tusk.yaml).
+ * pgBackRest writes every backup and WAL segment to it as well as to the local repository, or, with
+ * `only`, to it alone: then no host holds the repository, and the loss of any host leaves WAL
+ * archiving going. The secret key stays in a file of its own, readable by its owner only.
  */
 export interface S3Repository {
   /** host or host:port, reached over HTTPS. */
@@ -19,10 +20,12 @@ export interface S3Repository {
   secret_access_key_file: string;
   /** A CA certificate for a server whose certificate is not signed by a public CA. */
   ca_file: string | null;
+  /** The cluster's only repository: no local one (every host archives straight to the object store). */
+  only: boolean;
 }
 
 const REQUIRED = ["endpoint", "bucket", "access_key_id", "secret_access_key_file"] as const;
-const KEYS = [...REQUIRED, "region", "path", "uri_style", "ca_file"];
+const KEYS = [...REQUIRED, "region", "path", "uri_style", "ca_file", "only"];
 const HOST_PORT = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
 
 export function readS3Repository(value: unknown, problems: string[]): S3Repository | null {
@@ -49,6 +52,7 @@ export function readS3Repository(value: unknown, problems: string[]): S3Reposito
   }
   const ca = text("ca_file");
   if (ca && !existsSync(ca)) problems.push(`backups.s3.ca_file: ${ca} does not exist.`);
+  if (v.only !== undefined && typeof v.only !== "boolean") problems.push(`backups.s3.only: must be true or false, not ${JSON.stringify(v.only)}.`);
   if (problems.length > before) return null;
   return {
     endpoint: endpoint!,
@@ -59,5 +63,6 @@ export function readS3Repository(value: unknown, problems: string[]): S3Reposito
     access_key_id: text("access_key_id")!,
     secret_access_key_file: secretFile!,
     ca_file: ca,
+    only: v.only === true,
   };
 }

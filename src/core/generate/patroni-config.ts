@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import { PG_BIN_DIR, PGBACKREST_BIN } from "../install/components.js";
-import { archiveCommand, restoreWalCommand } from "./pgbackrest-config.js";
+import { archiveCommand, restoreWalCommand, s3HostPort } from "./pgbackrest-config.js";
 import { ROLES } from "../endpoints.js";
 import type { TuskConfig } from "../config/config-file.js";
 import type { TunedSetting } from "../config/tuner.js";
@@ -59,8 +59,12 @@ export interface PatroniSecrets {
   restApi: string;
 }
 
-/** The host holding the backup repository, when it is not this one (a joined data host's: the first host). */
+/**
+ * Where the backup repository is reached, when not in this host's files: the object store when it
+ * is the only repository, else the first host's for a joined data host.
+ */
 function repositoryHost(config: TuskConfig, network: HostNetwork | null | undefined): { host: string; port: number } | undefined {
+  if (config.s3?.only) return s3HostPort(config.s3);
   const first = network?.hosts[0];
   return first && isJoinedDataHost(network ?? null) ? { host: first.address, port: config.ports.backup_server } : undefined;
 }

@@ -21,6 +21,8 @@ export interface CollectorContext {
   /** Backup and drill facts, when known (catalogReadable: pgBackRest's info answered). */
   catalogReadable: boolean;
   lastBackupEndedAt: string | null;
+  /** When pgBackRest last dropped WAL (archive_queue_max) if no backup has started since: the archive's gap is open. */
+  walGapSince: string | null;
   lastDrillOk: boolean | null;
   /** How often a backup is expected (the schedule), in seconds. */
   backupIntervalSeconds: number;
@@ -242,6 +244,7 @@ function contextSamples(c: CollectorContext, at: Date): Sample[] {
   out.push({ name: "tusk_backup_catalog_readable", labels: {}, value: c.catalogReadable ? 1 : 0 });
   if (c.lastBackupEndedAt) out.push({ name: "tusk_last_backup_age_seconds", labels: {}, value: (at.getTime() - Date.parse(c.lastBackupEndedAt)) / 1000 });
   out.push({ name: "tusk_backup_interval_seconds", labels: {}, value: c.backupIntervalSeconds });
+  if (c.walGapSince) out.push({ name: "tusk_wal_gap_open_seconds", labels: {}, value: (at.getTime() - Date.parse(c.walGapSince)) / 1000 });
   if (c.dataDirBytes !== null) out.push({ name: "tusk_data_directory_bytes", labels: {}, value: c.dataDirBytes });
   if (c.backupRepositoryBytes !== null) out.push({ name: "tusk_backup_repository_bytes", labels: {}, value: c.backupRepositoryBytes });
   if (c.lastDrillOk !== null) out.push({ name: "tusk_last_drill_ok", labels: {}, value: c.lastDrillOk ? 1 : 0 });

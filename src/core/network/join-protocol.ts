@@ -35,6 +35,25 @@ export interface JoinAnswer {
   secrets?: { superuser: string; replication: string; rewind: string; patroni_rest: string; app?: string; owner?: string; monitor?: string };
   /** A data host's tusk.yaml settings that must match the cluster's: how commits wait for replicas. */
   replicationMode?: string;
+  /**
+   * The cluster's S3 repository, for a data host: its node archives WAL there itself (and only
+   * there when it is the cluster's only repository), with the secret key and the store's CA
+   * certificate (PEM), when tusk.yaml names one, in the answer.
+   */
+  s3?: JoinS3;
+}
+
+/** `backups.s3` as a data host receives it: the settings, and the contents of the files they name. */
+export interface JoinS3 {
+  endpoint: string;
+  bucket: string;
+  region: string;
+  path: string;
+  uri_style: "host" | "path";
+  access_key_id: string;
+  secret_access_key: string;
+  ca?: string;
+  only: boolean;
 }
 
 /** The facts a join is checked against, on the cluster's side. */

@@ -7,7 +7,7 @@ import type { TokenVerifier } from "../api-tokens.js";
 import { drillHistory } from "../backup/drill.js";
 import type { BackupType } from "../backup/pgbackrest.js";
 import { chooseTarget, type RestoreTarget } from "../backup/restore-spec.js";
-import { S3_REPO } from "../generate/pgbackrest-config.js";
+import { repositoryFrom } from "../backup/operations.js";
 import { ROUTES } from "../endpoints.js";
 import { ExitCode, TuskError } from "../errors.js";
 import { prometheusText } from "../metrics/prometheus.js";
@@ -55,8 +55,6 @@ interface TargetBody {
 
 const targetOf = (b: TargetBody): RestoreTarget => chooseTarget({ time: b.time, name: b.restorePoint, lsn: b.lsn }, { time: "body.time", name: "body.restorePoint", lsn: "body.lsn" }, true);
 
-const repoOf = (b: TargetBody) => (b.from === "s3" ? S3_REPO : b.from === "local" ? 1 : undefined);
-
 function parseMatch(match: string | undefined): Record<string, string> {
   if (!match) return {};
   return Object.fromEntries(match.split(",").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
@@ -97,12 +95,12 @@ export async function buildApi(supervisor: Supervisor, tokens: TokenVerifier, on
   app.post<{ Body: { replicas: number } }>(ROUTES.scale, { schema: SCHEMAS.scale }, async (req) => supervisor.scale(req.body.replicas));
   app.get(ROUTES.config, { schema: SCHEMAS.configPlan }, async () => supervisor.configPlan().plan);
   app.post(ROUTES.config, { schema: SCHEMAS.configApply }, async () => supervisor.applyConfig());
-  app.get(ROUTES.hosts, { schema: SCHEMAS.hosts }, async () => ({ hosts: await supervisor.hosts() }));
-  app.get(ROUTES.certificates, { schema: SCHEMAS.certificates }, async () => ({ certificates: supervisor.certificates() }));
-  app.post(ROUTES.certificatesRenew, { schema: SCHEMAS.renewCertificates }, async () => supervisor.renewCertificates());
-  app.delete<{ Params: { name: string } }>(ROUTES.host, { schema: SCHEMAS.removeHost }, async (req) => supervisor.removeHost(req.params.name));
+  app.get(ROUTES.hosts, { schema: SCHEMAS.hosts }, async () => ({ hosts: await supervisor.hostServices.hosts() }));
+  app.get(ROUTES.certificates, { schema: SCHEMAS.certificates }, async () => ({ certificates: supervisor.hostServices.certificates() }));
+  app.post(ROUTES.certificatesRenew, { schema: SCHEMAS.renewCertificates }, async () => supervisor.hostServices.renewCertificates());
+  app.delete<{ Params: { name: string } }>(ROUTES.host, { schema: SCHEMAS.removeHost }, async (req) => supervisor.hostServices.removeHost(req.params.name));
   app.post<{ Body: { role?: HostRole; ttlSeconds?: number; address?: string } }>(ROUTES.hostTokens, { schema: SCHEMAS.hostToken }, async (req) =>
-    supervisor.hostToken({ role: req.body.role ?? "data", ttlMs: (req.body.ttlSeconds ?? TOKEN_TTL_MS.default / 1000) * 1000, address: req.body.address }),
+    supervisor.hostServices.hostToken({ role: req.body.role ?? "data", ttlMs: (req.body.ttlSeconds ?? TOKEN_TTL_MS.default / 1000) * 1000, address: req.body.address }),
   );
   app.post<{ Body: { to?: string } }>(ROUTES.switchover, { schema: SCHEMAS.switchover }, async (req) => supervisor.switchover(req.body.to));
 
@@ -145,9 +143,11 @@ export async function buildApi(supervisor: Supervisor, tokens: TokenVerifier, on
 
   app.get(ROUTES.backups, { schema: SCHEMAS.backups }, async () => supervisor.requests.backupCatalog());
   app.post<{ Body: { type: BackupType } }>(ROUTES.backups, { schema: SCHEMAS.startBackup }, async (req) => supervisor.requests.backup(req.body?.type ?? "full"));
-  app.post<{ Body: { name: string } & TargetBody }>(ROUTES.clones, { schema: SCHEMAS.clone }, async (req) => supervisor.requests.clone(req.body.name, targetOf(req.body), repoOf(req.body)));
+  app.post<{ Body: { name: string } & TargetBody }>(ROUTES.clones, { schema: SCHEMAS.clone }, async (req) =>
+    supervisor.requests.clone(req.body.name, targetOf(req.body), repositoryFrom(supervisor.config, req.body.from)),
+  );
   app.post<{ Body: { confirm: string } & TargetBody }>(ROUTES.restore, { schema: SCHEMAS.restore }, async (req, reply) =>
-    reply.code(202).send(await supervisor.requests.restoreInPlace(targetOf(req.body), repoOf(req.body))),
+    reply.code(202).send(await supervisor.requests.restoreInPlace(targetOf(req.body), repositoryFrom(supervisor.config, req.body.from))),
   );
   app.get(ROUTES.drillHistory, { schema: SCHEMAS.drills }, async () => ({ drills: drillHistory(supervisor.paths) }));
   app.post(ROUTES.drills, { schema: SCHEMAS.startDrill }, async () => supervisor.requests.restoreDrill());

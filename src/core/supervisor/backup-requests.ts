@@ -14,10 +14,9 @@ import { reportingProgress } from "../progress.js";
 import { withSuperuser } from "../provision/provision.js";
 import type { StatePaths } from "../state-dir.js";
 import type { BackupScheduler } from "./backup-scheduler.js";
-import type { OperationKind, OperationQueue, OperationRecord } from "./operation-queue.js";
+import type { Exclusive, OperationQueue, OperationRecord } from "./operation-queue.js";
 
 /** Runs work as an operation of the cluster's queue (the supervisor's conflict-checked entry). */
-type Exclusive = <T>(kind: OperationKind, detail: string, work: (report: (progress: string) => void) => Promise<T>) => Promise<T>;
 
 /**
  * Backups, clones, restores and drills asked for through the API, each an operation of the queue:

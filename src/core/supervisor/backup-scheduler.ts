@@ -1,10 +1,13 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gapBackupDue, gapOpen, lastWalDrop } from "../backup/wal-drops.js";
 import type { TuskConfig } from "../config/config-file.js";
 import { summarize } from "../backup/catalog.js";
 import { runDrill } from "../backup/drill.js";
 import { applyRetention, backupNow, backupProgress } from "../backup/operations.js";
 import { infoReadable, type Pgbackrest } from "../backup/pgbackrest.js";
 import { nextOccurrence, resumeSchedule, scheduledType, type SavedSchedule } from "../backup/policy.js";
+import { primaryRepository } from "../generate/pgbackrest-config.js";
 import { reportingProgress } from "../progress.js";
 import { writeAtomic, type StatePaths } from "../state-dir.js";
 import { admit, type OperationKind, type OperationQueue } from "./operation-queue.js";
@@ -14,12 +17,23 @@ import type { ScheduleStatus } from "./status.js";
  * Backups and restore drills on the policy's clock (local time), as operations of the cluster's
  * queue: a job that conflicts with one running now is tried again at the next tick (15 s). The
  * schedule is kept in STATE_DIR/run/schedule.json: a job that fell due while no supervisor ran is
- * caught up at the first tick after start (policy.ts, resumeSchedule). `status` is what `tusk status`
- * shows of it.
+ * caught up at the first tick after start (policy.ts, resumeSchedule). WAL that pgBackRest dropped
+ * to stay under `backups.archive_queue_max` (wal-drops.ts) leaves a gap in the archive: a full backup
+ * is taken at the next tick, tried again every minute while the repository is still away. `status`
+ * is what `tusk status` shows of it.
  */
 export class BackupScheduler {
   readonly status: ScheduleStatus = { nextBackupAt: null, nextBackupType: null, nextDrillAt: null, running: null, lastError: null };
   private timer: NodeJS.Timeout | undefined;
+  /** The newest backup's end as last read (null: none or unknown): which WAL drops a backup already covers. */
+  private newestEndedAt: string | null = null;
+  /** When the backup that closes a gap in the archive was last tried. */
+  private lastGapAttempt: number | null = null;
+
+  /** The repository whose newest backup the schedule follows. */
+  private get repo(): number {
+    return primaryRepository(this.target.config);
+  }
 
   constructor(
     private readonly target: { config: TuskConfig; paths: StatePaths },
@@ -44,7 +58,8 @@ export class BackupScheduler {
     });
     const readable = info !== undefined && infoReadable(info);
     if (info && !readable) this.log(`schedule: the repository could not be read: ${info.status.message} (status ${info.status.code})`);
-    const newest = readable ? summarize(info).pop() : undefined;
+    const newest = readable ? summarize(info, this.repo).pop() : undefined;
+    this.newestEndedAt = newest?.endedAt ?? null;
     const resumed = resumeSchedule(policy, this.saved(), readable ? (newest?.endedAt ?? null) : undefined, now);
     for (const line of resumed.missed) this.log(`schedule: ${line}: catching it up now`);
     this.log(
@@ -75,7 +90,7 @@ export class BackupScheduler {
   async reschedule(now = new Date()): Promise<void> {
     const policy = this.target.config.backups;
     this.status.nextBackupAt = nextOccurrence(policy.time, now).toISOString();
-    this.status.nextBackupType = scheduledType(policy, new Date(this.status.nextBackupAt), summarize(await this.backups.info()));
+    this.status.nextBackupType = scheduledType(policy, new Date(this.status.nextBackupAt), summarize(await this.backups.info(), this.repo));
     this.status.nextDrillAt = nextOccurrence(policy.drill_time, now, policy.drill_day).toISOString();
     this.save();
   }
@@ -111,16 +126,29 @@ export class BackupScheduler {
       }
     };
     const admitted = (kind: OperationKind) => admit(kind, this.queue.running()).verdict === "run";
-    if (this.status.nextBackupAt && now >= new Date(this.status.nextBackupAt)) {
+    const drop = lastWalDrop(join(this.target.paths.logDir, "pgbackrest"), this.target.config.cluster_name);
+    if (gapBackupDue(drop, this.newestEndedAt, this.lastGapAttempt, now.getTime())) {
       if (!admitted("backup")) return;
-      const type = scheduledType(policy, now, summarize(await this.backups.info()));
+      this.lastGapAttempt = now.getTime();
+      this.newestEndedAt = summarize(await this.backups.info(), this.repo).pop()?.endedAt ?? null;
+      if (!gapOpen(drop, this.newestEndedAt)) return;
+      this.log(`WAL segment ${drop!.segment} was dropped at ${drop!.at} (backups.archive_queue_max): point-in-time recovery has a gap until a backup after it`);
+      await job("backup", "full backup closing the archive's gap", async (report) => {
+        await backupNow(this.target, "full", (f, repo) => report(backupProgress(f, repo)));
+      });
+      this.newestEndedAt = summarize(await this.backups.info(), this.repo).pop()?.endedAt ?? this.newestEndedAt;
+    } else if (this.status.nextBackupAt && now >= new Date(this.status.nextBackupAt)) {
+      if (!admitted("backup")) return;
+      const type = scheduledType(policy, now, summarize(await this.backups.info(), this.repo));
       this.status.nextBackupAt = nextOccurrence(policy.time, now).toISOString();
       this.save();
       await job("backup", `${type} backup`, async (report) => {
         await backupNow(this.target, type, (f, repo) => report(backupProgress(f, repo)));
         await applyRetention(this.target, now);
       });
-      this.status.nextBackupType = scheduledType(policy, new Date(this.status.nextBackupAt), summarize(await this.backups.info()));
+      const sets = summarize(await this.backups.info(), this.repo);
+      this.newestEndedAt = sets.at(-1)?.endedAt ?? this.newestEndedAt;
+      this.status.nextBackupType = scheduledType(policy, new Date(this.status.nextBackupAt), sets);
     } else if (this.status.nextDrillAt && now >= new Date(this.status.nextDrillAt)) {
       if (!admitted("restore drill")) return;
       this.status.nextDrillAt = nextOccurrence(policy.drill_time, now, policy.drill_day).toISOString();

@@ -162,7 +162,7 @@ export class Certificates {
       });
     }
     if (children.running("pgbouncer")) await step("PgBouncer: reloaded", () => poolerAdmin(ctx.config, ctx.paths, (c) => c.query("RELOAD")));
-    if (children.running("haproxy")) await step("HAProxy: its Patroni checks' certificate replaced at run time", () => routing.refreshCheckCertificate());
+    if (children.running("haproxy")) await step("HAProxy: its Patroni checks' certificate replaced at run time", () => routing.haproxy.refreshCheckCertificate());
     if (children.supervised("pgbackrest-server")) await step("pgBackRest's TLS server: restarted", () => serveBackupServer(ctx, children, true));
     const endpoint = this.joinEndpoint();
     if (endpoint) {

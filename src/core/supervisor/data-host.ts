@@ -49,12 +49,12 @@ export class DataHost {
     }
     const { routing } = this;
     await step("Finding the cluster's leader", async () => {
-      for (const m of (await routing.clusterView()) ?? []) await routing.serveRemoteNode(m);
+      for (const m of (await routing.clusterView()) ?? []) await routing.haproxy.serveRemoteNode(m);
       await routing.followLeader();
     });
     const where = () => (routing.remote ? `${routing.remote.name} on ${routing.remote.host}` : node.name);
     if (!children.running("pgbouncer")) await step(`Starting PgBouncer, routed to the primary ${where()}`, () => routing.startPgbouncer());
-    if (!children.running("haproxy")) await step("Starting HAProxy (read-only and direct endpoints over the cluster's nodes)", () => routing.startHaproxy());
+    if (!children.running("haproxy")) await step("Starting HAProxy (read-only and direct endpoints over the cluster's nodes)", () => routing.haproxy.start());
     if (!children.running("pgbackrest-server")) await step(`Serving this host's node to the backups ${first.name} takes (pgBackRest's TLS server)`, () => serveBackupServer(ctx, children));
   }
 

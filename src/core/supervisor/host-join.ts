@@ -1,9 +1,11 @@
 import { X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { TuskError } from "../errors.js";
 import { extensionBuilds, PG_MAJOR } from "../install/components.js";
 import { EtcdMembers } from "../network/etcd-members.js";
 import { etcdMemberName, urlHost, writeHostNetwork, type HostRecord } from "../network/host-network.js";
-import { joinProblems, type JoinAnswer, type JoinRequest } from "../network/join-protocol.js";
+import { joinProblems, type JoinAnswer, type JoinRequest, type JoinS3 } from "../network/join-protocol.js";
+import { s3Path } from "../generate/pgbackrest-config.js";
 import { readTokenStore, spendToken, writeTokenStore } from "../network/join-tokens.js";
 import { reloadPatroni } from "../processes/patroni.js";
 import { sleep } from "../processes/pid-file.js";
@@ -100,13 +102,29 @@ export async function admitHost(ctx: SupervisorContext, req: JoinRequest, log: (
       owner: readSecret(ctx.paths, "owner"),
       monitor: readSecret(ctx.paths, "monitor"),
     };
-    return { ...answer, secrets, replicationMode: ctx.config.replication_mode };
+    return { ...answer, secrets, replicationMode: ctx.config.replication_mode, ...(ctx.config.s3 ? { s3: joinS3(ctx) } : {}) };
   } catch (e) {
     await etcd.remove(added.member.ID).catch((err) => log(`could not remove the learner ${added.member.ID} of a failed join: ${(err as Error).message}`));
     ctx.network = network;
     writeHostNetwork(ctx.paths, network);
     throw e;
   }
+}
+
+/** The cluster's S3 repository as a data host receives it (the files' contents with the settings). */
+function joinS3(ctx: SupervisorContext): JoinS3 {
+  const s3 = ctx.config.s3!;
+  return {
+    endpoint: s3.endpoint,
+    bucket: s3.bucket,
+    region: s3.region,
+    path: s3Path(ctx.config, s3),
+    uri_style: s3.uri_style,
+    access_key_id: s3.access_key_id,
+    secret_access_key: readFileSync(s3.secret_access_key_file, "utf8").trim(),
+    ...(s3.ca_file ? { ca: readFileSync(s3.ca_file, "utf8") } : {}),
+    only: s3.only,
+  };
 }
 
 /**

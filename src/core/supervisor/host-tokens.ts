@@ -3,7 +3,7 @@ import { conversionAddress, localAddresses, urlHost } from "../network/host-netw
 import { certificateFingerprint, encodeToken, newToken, pruneTokens, readTokenStore, writeTokenStore, type HostRole } from "../network/join-tokens.js";
 import { caCertificate } from "../tls/cluster-ca.js";
 import { convertForNetwork, type ConversionParts, type ConversionResult } from "./network-conversion.js";
-import type { OperationKind } from "./operation-queue.js";
+import type { Exclusive } from "./operation-queue.js";
 
 /** Bounds of a join token's life. */
 export const TOKEN_TTL_MS = { min: 60_000, max: 7 * 86_400_000, default: 3_600_000 } as const;
@@ -24,8 +24,6 @@ export interface HostTokenResult {
   /** The conversion this token's request made (the cluster's first token), else null. */
   conversion: ConversionResult | null;
 }
-
-type Exclusive = <T>(kind: OperationKind, detail: string, work: (report: (progress: string) => void) => Promise<T>) => Promise<T>;
 
 /**
  * `tusk host token`: converts the cluster for the network on the first call (network-conversion.ts,

@@ -132,7 +132,7 @@ export async function convertForNetwork(parts: ConversionParts, address: string,
     // Once, after Patroni: HAProxy listens on the address (when phase 1 moved PostgreSQL there) and
     // checks Patroni's API where it now is, on the address over TLS.
     await timed("HAProxy restarting: endpoints on the address, health checks to Patroni's API over TLS", "direct and read-only sessions are cut; new ones are refused until it listens", () =>
-      routing.restartHaproxy(),
+      routing.haproxy.restart(),
     );
   } finally {
     await timed("Patroni resumed", "no effect", () => resume(ctx));

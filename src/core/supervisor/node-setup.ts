@@ -4,7 +4,7 @@ import { asRecord } from "../config/effective-settings.js";
 import { FIRST_NODE, nodePaths, type NodeInfo } from "../cluster/nodes.js";
 import { clearRemotePrimary } from "../cluster/remote-primary.js";
 import { localParameters, PATRONI_REST_USER, patroniConfig } from "../generate/patroni-config.js";
-import { hostTls, pgbackrestConf, type BackupLinks } from "../generate/pgbackrest-config.js";
+import { hasLocalRepository, hostTls, pgbackrestConf, type BackupLinks } from "../generate/pgbackrest-config.js";
 import { hostCertificateName, isJoinedDataHost } from "../network/host-network.js";
 import { ensureServerCertificate } from "../tls/server-certificate.js";
 import { ensureEtcdCertificate } from "../tls/etcd-certificate.js";
@@ -47,7 +47,9 @@ export function writePgbackrestConfig(ctx: SupervisorContext): void {
  * failover: archive-push into the new primary's empty repository fails). A data host archives
  * there, and runs a TLS server of its own for the first host's certificate ("tusk server"):
  * backups run on the repository's host (pgBackRest requires it) and reach a primary on a data host
- * through it. None on one machine, and on a witness.
+ * through it. None on one machine, and on a witness. With S3 as the only repository every host
+ * reaches the object store itself: the first host serves no repository, and a data host's server
+ * remains for the first host's backups.
  */
 export function backupLinks(ctx: SupervisorContext): BackupLinks | undefined {
   const { network, config, paths } = ctx;
@@ -57,9 +59,11 @@ export function backupLinks(ctx: SupervisorContext): BackupLinks | undefined {
   const port = config.ports.backup_server;
   const server = (clients: string[]) => ({ address: network.address, port, clients });
   if (isJoinedDataHost(network)) {
+    if (!hasLocalRepository(ctx.config)) return { tls, server: server([SERVER_CERTIFICATE_NAME]) };
     const config = new StatePaths(first.stateDir ?? paths.root).pgbackrestConfig;
     return { tls, repository: { host: first.address, port, config }, server: server([SERVER_CERTIFICATE_NAME]) };
   }
+  if (!hasLocalRepository(config)) return { tls };
   const joined = network.hosts.filter((h) => h.role === "data" && h.name !== network.name).map((h) => hostCertificateName(h.name));
   // The first host's own certificate keeps the list non-empty before any data host joined.
   return { tls, server: server([SERVER_CERTIFICATE_NAME, ...joined]) };

@@ -18,6 +18,9 @@ export const OPERATION_KINDS: readonly OperationKind[] = ["backup", "restore dri
 
 export type OperationState = "running" | "done" | "failed" | "interrupted";
 
+/** Runs `work` as an operation of the queue (run, wait or refuse by the conflict table), as the supervisor offers it to its parts. */
+export type Exclusive = <T>(kind: OperationKind, detail: string, work: (report: (progress: string) => void) => Promise<T>) => Promise<T>;
+
 export interface OperationRecord {
   id: number;
   kind: OperationKind;

@@ -1,27 +1,31 @@
 import { clearRemotePrimary, writeRemotePrimary } from "../cluster/remote-primary.js";
 import { TuskError } from "../errors.js";
-import type { NodeInfo } from "../cluster/nodes.js";
 import { recordRoleChange } from "../cluster/history.js";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { haproxyConfig, type HaproxyServer, type PatroniCheckTls } from "../generate/haproxy-config.js";
 import { pgbouncerHba, pgbouncerIni, pgbouncerUserlist } from "../generate/pgbouncer-config.js";
-import { addServer, removeServer, replaceCertificate, routeDirect } from "../processes/haproxy-runtime.js";
 import { patroniCluster, type PatroniClusterView, type PatroniMember } from "../processes/patroni.js";
 import { portAccepts } from "../processes/pgbouncer.js";
 import { sleep } from "../processes/pid-file.js";
 import { scramVerifiers, withSuperuser } from "../provision/provision.js";
 import { writeAtomic } from "../state-dir.js";
 import type { Children } from "./children.js";
+import { HaproxyEndpoints } from "./haproxy-endpoints.js";
 import { pgOwner, type SupervisorContext } from "./context.js";
-import { patroniRestTls } from "./node-setup.js";
-import { clusterCa } from "../tls/cluster-ca.js";
 import { cutClientsOf, pausePool, poolerAdmin, resumePool } from "./replication.js";
 import { remoteNodeInRecovery } from "./remote-node.js";
 
+/** Where a host routes writes, its own nodes and the other hosts' nodes its HAProxy serves (decide.ts reads it as part of RoutingState). */
+export interface RoutedWhere {
+  routedTo: string;
+  routedToHost: string | null;
+  localNodes: string[];
+  remoteServed: string[];
+}
+
 /**
- * Where clients' connections go: PgBouncer (the pooled endpoint) and HAProxy's direct endpoint send
- * writes to the primary, HAProxy's read-only endpoint to the replicas. Follows Patroni's leader.
+ * Where clients' connections go: PgBouncer (the pooled endpoint, its files and RELOAD here) and
+ * HAProxy's direct endpoint (haproxy-endpoints.ts) send writes to the primary, HAProxy's read-only
+ * endpoint to the replicas. Follows Patroni's leader, on this host or another, pausing the pool
+ * while a promoted node leaves recovery.
  */
 export class Routing {
   /** Patroni's members as last seen. */
@@ -36,15 +40,17 @@ export class Routing {
    * of this host.
    */
   remote: { name: string; host: string; port: number } | undefined;
-  /** Other hosts' nodes HAProxy serves beside this host's (read-only and direct endpoints), by name. */
-  private readonly remoteNodes = new Map<string, HaproxyServer>();
+  /** HAProxy's read-only and direct endpoints over this host's nodes and the other hosts' (haproxy-endpoints.ts). */
+  readonly haproxy: HaproxyEndpoints;
   private following = false;
   private followAgain = false;
 
   constructor(
     private readonly ctx: SupervisorContext,
     private readonly children: Children,
-  ) {}
+  ) {
+    this.haproxy = new HaproxyEndpoints(ctx, children, () => this.remote?.name);
+  }
 
   /**
    * Finds the leader in Patroni's view of the cluster and, when it has moved, points PgBouncer at it
@@ -154,11 +160,11 @@ export class Routing {
     if (stateDir) writeRemotePrimary(this.ctx.paths, { ...target, stateDir });
     else clearRemotePrimary(this.ctx.paths);
     this.ctx.log(`primary moved from ${from} to ${leader.name}, a node of another host: PgBouncer (over TLS) and the direct endpoint now send writes to ${target.host}:${target.port}`);
-    await this.serveRemoteNode(leader);
+    await this.haproxy.serveRemoteNode(leader);
     // In a failover, writes wait (the pool paused) until the promoted node has left recovery; one
     // that does not answer here is not waited for.
     if (!this.plannedMove && this.children.running("pgbouncer") && (await this.remoteInRecovery(leader.name)) === true) await this.routePaused(leader.name, old);
-    else await Promise.all([this.retargetPooler(), this.retargetDirect()]);
+    else await Promise.all([this.retargetPooler(), this.haproxy.retarget()]);
   }
 
   /**
@@ -174,7 +180,7 @@ export class Routing {
     const { ctx } = this;
     if (this.plannedMove || !this.children.running("pgbouncer") || (await this.writable(node))) {
       await this.waitForWritable(node, Date.now() + 2000).catch((e) => ctx.log(`${(e as Error).message} Routing to it anyway.`));
-      await Promise.all([this.retargetPooler(), this.retargetDirect()]);
+      await Promise.all([this.retargetPooler(), this.haproxy.retarget()]);
       return;
     }
     await this.routePaused(node, old);
@@ -197,11 +203,11 @@ export class Routing {
     const refused = await pausing;
     if (refused) {
       ctx.log(`could not pause the pool while ${node} leaves recovery (${refused.message}): writes meanwhile may fail as read-only`);
-      await Promise.all([this.retargetPooler(), this.retargetDirect()]);
+      await Promise.all([this.retargetPooler(), this.haproxy.retarget()]);
       return;
     }
     try {
-      await Promise.all([this.retargetPooler(), this.retargetDirect()]);
+      await Promise.all([this.retargetPooler(), this.haproxy.retarget()]);
       await this.waitForWritable(node, Date.now() + 15_000);
     } catch (e) {
       ctx.log(`${(e as Error).message} Resuming the pool anyway.`);
@@ -218,63 +224,15 @@ export class Routing {
     return this.remote?.name ?? this.ctx.nodes.primary;
   }
 
-  /** The names of the other hosts' nodes HAProxy serves. */
-  get remoteServed(): string[] {
-    return [...this.remoteNodes.keys()];
+  /** Where this host routes writes, its own nodes and the other hosts' nodes it serves (the routing part of the watch's state). */
+  where(): RoutedWhere {
+    const { nodes } = this.ctx;
+    return { routedTo: this.remote?.name ?? nodes.primary, routedToHost: this.remote?.host ?? null, localNodes: nodes.all.map((n) => n.name), remoteServed: this.haproxy.served };
   }
 
-  /** A removed host's nodes leave HAProxy's backends. */
-  async forgetNodesOn(address: string): Promise<void> {
-    const gone = [...this.remoteNodes.values()].filter((s) => s.host === address);
-    if (gone.length === 0) return;
-    for (const s of gone) this.remoteNodes.delete(s.name);
-    this.writeHaproxyConfig();
-    if (!this.children.running("haproxy")) return;
-    try {
-      for (const s of gone) await removeServer(this.ctx.paths.haproxyStatsSocket, s.name);
-    } catch (e) {
-      this.ctx.log(`could not remove ${gone.map((s) => s.name).join(", ")} through HAProxy's socket (${(e as Error).message}); restarting HAProxy`);
-      await this.restartHaproxy();
-    }
-  }
-
-  /**
-   * A node of another host (a Patroni member that is not this host's) joins HAProxy's backends: its
-   * replicas serve the read-only endpoint like local ones, and the direct endpoint can reach it when
-   * it leads. Once served it stays (its host lost, its checks fail) until this supervisor restarts.
-   */
-  async serveRemoteNode(member: PatroniMember): Promise<void> {
-    const rest = this.patroniCheckTls();
-    if (!rest || this.ctx.nodes.has(member.name)) return;
-    const apiPort = Number(member.api_url ? new URL(member.api_url).port : Number.NaN);
-    const server: HaproxyServer = {
-      name: member.name,
-      host: member.host,
-      ports: { postgres: member.port, patroni: Number.isInteger(apiPort) && apiPort > 0 ? apiPort : this.ctx.config.ports.patroni },
-    };
-    const known = this.remoteNodes.get(member.name);
-    if (known && known.host === server.host && known.ports.postgres === server.ports.postgres && known.ports.patroni === server.ports.patroni) return;
-    this.remoteNodes.set(member.name, server);
-    this.ctx.log(`HAProxy serves ${member.name}, a node of another host (${server.host}:${server.ports.postgres}), in the read-only and direct endpoints`);
-    this.writeHaproxyConfig();
-    if (!this.children.running("haproxy")) return;
-    try {
-      if (known) await removeServer(this.ctx.paths.haproxyStatsSocket, member.name);
-      await addServer(this.ctx.paths.haproxyStatsSocket, server, rest);
-    } catch (e) {
-      this.ctx.log(`could not add ${member.name} through HAProxy's socket (${(e as Error).message}); restarting HAProxy`);
-      await this.restartHaproxy();
-    }
-  }
-
-  /** Every node HAProxy serves: this host's, then the other hosts'. */
-  private get servers(): HaproxyServer[] {
-    return [...this.ctx.nodes.all, ...this.remoteNodes.values()];
-  }
-
-  /** The node the direct endpoint sends sessions to: the leader, also when it is another host's. */
-  private get directTo(): string {
-    return this.remote && this.remoteNodes.has(this.remote.name) ? this.remote.name : this.ctx.nodes.primary;
+  /** Patroni's members as this host's nodes see them, and `where` (a joined data host's state). */
+  async state(): Promise<RoutedWhere & { members: PatroniMember[] }> {
+    return { members: (await this.clusterView()) ?? this.members, ...this.where() };
   }
 
   /** PgBouncer's file for the primary as routed now. */
@@ -334,91 +292,9 @@ export class Routing {
     await poolerAdmin(config, paths, (c) => c.query("RELOAD"));
   }
 
-  /** HAProxy's file, for its next start: the current nodes, the direct endpoint on the current primary. */
-  private writeHaproxyConfig(): void {
-    const { config, paths } = this.ctx;
-    writeAtomic(paths.haproxyConfig, haproxyConfig(config, this.servers, this.directTo, paths.haproxyStatsSocket, this.patroniCheckTls()), 0o644, pgOwner(this.ctx));
-  }
-
-  /** Converted for the network: HAProxy checks Patroni over TLS with this host's certificate, kept beside its file (owner-only). */
-  private patroniCheckTls(): PatroniCheckTls | undefined {
-    const rest = patroniRestTls(this.ctx);
-    if (!rest) return undefined;
-    const clientPem = join(this.ctx.paths.haproxyDir, "patroni-client.pem");
-    writeAtomic(clientPem, `${rest.cert.toString().trimEnd()}\n${rest.key.toString().trimEnd()}\n`, 0o600, pgOwner(this.ctx));
-    return { address: rest.address, caFile: clusterCa(this.ctx.paths).cert, clientPem };
-  }
-
-  /** HAProxy's client certificate for its Patroni checks follows a renewed host certificate: replaced at run time, or HAProxy restarts if it refuses. */
-  async refreshCheckCertificate(): Promise<void> {
-    const rest = this.patroniCheckTls();
-    if (!rest || !this.children.running("haproxy")) return;
-    try {
-      await replaceCertificate(this.ctx.paths.haproxyStatsSocket, rest.clientPem, readFileSync(rest.clientPem, "utf8"));
-    } catch (e) {
-      this.ctx.log(`${(e as Error).message}; restarting HAProxy`);
-      await this.restartHaproxy();
-    }
-  }
-
-  /** HAProxy serves the read-only and the direct endpoints. */
-  async startHaproxy(): Promise<void> {
-    this.writeHaproxyConfig();
-    const { ports } = this.ctx.config;
-    await this.children.start("haproxy", async () => (await portAccepts(ports.readonly)) && portAccepts(ports.direct), 20_000);
-    await this.routeDirectEndpoint(false); // the primary may have moved while it started
-  }
-
-  /** Points the direct endpoint at the current primary at once (on Patroni's callback, beside PgBouncer's RELOAD). */
-  async retargetDirect(): Promise<void> {
-    this.writeHaproxyConfig();
-    await this.routeDirectEndpoint();
-  }
-
-  /**
-   * Through HAProxy's admin socket. If HAProxy refuses, it is restarted from the file, which names
-   * the primary, unless it has just started from it (no restart loop).
-   */
-  private async routeDirectEndpoint(restartOnFailure = true): Promise<void> {
-    if (!this.children.running("haproxy")) return; // not started yet, or restarting: it starts from the file
-    try {
-      await routeDirect(
-        this.ctx.paths.haproxyStatsSocket,
-        this.servers.map((n) => n.name),
-        this.directTo,
-      );
-    } catch (e) {
-      this.ctx.log(`could not route the direct endpoint through HAProxy's socket (${(e as Error).message})${restartOnFailure ? "; restarting HAProxy" : ""}`);
-      if (restartOnFailure) await this.restartHaproxy();
-    }
-  }
-
   /** PgBouncer stopped and started from its files (a listen address changed: RELOAD cannot bind it). */
   async restartPgbouncer(): Promise<void> {
     await this.children.retire("pgbouncer");
     await this.startPgbouncer();
-  }
-
-  async restartHaproxy(): Promise<void> {
-    if (!this.children.supervised("haproxy")) return; // not started yet: it starts with the current nodes
-    await this.children.retire("haproxy");
-    await this.startHaproxy();
-  }
-
-  /**
-   * A node joins or leaves HAProxy's backends through its admin socket, so the sessions of every
-   * other node (direct writers on the primary, readers on the other replicas) go on. The file is
-   * rewritten for the next start; if HAProxy refuses the change, it is restarted from the file.
-   */
-  async updateHaproxyNodes(change: { added: NodeInfo } | { removed: string }): Promise<void> {
-    this.writeHaproxyConfig();
-    if (!this.children.running("haproxy")) return;
-    try {
-      if ("added" in change) await addServer(this.ctx.paths.haproxyStatsSocket, change.added, this.patroniCheckTls());
-      else await removeServer(this.ctx.paths.haproxyStatsSocket, change.removed);
-    } catch (e) {
-      this.ctx.log(`could not change HAProxy's nodes through its socket (${(e as Error).message}); restarting HAProxy`);
-      await this.restartHaproxy();
-    }
   }
 }

@@ -3,12 +3,12 @@ import { join } from "node:path";
 import { TuskError } from "../errors.js";
 import type { Pgbackrest } from "../backup/pgbackrest.js";
 import { summarize } from "../backup/catalog.js";
-import { backupNow, repositories } from "../backup/operations.js";
+import { backupNow } from "../backup/operations.js";
 import { readRestoreSpec, restoreCommand } from "../backup/restore-spec.js";
 import { s3Failure, s3Unreachable } from "../backup/s3.js";
 import { FIRST_NODE, nodePaths } from "../cluster/nodes.js";
 import { PATRONI_NAMESPACE } from "../generate/patroni-config.js";
-import { S3_REPO } from "../generate/pgbackrest-config.js";
+import { repositories, S3_REPO } from "../generate/pgbackrest-config.js";
 import { deleteClusterKeys, etcdReady } from "../processes/etcd.js";
 import { clusterConfig, isPrimary, patroniCluster, patroniNode, restartPostgres, setPaused, type PatroniMember, type PatroniNodeStatus } from "../processes/patroni.js";
 import { sleep } from "../processes/pid-file.js";
@@ -86,7 +86,7 @@ export class Startup {
     if (existsSync(ctx.paths.restoreSpec)) renameSync(ctx.paths.restoreSpec, join(ctx.paths.root, "restored-from.json"));
     await step("Applying PostgreSQL settings", () => this.applySettings());
     await step("Creating roles, database and extensions", () => provision(ctx.config, ctx.paths));
-    await step(`Checking WAL archiving to the backup ${ctx.config.s3 ? "repositories (local and S3)" : "repository"}`, async () => {
+    await step(`Checking WAL archiving to the backup ${ctx.config.s3 ? (ctx.config.s3.only ? "repository (S3, the only one)" : "repositories (local and S3)") : "repository"}`, async () => {
       try {
         await this.backups.ensureStanza();
       } catch (e) {
@@ -184,8 +184,8 @@ export class Startup {
     const { ctx, children } = this;
     if (children.running("pgbouncer")) await this.routing.retargetPooler(true);
     else await step(pgbouncerLabel, () => this.routing.startPgbouncer());
-    if (children.running("haproxy")) await this.routing.retargetDirect();
-    else await step("Starting the read-only and direct endpoints (HAProxy)", () => this.routing.startHaproxy());
+    if (children.running("haproxy")) await this.routing.haproxy.retarget();
+    else await step("Starting the read-only and direct endpoints (HAProxy)", () => this.routing.haproxy.start());
     if (runsBackupServer(ctx) && !children.running("pgbackrest-server")) {
       await step("Serving the backup repository to the other data hosts (pgBackRest's TLS server)", () => serveBackupServer(ctx, children));
     }

@@ -1,5 +1,8 @@
+import { join } from "node:path";
 import type { TuskConfig } from "../config/config-file.js";
 import { readCatalog } from "../backup/catalog.js";
+import { gapOpen, lastWalDrop } from "../backup/wal-drops.js";
+import { primaryRepository } from "../generate/pgbackrest-config.js";
 import { drillHistory } from "../backup/drill.js";
 import type { Pgbackrest } from "../backup/pgbackrest.js";
 import { nodePaths } from "../cluster/nodes.js";
@@ -65,14 +68,25 @@ export class StatusFigures {
     }
     if (!this.backupHealthCache && this.backupHealthRefresh) await Promise.race([this.backupHealthRefresh, sleep(5000)]);
     const cached = this.backupHealthCache?.value;
-    return cached ? { ...cached, lastDrill: drillHistory(this.paths).pop() ?? null, schedule } : null;
+    if (!cached) return null;
+    // Read from this host's logs each time: a drop shows even while the repository cannot be read.
+    const drop = lastWalDrop(join(this.paths.logDir, "pgbackrest"), this.config.cluster_name);
+    const walDropped = drop && gapOpen(drop, cached.lastBackup?.endedAt ?? null) ? { walDropped: drop } : {};
+    return { ...cached, lastDrill: drillHistory(this.paths).pop() ?? null, schedule, ...walDropped };
   }
 
   private async readBackupHealth(schedule: ScheduleStatus): Promise<void> {
     let value: BackupHealth;
     try {
       const c = await withSuperuser(this.config, this.paths, (client) => readCatalog(this.backups, client));
-      value = { lastBackup: c.backups.filter((b) => b.repo === 1).pop() ?? null, backupCount: c.backups.length, window: c.window, archiver: c.archiver, lastDrill: null, schedule };
+      value = {
+        lastBackup: c.backups.filter((b) => b.repo === primaryRepository(this.config)).pop() ?? null,
+        backupCount: c.backups.length,
+        window: c.window,
+        archiver: c.archiver,
+        lastDrill: null,
+        schedule,
+      };
       // "missing stanza path" and the like: the repository is unreadable, not empty.
       if (c.status && c.status.code !== 0 && c.status.code !== 2) value.repositoryProblem = c.status.message;
     } catch (e) {

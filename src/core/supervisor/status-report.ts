@@ -77,6 +77,7 @@ export class StatusReport {
       disks: { data: nodePaths(ctx.paths, ctx.nodes.primary).dataDir, backups: ctx.paths.backupRepo },
       catalogReadable: health !== null && !health.error && !health.repositoryProblem,
       lastBackupEndedAt: health?.lastBackup?.endedAt ?? null,
+      walGapSince: health?.walDropped?.at ?? null,
       lastDrillOk: drill ? drill.ok : null,
       backupIntervalSeconds: 86_400,
       dataDirBytes: await figures.dataSize(phase, ctx.nodes.primary),

@@ -1,5 +1,6 @@
 import type { ArchiverStatus, BackupSummary, RestoreWindow } from "../backup/catalog.js";
 import type { DrillResult } from "../backup/drill.js";
+import type { WalDrop } from "../backup/wal-drops.js";
 import type { ReplicationStatus } from "./replication.js";
 import type { CollectionStatus } from "../metrics/monitoring.js";
 import type { AlertView } from "../alerts/alert-log.js";
@@ -53,6 +54,8 @@ export interface BackupHealth {
   error?: string;
   /** pgBackRest's stanza status when it is neither ok nor "no backup yet" (the repository is damaged or unreachable). */
   repositoryProblem?: string;
+  /** WAL pgBackRest dropped (backups.archive_queue_max) after the last backup: the archive's gap, open until the next one. */
+  walDropped?: WalDrop;
 }
 
 export interface SupervisorStatus {

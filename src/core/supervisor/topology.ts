@@ -74,7 +74,7 @@ export class Topology {
         await this.removeNode(node); // a replica that did not come up is not left half-made
         throw e;
       }
-      await this.routing.updateHaproxyNodes({ added: node });
+      await this.routing.haproxy.updateNodes({ added: node });
     }
     while (nodes.all.length - 1 > replicas) {
       const removable = nodes.all.filter((n) => n.name !== nodes.primary && n.name !== FIRST_NODE);
@@ -96,7 +96,7 @@ export class Topology {
     log(`removing replica ${node.name}`);
     const np = nodePaths(paths, node.name);
     this.ctx.nodes.remove(node.name);
-    await this.routing.updateHaproxyNodes({ removed: node.name }); // its readers are cut before it stops
+    await this.routing.haproxy.updateNodes({ removed: node.name }); // its readers are cut before it stops
     await this.children.retire(patroniChild(node.name));
     await stopOrphanPostmaster(np.dataDir, this.ctx.pgUser, log);
     rmSync(dirname(np.dataDir), { recursive: true, force: true });

@@ -15,6 +15,7 @@ import { rule as nodeDown } from "./node-down.js";
 import { rule as poolerWaiting } from "./pooler-waiting.js";
 import { rule as replicaLag } from "./replica-lag.js";
 import { rule as syncStandbyLag } from "./sync-standby-lag.js";
+import { rule as walDropped } from "./wal-dropped.js";
 
 /** Every built-in rule, one per file. */
 export const RULES: readonly AlertRule[] = [
@@ -29,6 +30,7 @@ export const RULES: readonly AlertRule[] = [
   checkpointsRequested,
   cacheHitLow,
   archivingFailing,
+  walDropped,
   backupMissing,
   drillFailed,
   poolerWaiting,
