@@ -67,11 +67,20 @@ export function formatStatus(s: SupervisorStatus): string {
 
 /** Long operations running now, and the latest that ended (an interrupted one says what stopped it). */
 function formatOperations(s: SupervisorStatus): string[] {
-  const o = s.operations;
-  if (!o || (o.running.length === 0 && o.recent.length === 0)) return [];
+  const own = operationLines(s.operations);
+  const others = (s.otherHostsOperations ?? []).flatMap((h) => {
+    const lines = operationLines(h);
+    return lines.length ? [`  on ${h.host} (as of ${when(h.at)}):`, ...lines.map((l) => `  ${l}`)] : [];
+  });
+  if (own.length === 0 && others.length === 0) return [];
+  return ["", "Operations:", ...own, ...others];
+}
+
+function operationLines(o: Pick<SupervisorStatus["operations"], "running" | "recent"> | undefined): string[] {
+  if (!o) return [];
   const lines = o.running.map((r) => `  running: ${r.detail} (#${r.id}, since ${when(r.startedAt)}${r.progress ? `; ${r.progress}` : ""})`);
   for (const r of o.recent) lines.push(`  ${r.state}: ${r.detail} (#${r.id}, ${when(r.startedAt)} → ${when(r.endedAt)})${r.note ? `: ${r.note}` : ""}`);
-  return ["", "Operations:", ...lines];
+  return lines;
 }
 
 function formatMonitoring(s: SupervisorStatus): string[] {

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ConnectionStrings } from "../../src/core/cluster/connection-strings.js";
 import { StatePaths } from "../../src/core/state-dir.js";
+import { caKeyCopy, clusterCa } from "../../src/core/tls/cluster-ca.js";
 import type { HostView } from "../../src/core/supervisor/hosts-view.js";
 import type { SupervisorStatus } from "../../src/core/supervisor/status.js";
 import { runCli } from "../helpers/cli.js";
@@ -96,6 +97,11 @@ test("a data host joins: its node, named after the host, is copied from the firs
     return rows.includes(`db2|sync|t|${h2.address}`) ? rows : undefined;
   });
   assert.equal(sql(h2, dir2, "db2", "SELECT count(*) FROM ha"), "1", "the first host's data is on db2");
+  // The CA's key survives the loss of the first host: db2 keeps a root-only copy, the CA certificate's own key.
+  const copy = caKeyCopy(new StatePaths(dir2));
+  assert.equal(onHost(h2, "stat", "-c", "%a %U", copy).trim(), "600 root");
+  const publicKey = (host: TestHost, ...args: string[]) => onHost(host, "openssl", ...args);
+  assert.equal(publicKey(h2, "pkey", "-in", copy, "-pubout"), publicKey(h1, "x509", "-in", clusterCa(new StatePaths(dir1)).cert, "-noout", "-pubkey"));
   const status = JSON.parse((await runCli(["--state-dir", dir2, "status", "--json"], { via: h2.via })).stdout) as SupervisorStatus;
   assert.equal(status.phase, "ready", status.decision);
   assert.deepEqual(
@@ -174,6 +180,7 @@ test("a witness joins: three etcd voters, one per host; a new supervisor of the 
     const view = JSON.parse((await cluster.cli("hosts", "--json")).stdout) as HostView[];
     return view.length === 3 && view.every((h) => h.etcd === "voter" && h.reachable) ? true : undefined;
   });
+  assert.equal(onHost(h3, "sh", "-c", `test -e ${caKeyCopy(new StatePaths(dir3))} && echo held || echo absent`).trim(), "absent", "a witness holds no copy of the CA's key");
   // kill -9 of the witness's supervisor: the keeper starts a new one, which adopts etcd as it runs.
   const p3 = new StatePaths(dir3);
   const pidOn3 = (file: string) => Number(onHost(h3, "cat", file).trim().split(/\s+/)[0]);
@@ -397,9 +404,15 @@ test("with the primary on db2, the first host takes a backup from it (through db
   assert.equal(backup.code, 0, backup.stderr + backup.stdout);
   const listed = await cluster.cli("backups", "--json");
   assert.equal(listed.code, 0, listed.stderr);
-  const catalog = JSON.parse(listed.stdout) as { backups: { type: string }[]; archiver: unknown };
+  const catalog = JSON.parse(listed.stdout) as { backups: { type: string }[]; archiver: { lastArchivedWal: string | null } | null };
   assert.equal(catalog.backups.at(-1)?.type, "full");
-  assert.equal(catalog.archiver, null, "pg1 is a replica: the archiving figures are the primary's, on db2's host");
+  // pg1 is a replica: the archiving figures are the primary's, read on db2 as the rewind role over TLS.
+  assert.match(catalog.archiver?.lastArchivedWal ?? "", /^[0-9A-F]{24}/, JSON.stringify(catalog.archiver));
+  // tusk status on the first host shows db2's archiving (its backup figures are cached up to 15 s).
+  await waitFor("the first host's status naming db2's last archived WAL", 30_000, async () => {
+    const status = JSON.parse((await cluster.cli("status", "--json")).stdout) as SupervisorStatus;
+    return /^[0-9A-F]{24}/.test(status.backups?.archiver?.lastArchivedWal ?? "") ? true : undefined;
+  });
   const drill = await cluster.cli("drill", "restore", "--json");
   assert.equal(drill.code, 0, drill.stderr + drill.stdout);
   const result = JSON.parse(drill.stdout) as { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] };
@@ -415,6 +428,12 @@ test("with the primary on db2, the first host takes a backup from it (through db
   } finally {
     await cluster.cli("--state-dir", `${dir1}-clones/fromdb2`, "destroy", "--yes");
   }
+  // The first host's operations are in etcd too: tusk status on the data host lists them.
+  await waitFor("db2's status listing the first host's backup", 30_000, async () => {
+    const s = JSON.parse((await runCli(["--state-dir", dir2, "status", "--json"], { via: h2.via })).stdout) as SupervisorStatus;
+    const first = s.otherHostsOperations?.find((h) => h.host === "host1");
+    return first && [...first.running, ...first.recent].some((r) => /full backup/.test(r.detail)) ? true : undefined;
+  });
 });
 
 test("the synchronous standby's host lost: commits on db2 pause until Patroni drops pg1 from the synchronous standbys, then go on with nothing lost; with its link back pg1 is the synchronous standby again", async () => {

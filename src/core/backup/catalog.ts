@@ -1,5 +1,8 @@
 import { readFileSync } from "node:fs";
 import type pg from "pg";
+import { readRemotePrimary } from "../cluster/remote-primary.js";
+import { withRemoteNode } from "../cluster/remote-node.js";
+import type { StatePaths } from "../state-dir.js";
 import type { Pgbackrest, PgbackrestInfo } from "./pgbackrest.js";
 
 export interface BackupSummary {
@@ -68,13 +71,10 @@ export function summarize(info: PgbackrestInfo | undefined, repo: number | "all"
     }));
 }
 
-/**
- * The primary's archiving figures, when the client reaches the primary; undefined on a replica (this
- * host's node while the primary is another host's, which the superuser cannot reach over the network).
- */
-export async function archiverStatus(superuser: pg.Client): Promise<ArchiverStatus | null> {
+/** The primary's archiving figures, when the client reaches the primary; null on a replica. */
+export async function archiverStatus(client: pg.Client): Promise<ArchiverStatus | null> {
   const sql = readFileSync(new URL("./sql/archiver.sql", import.meta.url), "utf8");
-  const r = (await superuser.query(sql)).rows[0] as Record<string, unknown>;
+  const r = (await client.query(sql)).rows[0] as Record<string, unknown>;
   if (r.in_recovery === true) return null;
   const t = (v: unknown) => (v instanceof Date ? v.toISOString() : null);
   return {
@@ -100,9 +100,17 @@ export function restoreWindow(backups: BackupSummary[], archiver: ArchiverStatus
   return { from: ends[0]!, to };
 }
 
-export async function readCatalog(pgbackrest: Pgbackrest, superuser: pg.Client | undefined): Promise<BackupCatalog> {
+/**
+ * The catalog: every backup, the restorable window and the primary's archiving figures. Those are
+ * read on this host's node through `superuser`; while that node is a replica of a primary on
+ * another host (run/remote-primary.json), on that primary as the rewind role over TLS (any role
+ * may read pg_stat_archiver); null when neither answers.
+ */
+export async function readCatalog(pgbackrest: Pgbackrest, superuser: pg.Client | undefined, paths: StatePaths): Promise<BackupCatalog> {
   const info = await pgbackrest.info();
   const backups = summarize(info, "all");
-  const archiver = superuser ? await archiverStatus(superuser) : null;
+  let archiver = superuser ? await archiverStatus(superuser) : null;
+  const remote = archiver ? undefined : readRemotePrimary(paths);
+  if (remote) archiver = (await withRemoteNode(paths, remote.host, remote.port, archiverStatus)) ?? null;
   return { status: info?.status ?? null, backups, window: restoreWindow(backups, archiver), archiver };
 }

@@ -68,7 +68,7 @@ export async function checkTarget(source: Cluster, target: RestoreTarget): Promi
     // read. pg_stat_archiver may lag behind the repository for a moment, so everything written
     // before the check began counts as archived.
     await pgbackrest.mustRun("check");
-    const read = await readCatalog(pgbackrest, client);
+    const read = await readCatalog(pgbackrest, client, source.paths);
     if (read.window.to && read.window.to < archivedThrough) read.window.to = archivedThrough;
     return read;
   });

@@ -107,7 +107,7 @@ async function backupAndExpire(cluster: RunningTarget, type: BackupType, progres
 
 export async function backupCatalog(cluster: RunningTarget): Promise<BackupCatalog & { restorePoints: RestorePoint[] }> {
   await cluster.status();
-  return withSuperuser(cluster.config, cluster.paths, async (client) => ({ ...(await readCatalog(pgbackrestFor(cluster), client)), restorePoints: listRestorePoints(cluster.paths) }));
+  return withSuperuser(cluster.config, cluster.paths, async (client) => ({ ...(await readCatalog(pgbackrestFor(cluster), client, cluster.paths)), restorePoints: listRestorePoints(cluster.paths) }));
 }
 
 export async function restorePoint(cluster: RunningTarget, name: string): Promise<RestorePoint> {

@@ -14,7 +14,7 @@ import { tlsFiles } from "../tls/server-certificate.js";
 import type { Progress } from "../progress.js";
 import { claimStateDir, ensureDir, writeAtomic } from "../state-dir.js";
 import type { SupervisorStatus } from "../supervisor/status.js";
-import { clusterCa, createKeyAndRequest } from "../tls/cluster-ca.js";
+import { caKeyCopy, clusterCa, createKeyAndRequest } from "../tls/cluster-ca.js";
 import { etcdTlsFiles } from "../tls/etcd-certificate.js";
 import type { Cluster } from "./cluster.js";
 
@@ -141,8 +141,9 @@ function writeS3Files(cluster: Cluster, s3: JoinS3): Record<string, unknown> {
 
 /**
  * A data host's own files from the answer: the cluster's credentials (the same on every host, for
- * Patroni between hosts) and, for PostgreSQL and Patroni's API, the host's certificate and key as
- * the server certificate (owned by postgres, as PostgreSQL requires), beside the cluster's CA.
+ * Patroni between hosts), the copy of the CA's key (cluster-ca.ts, caKeyCopy) and, for PostgreSQL
+ * and Patroni's API, the host's certificate and key as the server certificate (owned by postgres,
+ * as PostgreSQL requires), beside the cluster's CA.
  */
 function writeDataHostFiles(cluster: Cluster, answer: JoinAnswer, key: string): void {
   const { paths } = cluster;
@@ -150,6 +151,7 @@ function writeDataHostFiles(cluster: Cluster, answer: JoinAnswer, key: string): 
     throw new TuskError("ProcessFailed", "The cluster admitted this data host but sent no credentials.", { hint: "The first host runs an older tusk: update it (tusk up) and join again." });
   ensureDir(paths.secretsDir, 0o700);
   for (const [name, value] of Object.entries(answer.secrets)) writeAtomic(paths.secret(name as SecretName), `${value}\n`, 0o600);
+  if (answer.caKey) writeAtomic(caKeyCopy(paths), answer.caKey, 0o600);
   const pg = postgresUser();
   const owner = { uid: pg.uid, gid: pg.gid };
   ensureDir(paths.tlsDir, 0o700, owner);

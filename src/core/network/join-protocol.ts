@@ -33,6 +33,8 @@ export interface JoinAnswer {
    * their verifiers from PostgreSQL).
    */
   secrets?: { superuser: string; replication: string; rewind: string; patroni_rest: string; app?: string; owner?: string; monitor?: string };
+  /** A data host's copy of the CA's key (PEM), so that the key survives the loss of the first host. */
+  caKey?: string;
   /** A data host's tusk.yaml settings that must match the cluster's: how commits wait for replicas. */
   replicationMode?: string;
   /**

@@ -34,7 +34,7 @@ export class BackupRequests {
 
   /** Every backup in every repository, the restorable window and archiving health. */
   async backupCatalog(): Promise<BackupCatalog> {
-    return withSuperuser(this.cluster.config, this.cluster.paths, (client) => readCatalog(this.backups, client));
+    return withSuperuser(this.cluster.config, this.cluster.paths, (client) => readCatalog(this.backups, client, this.cluster.paths));
   }
 
   /** A backup now (API): the scheduled path's backup and retention, one at a time. */

@@ -95,6 +95,12 @@ export class BackupScheduler {
     this.save();
   }
 
+  /** When the newest backup ended; the last known end while the repository cannot be read (the object store away). */
+  private async newestBackupEnd(): Promise<string | null> {
+    const info = await this.backups.info().catch(() => undefined);
+    return info && infoReadable(info) ? (summarize(info, this.repo).pop()?.endedAt ?? null) : this.newestEndedAt;
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer);
   }
@@ -130,13 +136,13 @@ export class BackupScheduler {
     if (gapBackupDue(drop, this.newestEndedAt, this.lastGapAttempt, now.getTime())) {
       if (!admitted("backup")) return;
       this.lastGapAttempt = now.getTime();
-      this.newestEndedAt = summarize(await this.backups.info(), this.repo).pop()?.endedAt ?? null;
+      this.newestEndedAt = await this.newestBackupEnd();
       if (!gapOpen(drop, this.newestEndedAt)) return;
       this.log(`WAL segment ${drop!.segment} was dropped at ${drop!.at} (backups.archive_queue_max): point-in-time recovery has a gap until a backup after it`);
       await job("backup", "full backup closing the archive's gap", async (report) => {
         await backupNow(this.target, "full", (f, repo) => report(backupProgress(f, repo)));
       });
-      this.newestEndedAt = summarize(await this.backups.info(), this.repo).pop()?.endedAt ?? this.newestEndedAt;
+      this.newestEndedAt = await this.newestBackupEnd();
     } else if (this.status.nextBackupAt && now >= new Date(this.status.nextBackupAt)) {
       if (!admitted("backup")) return;
       const type = scheduledType(policy, now, summarize(await this.backups.info(), this.repo));

@@ -10,7 +10,7 @@ import { readTokenStore, spendToken, writeTokenStore } from "../network/join-tok
 import { reloadPatroni } from "../processes/patroni.js";
 import { sleep } from "../processes/pid-file.js";
 import { readSecret } from "../secrets.js";
-import { caCertificate } from "../tls/cluster-ca.js";
+import { caCertificate, clusterCa } from "../tls/cluster-ca.js";
 import { signHostCertificate } from "./host-certificates.js";
 import type { SupervisorContext } from "./context.js";
 import { patroniAuth, writePatroniConfig } from "./node-setup.js";
@@ -102,7 +102,8 @@ export async function admitHost(ctx: SupervisorContext, req: JoinRequest, log: (
       owner: readSecret(ctx.paths, "owner"),
       monitor: readSecret(ctx.paths, "monitor"),
     };
-    return { ...answer, secrets, replicationMode: ctx.config.replication_mode, ...(ctx.config.s3 ? { s3: joinS3(ctx) } : {}) };
+    const caKey = readFileSync(clusterCa(ctx.paths).key, "utf8");
+    return { ...answer, secrets, caKey, replicationMode: ctx.config.replication_mode, ...(ctx.config.s3 ? { s3: joinS3(ctx) } : {}) };
   } catch (e) {
     await etcd.remove(added.member.ID).catch((err) => log(`could not remove the learner ${added.member.ID} of a failed join: ${(err as Error).message}`));
     ctx.network = network;

@@ -12,6 +12,7 @@ import { admitHost } from "./host-join.js";
 import { removeHost, type HostRemoval } from "./host-remove.js";
 import { issueHostToken, type HostTokenRequest, type HostTokenResult } from "./host-tokens.js";
 import { forgetVersions, publishVersions } from "./host-versions.js";
+import { forgetOperations } from "./operation-mirror.js";
 import { hostsView, type HostView } from "./hosts-view.js";
 import { startJoinServer } from "./join-server.js";
 import type { Exclusive } from "./operation-queue.js";
@@ -96,6 +97,7 @@ export class HostServices {
       const data = ctx.network?.hosts.find((h) => h.name === name)?.role === "data";
       const removed = await removeHost(ctx, name, this.routing.members, ctx.log);
       await forgetVersions(ctx, name).catch((e) => ctx.log(`could not forget ${name}'s versions in etcd: ${(e as Error).message}`));
+      await forgetOperations(ctx, name).catch((e) => ctx.log(`could not forget ${name}'s operations in etcd: ${(e as Error).message}`));
       if (!data) return removed;
       await this.routing.haproxy.forgetNodesOn(removed.address);
       // The repository's TLS server stops admitting the removed host's certificate.

@@ -11,7 +11,7 @@ import type { Children } from "./children.js";
 import { HaproxyEndpoints } from "./haproxy-endpoints.js";
 import { pgOwner, type SupervisorContext } from "./context.js";
 import { cutClientsOf, pausePool, poolerAdmin, resumePool } from "./replication.js";
-import { remoteNodeInRecovery } from "./remote-node.js";
+import { remoteNodeInRecovery } from "../cluster/remote-node.js";
 
 /** Where a host routes writes, its own nodes and the other hosts' nodes its HAProxy serves (decide.ts reads it as part of RoutingState). */
 export interface RoutedWhere {
@@ -256,7 +256,7 @@ export class Routing {
   /** Whether another host's node is in recovery; undefined when it does not answer. */
   private async remoteInRecovery(node: string): Promise<boolean | undefined> {
     const m = this.members.find((x) => x.name === node);
-    return m && this.ctx.network ? remoteNodeInRecovery(this.ctx, m.host, m.port) : undefined;
+    return m && this.ctx.network ? remoteNodeInRecovery(this.ctx.paths, m.host, m.port) : undefined;
   }
 
   /** Waits until the routed primary has left recovery, so a resumed client's write does not fail as read-only. */

@@ -78,7 +78,7 @@ export class StatusFigures {
   private async readBackupHealth(schedule: ScheduleStatus): Promise<void> {
     let value: BackupHealth;
     try {
-      const c = await withSuperuser(this.config, this.paths, (client) => readCatalog(this.backups, client));
+      const c = await withSuperuser(this.config, this.paths, (client) => readCatalog(this.backups, client, this.paths));
       value = {
         lastBackup: c.backups.filter((b) => b.repo === primaryRepository(this.config)).pop() ?? null,
         backupCount: c.backups.length,

@@ -14,6 +14,7 @@ import { nodeOfChild, type Children } from "./children.js";
 import type { CertificateFact } from "../tls/certificate-facts.js";
 import type { SupervisorContext } from "./context.js";
 import type { OperationQueue } from "./operation-queue.js";
+import type { OperationMirror } from "./operation-mirror.js";
 import { nodeStatuses, replicationRows, type ReplicationRow, type ReplicationStatus } from "./replication.js";
 import type { Routing } from "./routing.js";
 import type { Phase, ProcessStatus, StepRecord, SupervisorStatus } from "./status.js";
@@ -28,6 +29,8 @@ export interface StatusSources {
   scheduler: BackupScheduler;
   monitoring: Monitoring;
   queue: OperationQueue;
+  /** The other hosts' operations, from etcd once hosts joined. */
+  mirror: OperationMirror;
   phase: () => Phase;
   patroni: () => PatroniNodeStatus | undefined;
   /** This host's certificates and those the cluster issued its other hosts. */
@@ -109,7 +112,7 @@ export class StatusReport {
       this.postgres(versions.postgres ?? null),
     );
     return {
-      ...this.frame(head, processes),
+      ...(await this.frame(head, processes)),
       dataSizeBytes: await figures.dataSize(head.phase, ctx.nodes.primary),
       backups: await figures.backupHealth(head.phase, scheduler.status),
       replication: await this.replication(),
@@ -129,8 +132,9 @@ export class StatusReport {
   }
 
   /** What every host's status has: the phase and decision, the processes, this supervisor, the host, the operations. */
-  private frame(head: StatusHead, processes: ProcessStatus[]) {
-    const { ctx, queue } = this.src;
+  private async frame(head: StatusHead, processes: ProcessStatus[]) {
+    const { ctx, queue, mirror } = this.src;
+    const others = await mirror.others();
     return {
       phase: head.phase,
       decision: head.decision,
@@ -141,6 +145,7 @@ export class StatusReport {
       stateDir: ctx.paths.root,
       host: ctx.network ? { name: ctx.network.name, role: ctx.network.role } : undefined,
       operations: queue.view(5),
+      ...(others.length > 0 ? { otherHostsOperations: others } : {}),
     };
   }
 
@@ -167,7 +172,7 @@ export class StatusReport {
       };
     });
     return {
-      ...this.frame(head, processes),
+      ...(await this.frame(head, processes)),
       dataSizeBytes: null,
       backups: null,
       replication: { mode: ctx.config.replication_mode, primary: "", nodes: [] },

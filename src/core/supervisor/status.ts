@@ -5,6 +5,7 @@ import type { ReplicationStatus } from "./replication.js";
 import type { CollectionStatus } from "../metrics/monitoring.js";
 import type { AlertView } from "../alerts/alert-log.js";
 import type { OperationRecord } from "./operation-queue.js";
+import type { HostOperations } from "./operation-mirror.js";
 
 /** What the supervisor reports through GET /v1/status; the CLI and the dashboard read this shape. */
 export type Phase = "starting" | "ready" | "degraded" | "failed" | "stopping";
@@ -74,6 +75,8 @@ export interface SupervisorStatus {
   replication: ReplicationStatus;
   /** Long operations (backups, restores, clones, drills, switchovers, scaling, repairs): running now, and the latest ended. */
   operations: { running: OperationRecord[]; recent: OperationRecord[] };
+  /** Once hosts joined: the other hosts' operations, as each last published them into etcd. */
+  otherHostsOperations?: HostOperations[];
   /** This host among the cluster's hosts, once converted for the network (network/host-network.ts). */
   host?: { name: string; role: string };
   /** The metrics collector's last round, and the alerts open now (pending and firing). */

@@ -23,6 +23,7 @@ import { HostServices } from "./host-services.js";
 import { NodeSet } from "./node-set.js";
 import { migrationOperations } from "./migration-operations.js";
 import { OperationQueue, type Exclusive, type OperationKind } from "./operation-queue.js";
+import { OperationMirror } from "./operation-mirror.js";
 import type { ReplicationStatus } from "./replication.js";
 import { Routing } from "./routing.js";
 import { applySettingsChange, type SettingsChangeResult } from "./settings-change.js";
@@ -78,6 +79,9 @@ export class Supervisor {
   /** The join endpoint, tokens, removal, certificates and the hourly round (host-services.ts). */
   readonly hostServices: HostServices;
   private readonly clusterWatch: ClusterWatch;
+  /** This host's operations kept in etcd too, once hosts joined (operation-mirror.ts). */
+  private readonly mirror: OperationMirror;
+  private mirrorRefusal = "";
   private hourlyTimer: NodeJS.Timeout | undefined;
   private watchingSince: number | null = null;
   private callbacks: CallbackServer | undefined;
@@ -98,6 +102,7 @@ export class Supervisor {
     this.startup = new Startup(this.ctx, this.children, this.routing, this.backups, this);
     this.monitoring = new Monitoring(config, paths, () => this.report.collectorContext(), log);
     this.queue = new OperationQueue(paths, log, () => migrationOperations(this.config, this.paths));
+    this.mirror = new OperationMirror(this.ctx);
     this.figures = new StatusFigures(config, paths, this.backups);
     this.scheduler = new BackupScheduler(
       this,
@@ -119,6 +124,7 @@ export class Supervisor {
       scheduler: this.scheduler,
       monitoring: this.monitoring,
       queue: this.queue,
+      mirror: this.mirror,
       phase: () => this.phase,
       patroni: () => this.clusterWatch.lastPatroni ?? this.startup.lastPatroni,
       certificates: () => this.hostServices.certificates(),
@@ -237,6 +243,10 @@ export class Supervisor {
       this.sentence = sentence;
       this.phase = healthy(decisions) ? "ready" : "degraded";
       for (const d of decisions) this.clusterWatch.act(d);
+      void this.mirror.publish(this.queue.view(5)).catch((e: Error) => {
+        if (e.message !== this.mirrorRefusal) this.log(`could not publish this host's operations into etcd: ${e.message}`);
+        this.mirrorRefusal = e.message;
+      });
     } finally {
       if (this.watchingSince === started) this.watchingSince = null;
     }

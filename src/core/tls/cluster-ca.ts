@@ -9,8 +9,10 @@ import { ensureDir, type StatePaths } from "../state-dir.js";
  * The cluster's own certificate authority (ECDSA P-256, ten years): every certificate tusk uses is
  * issued by it, so that hosts, and clients given `tusk ca`, verify each other (sslmode=verify-full)
  * instead of trusting whatever answers. Its certificate is `tls/ca.crt`; its key is
- * `secrets/ca.key` (root, 0600, in the root-only secrets directory) and never leaves the host
- * except to hosts that join the cluster.
+ * `secrets/ca.key` on the first host (root, 0600, in the root-only secrets directory), which signs
+ * with it. It leaves the host only to data hosts that join, through the join's TLS channel, and
+ * is kept there as `caKeyCopy` so that it survives the loss of the first host; a data host signs
+ * nothing with it.
  */
 export interface ClusterCa {
   cert: string;
@@ -18,6 +20,13 @@ export interface ClusterCa {
 }
 
 export const clusterCa = (paths: StatePaths): ClusterCa => ({ cert: join(paths.tlsDir, "ca.crt"), key: join(paths.secretsDir, "ca.key") });
+
+/**
+ * A data host's copy of the CA's key (root, 0600, in the root-only secrets directory). Not at
+ * `clusterCa(paths).key`: holding that file is what makes a host sign (the join endpoint, its own
+ * renewals), and only the first host does.
+ */
+export const caKeyCopy = (paths: StatePaths): string => join(paths.secretsDir, "ca-copy.key");
 
 async function openssl(args: string[], what: string, cwd: string): Promise<void> {
   const r = await run("openssl", args, { cwd });
