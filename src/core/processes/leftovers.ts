@@ -7,15 +7,23 @@ import { FIRST_NODE, nodeNames, nodePaths } from "../cluster/nodes.js";
 import { basename, join } from "node:path";
 import { isAlive, livePidFromFile, processArgs, stopEscalating, type StopStep } from "./pid-file.js";
 
+/** The PID of the postmaster running on `dataDir` (its postmaster.pid names a live process), if any. */
+export function livePostmaster(dataDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+    return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+  } catch {
+    return undefined; // no postmaster.pid: PostgreSQL is not running there
+  }
+}
+
 /**
  * A postmaster without its Patroni (Patroni was killed): fast, then immediate shutdown via pg_ctl.
  * Checked by the data directory's postmaster.pid and the process's command line.
  */
 export async function stopOrphanPostmaster(dataDir: string, user: OsUser, log: (line: string) => void): Promise<void> {
-  const pidFile = `${dataDir}/postmaster.pid`;
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  const pid = livePostmaster(dataDir);
+  if (pid === undefined) return;
   const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
   if (!cmdline.includes("postgres")) return;
   for (const mode of ["fast", "immediate"]) {

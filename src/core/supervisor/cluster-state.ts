@@ -33,6 +33,12 @@ export interface ClusterState {
   readonly repairs: Readonly<Record<string, RepairRecord>>;
   /** etcd's members as this host's etcd lists them (a converted cluster; empty otherwise, or when it did not answer). */
   readonly etcdMembers: readonly { id: string; name: string; learner: boolean }[];
+  /** Whether the routed node's postmaster runs (its postmaster.pid names a live process), when the node is this host's. */
+  readonly postmasterAlive: boolean;
+  /** While writes are held: whether the routed node has left recovery (asked on loopback); undefined otherwise. */
+  readonly primaryWritable: boolean | undefined;
+  /** Since when PgBouncer holds new transactions for a leader restarting in place (decide.ts, writeHold); null when it does not. */
+  readonly writesHeldSince: number | null;
   /** Long operations in flight. */
   readonly operations: readonly { kind: OperationKind; detail: string }[];
 }

@@ -9,6 +9,9 @@ import { DivergenceWatch } from "./divergence.js";
 import type { Exclusive, OperationQueue } from "./operation-queue.js";
 import type { Routing } from "./routing.js";
 import type { Topology } from "./topology.js";
+import { pausePool, resumePool } from "./replication.js";
+import { nodePaths } from "../cluster/nodes.js";
+import { livePostmaster } from "../processes/leftovers.js";
 
 type Handler<K extends DecisionKind> = (decision: Extract<Decision, { kind: K }>) => void;
 
@@ -28,6 +31,8 @@ export class ClusterWatch {
   private promoting = false;
   /** etcd's last refusal of a promotion, logged once. */
   private promotionRefusal = "";
+  /** Since when PgBouncer holds new transactions for the leader restarting in place (decide.ts, writeHold). */
+  private writesHeldSince: number | null = null;
 
   constructor(
     private readonly ctx: SupervisorContext,
@@ -69,6 +74,9 @@ export class ClusterWatch {
       repairs: Object.fromEntries(this.topology.repairs),
       etcdMembers: this.ctx.network && etcdUp ? await this.etcdMembers() : [],
       operations: this.queue.running().map((r) => ({ kind: r.kind, detail: r.detail })),
+      postmasterAlive: livePostmaster(nodePaths(this.ctx.paths, nodes.primary).dataDir) !== undefined,
+      primaryWritable: this.writesHeldSince !== null ? await this.routing.writable(nodes.primary) : undefined,
+      writesHeldSince: this.writesHeldSince,
     };
   }
 
@@ -81,6 +89,8 @@ export class ClusterWatch {
     "reinitialize-replica": (d) => this.repair(d, () => this.topology.reinitialize(d.node, d.timeline)),
     "await-repair": () => undefined,
     "await-postgres": () => undefined,
+    "hold-writes": (d) => this.holdWrites(d),
+    "release-writes": (d) => void this.releaseWrites(d.sentence),
     "await-etcd": () => undefined,
     "report-pending-restart": () => undefined,
     "promote-etcd-learner": (d) => this.promoteLearner(d),
@@ -90,6 +100,26 @@ export class ClusterWatch {
 
   act(decision: Decision): void {
     (this.handlers[decision.kind] as Handler<typeof decision.kind>)(decision as never);
+  }
+
+  /** PgBouncer holds new transactions (PAUSE); a pause PgBouncer refuses leaves nothing held. */
+  private holdWrites(decision: Extract<Decision, { kind: "hold-writes" }>): void {
+    if (this.writesHeldSince !== null) return;
+    this.writesHeldSince = Date.now();
+    this.ctx.log(decision.sentence);
+    void pausePool(this.ctx).catch((e: Error) => {
+      this.ctx.log(`could not hold new transactions for ${decision.node}: ${e.message}`);
+      this.writesHeldSince = null;
+    });
+  }
+
+  /** PgBouncer lets held transactions through (RESUME); also when the supervisor stops or hands over, so no pause outlives it. */
+  async releaseWrites(sentence = "the supervisor stops: PgBouncer lets the held transactions through"): Promise<void> {
+    if (this.writesHeldSince === null) return;
+    const held = Date.now() - this.writesHeldSince;
+    this.writesHeldSince = null;
+    await resumePool(this.ctx);
+    this.ctx.log(`${sentence} (held ${held} ms)`);
   }
 
   /** etcd's members from this host's etcd (a voter: a learner does not list them), named by their hosts; empty when it did not answer. */

@@ -1,6 +1,6 @@
 import { DIVERGED_AFTER_MS } from "./divergence.js";
 import type { ClusterState } from "./cluster-state.js";
-import type { PatroniMember } from "../processes/patroni.js";
+import { isPrimary, type PatroniMember } from "../processes/patroni.js";
 
 /**
  * One thing the supervisor decided, with the sentence that explains it (logged when it changes, and
@@ -14,6 +14,8 @@ export type Decision =
   | { kind: "reinitialize-replica"; node: string; timeline: number; sentence: string }
   | { kind: "await-repair"; node: string; sentence: string }
   | { kind: "await-postgres"; sentence: string }
+  | { kind: "hold-writes"; node: string; sentence: string }
+  | { kind: "release-writes"; node: string; sentence: string }
   | { kind: "await-etcd"; sentence: string }
   | { kind: "report-pending-restart"; nodes: string[]; sentence: string }
   | { kind: "promote-etcd-learner"; member: string; name: string; sentence: string }
@@ -61,6 +63,8 @@ export function decide(state: ClusterState, desired: DesiredState): Decision[] {
   const pgRunning = primary?.state === "running";
   const role = primary?.role === "master" ? "primary" : primary?.role;
   if (!pgRunning) decisions.push({ kind: "await-postgres", sentence: `PostgreSQL is ${primary?.state ?? "unreachable through Patroni"}; Patroni restarts it` });
+  const hold = writeHold(state);
+  if (hold) decisions.push(hold);
   if (pgRunning && state.etcdSilentSince !== null && decisions.length === 0) {
     const silent = `etcd has not answered for ${Math.round((at - state.etcdSilentSince) / 1000)} s, so Patroni cannot renew the leader lock`;
     const sentence = primary?.failsafe_mode_is_active
@@ -92,6 +96,41 @@ export function decide(state: ClusterState, desired: DesiredState): Decision[] {
     decisions.unshift({ kind: "none", sentence: `${decisions.length === 0 ? "no action: " : ""}${serving}` });
   }
   return decisions;
+}
+
+/** How long the pool holds new transactions for a leader that restarts in place, at most. */
+export const MAX_WRITE_HOLD_MS = 30_000;
+
+/**
+ * The leader on this host restarting in place (its postmaster crashed): Patroni keeps the leader
+ * key, runs crash recovery, starts PostgreSQL read-only ("starting as readonly because i had the
+ * session lock") and promotes it a loop later. PgBouncer would hand new transactions to it in
+ * between, and every write would fail as read-only (17–67 errors per crash in the failover
+ * benchmark). So the pool holds new transactions (PAUSE) from the moment the leader's postmaster is
+ * gone, or Patroni reports it not running as primary, until it has left recovery, for at most 30 s.
+ * A node whose postmaster still runs but whose Patroni does not answer (a frozen node) is a
+ * failover's business: its in-flight transactions would keep a PAUSE waiting. Nothing is held
+ * while a switchover or settings change runs: they pause the pool themselves.
+ */
+export function writeHold(state: ClusterState): Decision | undefined {
+  const { primary, routedTo } = state;
+  const leader = state.members.find((m) => m.role === "leader");
+  const moving = state.operations.some((o) => o.kind === "switchover" || o.kind === "settings" || o.kind === "restore");
+  const local = state.routedToHost === null && leader?.name === routedTo && !moving;
+  const down = !state.postmasterAlive || (primary !== undefined && !isPrimary(primary));
+  const held = state.writesHeldSince;
+  const what = state.postmasterAlive ? `PostgreSQL is ${primary?.state ?? "not answering"}${primary ? ` as ${primary.role}` : ""}` : "its postmaster is gone";
+  const hold: Decision = { kind: "hold-writes", node: routedTo, sentence: `${routedTo} keeps the leader key while ${what}: PgBouncer holds new transactions until it takes writes again` };
+  if (held === null) return local && down ? hold : undefined;
+  // A switchover or settings change pauses the pool itself and resumes it at its end.
+  if (moving) return undefined;
+  if (state.at - held > MAX_WRITE_HOLD_MS)
+    return { kind: "release-writes", node: routedTo, sentence: `${routedTo} has not taken writes for ${MAX_WRITE_HOLD_MS / 1000} s: PgBouncer lets the held transactions through (they may fail)` };
+  // Patroni failed the leader over meanwhile: the hold goes on until the routing follows the new
+  // leader (within a second), then until that node takes writes, as routing's own pause would.
+  if (leader && leader.name !== routedTo && state.routedToHost === null && state.localNodes.includes(leader.name)) return undefined;
+  if (!local || state.primaryWritable === true) return { kind: "release-writes", node: routedTo, sentence: `${routedTo} takes writes again: PgBouncer lets the held transactions through` };
+  return hold; // held already: the handler leaves the pause as it is
 }
 
 /** What routing decides from Patroni's members: where writes go, and which other hosts' nodes HAProxy serves. */

@@ -191,11 +191,12 @@ export class Supervisor {
     this.hourlyTimer = setInterval(() => this.hostServices.hourly(), 3_600_000);
   }
 
-  /** Patroni's role-change callbacks make the routing look at the leader at once. */
+  /** Patroni's role-change callbacks make the routing look at the leader at once, and the watch look again (held writes are let through as soon as the leader is promoted). */
   private followCallbacks(): Promise<CallbackServer> {
     return startCallbackServer(this.paths, this.ctx.pgUser, (event) => {
       this.log(`patroni callback: ${event}`);
       void this.routing.followLeader();
+      void this.watch();
     });
   }
 
@@ -321,6 +322,7 @@ export class Supervisor {
     for (const timer of [this.watchTimer, this.followTimer, this.hourlyTimer]) if (timer) clearInterval(timer);
     this.scheduler.stop();
     this.callbacks?.close();
+    await this.clusterWatch.releaseWrites();
     await this.hostServices.closeJoinEndpoint();
   }
 
