@@ -4,7 +4,7 @@ import { isPrimary, patroniNode, type PatroniNodeStatus } from "../processes/pat
 import type { Children } from "./children.js";
 import type { ClusterState } from "./cluster-state.js";
 import type { SupervisorContext } from "./context.js";
-import { decide, type Decision, type DecisionKind } from "./decide.js";
+import { decide, writeHold, type Decision, type DecisionKind } from "./decide.js";
 import { DivergenceWatch } from "./divergence.js";
 import type { Exclusive, OperationQueue } from "./operation-queue.js";
 import type { Routing } from "./routing.js";
@@ -24,6 +24,8 @@ type Handler<K extends DecisionKind> = (decision: Extract<Decision, { kind: K }>
 export class ClusterWatch {
   /** The primary node's Patroni as last observed (status reads its versions). */
   lastPatroni: PatroniNodeStatus | undefined;
+  /** The last round's observation (crashCheck looks again at the postmaster against it). */
+  private lastState: ClusterState | undefined;
   private readonly divergence = new DivergenceWatch();
   /** Since when this host's etcd has not answered its health check. */
   private etcdSilentSince: number | null = null;
@@ -46,7 +48,23 @@ export class ClusterWatch {
   /** This tick's decisions. */
   async decide(): Promise<Decision[]> {
     const state = await this.observe();
+    this.lastState = state;
     return decide(state, { settingsChangeRunning: state.operations.some((o) => o.kind === "settings") });
+  }
+
+  /**
+   * Between two rounds of the watch (one may take seconds while Patroni does not answer): the
+   * leader's postmaster looked at alone, five times a second, against the last observation, so the
+   * pool holds new transactions before Patroni's crash recovery starts PostgreSQL read-only
+   * (writeHold decides, as in the round).
+   */
+  crashCheck(): void {
+    const last = this.lastState;
+    if (!last || this.writesHeldSince !== null) return;
+    const postmasterAlive = livePostmaster(nodePaths(this.ctx.paths, this.ctx.nodes.primary).dataDir) !== undefined;
+    if (postmasterAlive) return;
+    const hold = writeHold({ ...last, at: Date.now(), postmasterAlive, writesHeldSince: null, operations: this.queue.running().map((r) => ({ kind: r.kind, detail: r.detail })) });
+    if (hold?.kind === "hold-writes") this.act(hold);
   }
 
   private async observe(): Promise<ClusterState> {

@@ -83,6 +83,7 @@ export class Supervisor {
   private readonly mirror: OperationMirror;
   private mirrorRefusal = "";
   private hourlyTimer: NodeJS.Timeout | undefined;
+  private crashTimer: NodeJS.Timeout | undefined;
   private watchingSince: number | null = null;
   private callbacks: CallbackServer | undefined;
 
@@ -185,6 +186,7 @@ export class Supervisor {
    */
   private watchTimers(): void {
     this.watchTimer = setInterval(() => void this.watch(), 1000);
+    if (!this.joined) this.crashTimer = setInterval(() => (this.phase === "ready" || this.phase === "degraded") && this.clusterWatch.crashCheck(), 200);
     const follower = this.switchovers;
     if (follower) this.followTimer = setInterval(() => void follower.tick(), FOLLOW_INTERVAL_MS);
     if (this.phase !== "failed") this.hostServices.hourly();
@@ -244,10 +246,12 @@ export class Supervisor {
       this.sentence = sentence;
       this.phase = healthy(decisions) ? "ready" : "degraded";
       for (const d of decisions) this.clusterWatch.act(d);
-      void this.mirror.publish(this.queue.view(5)).catch((e: Error) => {
-        if (e.message !== this.mirrorRefusal) this.log(`could not publish this host's operations into etcd: ${e.message}`);
-        this.mirrorRefusal = e.message;
-      });
+      // Once converted only: the queue's file is not read each second for a cluster of one host.
+      if (this.ctx.network)
+        void this.mirror.publish(this.queue.view(5)).catch((e: Error) => {
+          if (e.message !== this.mirrorRefusal) this.log(`could not publish this host's operations into etcd: ${e.message}`);
+          this.mirrorRefusal = e.message;
+        });
     } finally {
       if (this.watchingSince === started) this.watchingSince = null;
     }
@@ -319,7 +323,7 @@ export class Supervisor {
   private async stopSupervising(sentence: string): Promise<void> {
     this.phase = "stopping";
     this.sentence = sentence;
-    for (const timer of [this.watchTimer, this.followTimer, this.hourlyTimer]) if (timer) clearInterval(timer);
+    for (const timer of [this.watchTimer, this.followTimer, this.hourlyTimer, this.crashTimer]) if (timer) clearInterval(timer);
     this.scheduler.stop();
     this.callbacks?.close();
     await this.clusterWatch.releaseWrites();
