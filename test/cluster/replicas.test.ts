@@ -493,7 +493,7 @@ test("a switchover waits for a schema migration holding tusk's migration lock, t
   assert.match(log, /operations: switchover waits for the schema migration \(session \d+ on \w+ as \w+\)/);
 });
 
-test("kill -9 of the primary's postmaster: writes resume through the same string, nothing acknowledged is lost, and no write fails as read-only (the pool holds them while Patroni restarts the leader in place)", async () => {
+test("kill -9 of the primary's postmaster: writes resume through the same string, nothing acknowledged is lost, and new writes wait instead of failing as read-only (the pool holds them while Patroni restarts the leader in place)", async () => {
   const name = await writerTable();
   const s = await status();
   const primary = primaryOf(s.replication)!;
